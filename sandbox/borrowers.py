@@ -1,0 +1,191 @@
+"""Borrowers: a vectorized population with loans on one or several platforms.
+
+Each borrower has at most ``L`` loans, stored as ``(n, L)`` arrays: lending
+platform row (``-1`` for none), principal outstanding, annual rate and months
+left. Loans amortize in equal principal instalments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sandbox.scenario import BorrowerParams
+
+NONE = -1
+
+
+@dataclass
+class Repayments:
+    """One month of repayments, as flat arrays over the loans that were due."""
+
+    platform: np.ndarray
+    interest: np.ndarray
+    principal: np.ndarray
+    recovery: np.ndarray
+    loss: np.ndarray
+    contagion_loss: np.ndarray
+    defaults: int
+    performing: int
+
+
+@dataclass
+class Requests:
+    """Loan requests this month and the platform each was sent to."""
+
+    borrower: np.ndarray
+    platform: np.ndarray
+    amount: np.ndarray
+    rate: np.ndarray
+    term: np.ndarray
+    refinancing: np.ndarray
+
+
+class BorrowerPopulation:
+    """All borrowers as struct-of-arrays.
+
+    Attributes:
+        pd: annual default probability.
+        demand: typical loan size (yuan); ``capacity`` (1.5 x demand) is the
+            debt a borrower can carry before its hazard rises.
+        max_rate: highest APR the borrower accepts.
+        rollover: depends on rolling loans over; losing a lender then raises its hazard.
+        stressed_until: month until which a borrower who lost its lender is under stress.
+    """
+
+    def __init__(self, params: BorrowerParams, rng: np.random.Generator) -> None:
+        n, L = params.count, params.max_loans
+        self.n, self.L = n, L
+        self.params = params
+        a = params.pd_mean * params.pd_concentration
+        b = (1 - params.pd_mean) * params.pd_concentration
+        self.pd = rng.beta(a, b, n).astype(np.float32)
+        self.company = rng.random(n) < params.company_share
+        size = np.where(self.company, params.company_demand_factor, 1.0)
+        self.demand = size * rng.lognormal(np.log(params.demand_median), params.demand_sigma, n)
+        self.max_rate = np.maximum(rng.normal(params.max_rate_mean, params.max_rate_sd, n), 0.0).astype(np.float32)
+        self.rollover = rng.random(n) < params.rollover_share
+        joins_later = rng.random(n) >= params.active_at_start
+        self.entry_month = np.where(joins_later, rng.integers(1, params.adoption_months + 1, n), 0).astype(np.int32)
+        self.stressed_until = np.full(n, -1, dtype=np.int32)
+        self.refinance = np.zeros(n, dtype=bool)
+        self.platform = np.full((n, L), NONE, dtype=np.int32)
+        self.principal = np.zeros((n, L))
+        self.rate = np.zeros((n, L), dtype=np.float32)
+        self.remaining = np.zeros((n, L), dtype=np.int16)
+        w = np.asarray(params.term_weights, dtype=float)
+        self._terms = np.asarray(params.term_months, dtype=np.int16)
+        self._term_p = w / w.sum()
+        self.defaults_total = 0
+        self.borrowed_total = 0.0  # yuan lent to borrowers, all time
+        self.paid_total = 0.0  # yuan borrowers paid back (interest, principal, recoveries)
+
+    def debt(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Total principal each borrower owes."""
+        return self.principal[idx].sum(axis=1)
+
+    def request(self, month: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Step 3a: who seeks credit this month. Returns (borrowers, refinancing flag)."""
+        p = self.params
+        free = (self.platform == NONE).any(axis=1)
+        entered = self.entry_month <= month
+        wants = entered & free & ((rng.random(self.n, dtype=np.float32) < p.need_rate) | self.refinance)
+        who = np.flatnonzero(wants)
+        return who, self.refinance[who]
+
+    def price(self, who: np.ndarray, platform: np.ndarray, funding_rate: np.ndarray) -> np.ndarray:
+        """The APR platform ``platform`` needs from each borrower: funding cost plus a risk premium."""
+        return funding_rate[platform] + self.params.risk_premium * self.pd[who]
+
+    def draw_terms(self, k: int, rng: np.random.Generator) -> np.ndarray:
+        """Loan terms (months) for ``k`` new loans."""
+        return rng.choice(self._terms, size=k, p=self._term_p)
+
+    def book_loans(self, who: np.ndarray, platform: np.ndarray, amount: np.ndarray, rate: np.ndarray,
+                   term: np.ndarray) -> None:
+        """Record new loans in each borrower's first free slot."""
+        slot = (self.platform[who] == NONE).argmax(axis=1)
+        self.platform[who, slot] = platform
+        self.principal[who, slot] = amount
+        self.rate[who, slot] = rate
+        self.remaining[who, slot] = term
+
+    def repay(
+        self,
+        month: int,
+        rng: np.random.Generator,
+        hazard_multiplier: float,
+        strategic_default: np.ndarray,
+    ) -> Repayments:
+        """Step 6: every loan pays interest and its instalment, or defaults.
+
+        The monthly hazard is the annual PD spread over 12 months, times the
+        macro multiplier, times ``contagion_multiplier`` while the borrower is
+        stressed by a lost lender, times debt over capacity when above 1.
+        Borrowers of a failed platform also stop paying it with the
+        platform's ``strategic_default`` probability.
+        """
+        p = self.params
+        flat_platform = self.platform.ravel()
+        due = np.flatnonzero(flat_platform != NONE)
+        who = due // self.L
+        plat = flat_platform[due]
+        principal = self.principal.ravel()[due]
+        stressed = self.stressed_until[who] >= month
+        overload = np.maximum(self.debt()[who] / (1.5 * self.demand[who]), 1.0)
+        hazard = (1.0 - (1.0 - self.pd[who]) ** (1.0 / 12.0)) * hazard_multiplier * overload
+        hazard = np.where(stressed, hazard * p.contagion_multiplier, hazard)
+        u = rng.random(due.size)
+        default = u < np.minimum(hazard, 1.0)
+        default |= (u >= np.minimum(hazard, 1.0)) & (rng.random(due.size) < strategic_default[plat])
+        interest = np.where(default, 0.0, principal * self.rate.ravel()[due] / 12.0)
+        remaining = self.remaining.ravel()[due]
+        instalment = np.where(default, 0.0, principal / np.maximum(remaining, 1))
+        loss = np.where(default, principal * p.loss_given_default, 0.0)
+        recovery = np.where(default, principal - loss, 0.0)
+        contagion_loss = np.where(default & stressed, loss, 0.0)
+
+        new_principal = np.where(default, 0.0, principal - instalment)
+        new_remaining = np.where(default, 0, remaining - 1).astype(np.int16)
+        ended = default | (new_remaining <= 0)
+        new_principal[ended & ~default] = 0.0  # last instalment clears rounding
+        self.principal.ravel()[due] = new_principal
+        self.remaining.ravel()[due] = new_remaining
+        flat_platform[due[ended]] = NONE
+        # A rollover borrower whose loan matured must refinance next month.
+        self.refinance[who[ended & ~default & self.rollover[who]]] = True
+        self.defaults_total += int(default.sum())
+        return Repayments(plat, interest, instalment, recovery, loss, contagion_loss,
+                          int(default.sum()), int(due.size))
+
+    def lose_lender(self, failed: np.ndarray) -> np.ndarray:
+        """Rollover borrowers of failed platforms must find another lender.
+
+        Args:
+            failed: boolean per platform row (with a False at index -1).
+
+        Returns:
+            Borrowers who lost a lender.
+        """
+        who = np.flatnonzero(failed[self.platform].any(axis=1) & self.rollover)
+        self.refinance[who] = True
+        return who
+
+    def principal_by_platform(self, size: int) -> np.ndarray:
+        """Principal owed to each platform row, summed from the loans (for the accounting check)."""
+        pid = self.platform.ravel()
+        has = pid != NONE
+        return np.bincount(pid[has], weights=self.principal.ravel()[has], minlength=size)
+
+    def transfer(self, mask_platform: np.ndarray, share: np.ndarray, to: int, rng: np.random.Generator) -> np.ndarray:
+        """Move a random ``share`` of each marked platform's loans to row ``to``.
+
+        Returns the principal moved per platform row.
+        """
+        pid = self.platform.ravel()
+        idx = np.flatnonzero(mask_platform[pid] & (pid != NONE))
+        pick = idx[rng.random(idx.size) < share[pid[idx]]]
+        moved = np.bincount(pid[pick], weights=self.principal.ravel()[pick], minlength=mask_platform.size)
+        pid[pick] = to
+        return moved

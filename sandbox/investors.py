@@ -1,0 +1,258 @@
+"""Retail investors: a vectorized population with sparse holdings.
+
+Each investor has at most ``K`` holdings, stored as two ``(n, K)`` arrays: the
+platform row (``-1`` for an empty slot) and the number of units held. A
+holding's money value is ``units * unit_value[platform]``; interest accrues by
+raising a platform's unit value, so a month costs nothing for investors who do
+not act. Only investors who review their holdings this month are touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sandbox.scenario import InvestorParams, InformationParams
+
+EMPTY = -1
+
+
+@dataclass
+class Orders:
+    """What the acting investors ask for this month.
+
+    Withdrawals are in units (the platform pays ``units * unit_value`` times the
+    share it can serve); placements are in yuan.
+    """
+
+    w_investor: np.ndarray
+    w_slot: np.ndarray
+    w_platform: np.ndarray
+    w_units: np.ndarray
+    w_run: np.ndarray
+    p_investor: np.ndarray
+    p_slot: np.ndarray
+    p_platform: np.ndarray
+    p_amount: np.ndarray
+
+
+class InvestorPopulation:
+    """All investors as struct-of-arrays.
+
+    Attributes:
+        budget: yuan each investor would keep in online lending at full confidence.
+        literacy: financial literacy in [0, 1]; education raises it.
+        tolerance: monthly failure probability the investor tolerates before running.
+        invested, received, lost: running totals in yuan.
+        platform, units: the holdings, shape ``(n, K)``.
+    """
+
+    def __init__(self, params: InvestorParams, info: InformationParams, months: int, rng: np.random.Generator) -> None:
+        n, K = params.count, params.max_holdings
+        self.n, self.K = n, K
+        self.params = params
+        self.bands = info.bands
+        self.budget = rng.lognormal(np.log(params.wealth_median), params.wealth_sigma, n)
+        self.literacy = np.clip(rng.normal(params.literacy_mean, params.literacy_sd, n), 0, 1).astype(np.float32)
+        self.tolerance = (params.tolerance_median * rng.lognormal(0, params.tolerance_sigma, n)).astype(np.float32)
+        self.risk_aversion = (params.risk_aversion * rng.lognormal(0, 0.3, n)).astype(np.float32)
+        self.herding = np.clip(rng.normal(params.herding_mean, 0.1, n), 0, 1).astype(np.float32)
+        joins_later = rng.random(n) >= params.active_at_start
+        self.entry_month = np.where(joins_later, rng.integers(1, params.adoption_months + 1, n), 0).astype(np.int32)
+        self.band = self._bands()
+        self.invested = np.zeros(n)
+        self.received = np.zeros(n)
+        self.lost = np.zeros(n)
+        self.platform = np.full((n, K), EMPTY, dtype=np.int32)
+        self.units = np.zeros((n, K))
+
+    def _bands(self) -> np.ndarray:
+        return np.minimum((self.literacy * self.bands).astype(np.int8), self.bands - 1)
+
+    def educate(self, intensity: float, month: int) -> None:
+        """Investor education: literacy closes ``intensity`` of its gap to 1 each month."""
+        entered = self.entry_month <= month
+        self.literacy[entered] += np.float32(intensity) * (1 - self.literacy[entered])
+        self.band = self._bands()
+
+    def holding_values(self, unit_value: np.ndarray) -> np.ndarray:
+        """Money value of every holding, shape ``(n, K)``.
+
+        ``unit_value`` must be zero at index -1 (the book's buyer row), which is
+        what an empty slot (platform -1) picks up.
+        """
+        return self.units * unit_value[self.platform]
+
+    def decide(
+        self,
+        month: int,
+        rng: np.random.Generator,
+        perceived: np.ndarray,
+        unit_value: np.ndarray,
+        promised_yield: np.ndarray,
+        visibility: np.ndarray,
+        open_rows: np.ndarray,
+        alive: np.ndarray,
+        outflow_rate: np.ndarray,
+        attention: float,
+        confidence: float,
+        exposure_cap: float,
+        exposure_share_cap: float,
+        platform_exposure_cap: np.ndarray,
+        customer_room: np.ndarray,
+    ) -> Orders:
+        """Step 4: the investors who review their holdings this month decide.
+
+        Args:
+            perceived: perceived monthly failure risk, shape ``(bands, platform rows)``.
+            unit_value: value of one unit per platform row (0 at index -1).
+            promised_yield: annual yield per platform row.
+            visibility: weight of each platform row in investors' attention.
+            open_rows: platform rows taking new money.
+            alive: boolean per platform row: still paying withdrawals.
+            outflow_rate: last month's withdrawals as a share of claims (herding).
+            attention: probability that an investor reviews this month.
+            confidence: in [0, 1], scales how much of its budget an investor keeps in.
+            exposure_cap: most yuan one investor may hold on one platform.
+            exposure_share_cap: most share of its budget one investor may hold on one platform.
+            platform_exposure_cap: per-platform cap on one customer's holding (pilots).
+            customer_room: per-platform number of new customers still allowed.
+        """
+        p = self.params
+        active = np.flatnonzero((self.entry_month <= month) & (rng.random(self.n, dtype=np.float32) < attention))
+        m = active.size
+        pid = self.platform[active]
+        held = pid != EMPTY
+        value = self.units[active] * unit_value[pid]
+        band = self.band[active]
+
+        # Runs: withdraw the whole holding when perceived risk (plus the crowd's
+        # flight, weighted by herding) exceeds tolerance.
+        risk = perceived[band[:, None], pid] + self.herding[active, None] * outflow_rate[pid]
+        withdrawing = held & alive[pid]
+        run = withdrawing & (risk > self.tolerance[active, None])
+        # Liquidity needs: half of one holding, for a few investors.
+        need = rng.random(m) < min(1.0, p.liquidity_rate / attention)
+        slot = rng.integers(0, self.K, m)
+        liquidity = np.zeros_like(run)
+        liquidity[np.arange(m), slot] = need
+        liquidity &= withdrawing & ~run
+        share = np.where(run, 1.0, np.where(liquidity, 0.5, 0.0))
+        wi, wk = np.nonzero(share > 0)
+
+        # New money: top the portfolio up toward budget x confidence.
+        stays = ~run.any(axis=1) & ~need
+        gap = self.budget[active] * confidence - value.sum(axis=1)
+        placing = np.flatnonzero(stays & (gap > 100.0))
+        orders_p = self._place(
+            rng, active[placing], pid[placing], value[placing], band[placing], gap[placing], perceived,
+            promised_yield, visibility, open_rows, outflow_rate, exposure_cap, exposure_share_cap,
+            platform_exposure_cap, customer_room,
+        )
+        return Orders(
+            w_investor=active[wi],
+            w_slot=wk,
+            w_platform=pid[wi, wk],
+            w_units=self.units[active[wi], wk] * share[wi, wk],
+            w_run=run[wi, wk],
+            **orders_p,
+        )
+
+    def _place(
+        self, rng, inv, pid, value, band, gap, perceived, promised_yield, visibility, open_rows,
+        outflow_rate, exposure_cap, exposure_share_cap, platform_exposure_cap, customer_room,
+    ) -> dict[str, np.ndarray]:
+        """Choose where each placing investor puts new money.
+
+        Each samples a few candidate platforms by visibility and scores them and
+        its current holdings: promised yield, minus risk aversion times perceived
+        annual risk, minus the crowd's recent flight.
+        """
+        m, C, K = inv.size, self.params.candidates, self.K
+        empty = dict(p_investor=np.zeros(0, np.int64), p_slot=np.zeros(0, np.int64),
+                     p_platform=np.zeros(0, np.int32), p_amount=np.zeros(0))
+        if m == 0 or open_rows.size == 0:
+            return empty
+        w = visibility[open_rows]
+        cand = open_rows[rng.choice(open_rows.size, size=(m, C), p=w / w.sum())].astype(np.int32)
+        options = np.concatenate([pid, cand], axis=1)  # held first, so ties keep money where it is
+        score = (
+            promised_yield[options]
+            - self.risk_aversion[inv, None] * 12 * perceived[band[:, None], options]
+            - self.herding[inv, None] * outflow_rate[options]
+        )
+        is_open = np.zeros(promised_yield.size, dtype=bool)
+        is_open[open_rows] = True
+        has_room = (pid == EMPTY).any(axis=1)
+        new_ok = has_room[:, None] & (customer_room[cand] > 0)
+        valid = np.concatenate([(pid != EMPTY) & is_open[pid], new_ok], axis=1) & is_open[options]
+        score = np.where(valid, score, -np.inf)
+        best = score.argmax(axis=1)
+        ok = np.isfinite(score[np.arange(m), best])
+        best, inv_ok = best[ok], np.flatnonzero(ok)
+        chosen = options[inv_ok, best]
+        existing = best < K
+        first_empty = (pid[inv_ok] == EMPTY).argmax(axis=1)
+        slot = np.where(existing, best, first_empty)
+        current = np.where(existing, value[inv_ok, np.minimum(best, K - 1)], 0.0)
+        cap = np.minimum(exposure_cap, exposure_share_cap * self.budget[inv[inv_ok]])
+        cap = np.minimum(cap, platform_exposure_cap[chosen])
+        amount = np.minimum(gap[inv_ok], np.maximum(cap - current, 0.0))
+        keep = amount > 1.0
+        # Two newcomers to a platform in the same month may share its last
+        # customer place: pilot caps are enforced again at settlement.
+        return dict(
+            p_investor=inv[inv_ok][keep], p_slot=slot[keep], p_platform=chosen[keep], p_amount=amount[keep]
+        )
+
+    def settle_withdrawals(self, orders: Orders, paid_share: np.ndarray, unit_value: np.ndarray) -> np.ndarray:
+        """Pay the served share of each withdrawal; return yuan paid per order."""
+        units = orders.w_units * paid_share[orders.w_platform]
+        paid = units * unit_value[orders.w_platform]
+        self.units[orders.w_investor, orders.w_slot] -= units
+        np.add.at(self.received, orders.w_investor, paid)
+        self._clear_small(orders.w_investor, orders.w_slot)
+        return paid
+
+    def settle_placements(self, inv: np.ndarray, slot: np.ndarray, platform: np.ndarray, amount: np.ndarray,
+                          unit_value: np.ndarray) -> None:
+        """Buy units with the accepted placements."""
+        self.platform[inv, slot] = platform
+        np.add.at(self.units, (inv, slot), amount / unit_value[platform])
+        np.add.at(self.invested, inv, amount)
+
+    def _clear_small(self, inv: np.ndarray, slot: np.ndarray) -> None:
+        gone = self.units[inv, slot] <= 1e-9
+        self.units[inv[gone], slot[gone]] = 0.0
+        self.platform[inv[gone], slot[gone]] = EMPTY
+
+    def pay_out_failed(self, closing: np.ndarray, unit_value: np.ndarray, payout_per_unit: np.ndarray) -> np.ndarray:
+        """Close holdings on platforms whose wind-down ends: book recoveries and losses.
+
+        Args:
+            closing: boolean per platform row (length of ``unit_value``).
+            unit_value: claim per unit frozen at failure.
+            payout_per_unit: yuan paid per unit from the wind-down.
+
+        Returns:
+            Investor indices that newly have a loss.
+        """
+        mask = closing[self.platform]
+        inv, slot = np.nonzero(mask)
+        pid = self.platform[inv, slot]
+        units = self.units[inv, slot]
+        claim = units * unit_value[pid]
+        paid = units * payout_per_unit[pid]
+        had_loss = self.lost[inv] > 0
+        np.add.at(self.received, inv, paid)
+        np.add.at(self.lost, inv, np.maximum(claim - paid, 0.0))
+        self.units[inv, slot] = 0.0
+        self.platform[inv, slot] = EMPTY
+        return np.unique(inv[~had_loss & (self.lost[inv] > 0)])
+
+    def units_by_platform(self, size: int) -> np.ndarray:
+        """Units held on each platform row, summed from the holdings (for the accounting check)."""
+        pid = self.platform.ravel()
+        held = pid != EMPTY
+        return np.bincount(pid[held], weights=self.units.ravel()[held], minlength=size)

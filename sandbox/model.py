@@ -1,0 +1,730 @@
+"""The market model: one month of an online lending market, in the order of MODEL.md section 3.
+
+:meth:`SandboxModel.step` reads top to bottom as the month does. Platforms and
+regulators are Mesa agents; investors and borrowers are vectorized populations;
+every platform's balance sheet is a row of :class:`~sandbox.platforms.PlatformBook`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sandbox.accounting import Ledger
+from sandbox.borrowers import BorrowerPopulation
+from sandbox.dates import month_label, value_at
+from sandbox.environment import Environment
+from sandbox.investors import InvestorPopulation, Orders
+from sandbox.platforms import (
+    ACTIVE,
+    CLOSED,
+    CREDIT_CONTAGION,
+    FRAUD,
+    FRAUD_CAUSE,
+    ILLIQUIDITY_RUN,
+    INSOLVENCY,
+    INTERMEDIARY,
+    ORDERLY_EXIT,
+    POOL,
+    RESOLVING,
+    Platform,
+    PlatformBook,
+)
+from sandbox.recorder import Recorder
+from sandbox.regulator import Regulator
+from sandbox.rules.base import Policy
+from sandbox.scenario import Scenario
+
+# What a fraud looks like to an investor who cannot see through it: an ordinary platform.
+APPARENT_RISK = 0.004
+# Monthly failure hazard by business model, before balance-sheet stress.
+BASE_RISK = np.array([0.002, 0.006, 0.03])
+# Share of a fraud's diversion (and of what it can take when absconding) that a custodian bank blocks.
+CUSTODY_BLOCKS = 0.8
+
+
+@dataclass
+class Streams:
+    """Independent random streams, so that a regime change in one process does not
+    shift the draws of another (common random numbers across regimes)."""
+
+    population: np.random.Generator
+    entry: np.random.Generator
+    reentry: np.random.Generator
+    screening: np.random.Generator
+    signals: np.random.Generator
+    investors: np.random.Generator
+    borrowers: np.random.Generator
+    platforms: np.random.Generator
+    regulator: np.random.Generator
+
+    @classmethod
+    def from_seed(cls, seed: int) -> Streams:
+        children = np.random.SeedSequence(seed).spawn(9)
+        return cls(*(np.random.default_rng(c) for c in children))
+
+
+class SandboxModel(mesa.Model):
+    """An online lending market under a policy regime, stepped month by month.
+
+    Args:
+        scenario: a validated :class:`~sandbox.scenario.Scenario`.
+        seed: fixes the run exactly. ``None`` draws one (recorded in ``self.seed``).
+        months: horizon; defaults to the scenario's.
+
+    Attributes:
+        config: the scenario (Mesa reserves ``Model.scenario`` for its own class).
+        month: index of the month being simulated (0 is the scenario's start).
+        book: every platform's balance sheet and state.
+        investors, borrowers: the vectorized populations.
+        regulators: the regulator agents (``regulators[0]`` is national).
+        policy: the regime in force this month.
+        ledger: cumulative flows between sectors, for the accounting check.
+        recorder: the monthly series and failure records.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, months: int | None = None) -> None:
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        super().__init__(rng=seed)
+        self.seed = int(seed)
+        self.config = scenario
+        self.months = months if months is not None else scenario.months
+        self.month = 0
+        self.streams = Streams.from_seed(self.seed)
+        self.rules = scenario.rules
+        m = scenario.market
+        self.n_clusters = 2 * m.platforms.regions
+        self.book = PlatformBook(capacity=max(64, 2 * m.platforms.initial))
+        self.investors = InvestorPopulation(m.investors, m.information, self.months, self.streams.population)
+        self.borrowers = BorrowerPopulation(m.borrowers, self.streams.population)
+        self.environment = Environment(scenario.environment, scenario.start, self.n_clusters)
+        self.ledger = Ledger()
+        self.recorder = Recorder(self)
+        self.platform_agents: dict[int, Platform] = {}
+        self.policy = Policy(self.book.capacity + 1)
+        regions = np.array_split(np.arange(m.platforms.regions), scenario.regulator.local_regulators)
+        self.regulators = [Regulator(self, scenario.regulator, r) for r in regions]
+        self.controllers: list[int] = []  # controllers of failed frauds, who may come back
+        self._failed_pending: list[np.ndarray] = []
+        self._short = np.zeros(0, dtype=bool)
+        self._abscond = np.zeros(0, dtype=bool)
+        self.platform_class = Platform
+        self._create_platforms(m.platforms.initial, self.streams.population, initial=True)
+
+    # ------------------------------------------------------------------ month
+    def step(self) -> None:
+        """One month, in the order of MODEL.md section 3."""
+        self.policy = self.scheduled_events()  # 1. rules go live, shocks apply
+        self.entry()  # 2. applicants enter, screened under licensing
+        self.credit_market()  # 3. borrowers demand credit under caps and limits
+        orders = self.investor_decisions()  # 4. investors place new money and redeem
+        self.platform_operations(orders)  # 5. platforms take money, pay withdrawals, divert
+        self.borrower_repayments()  # 6. borrowers repay or default
+        self.failure_test()  # 7. illiquid, insolvent, absconded or unviable platforms fail
+        self.contagion()  # 8. failures move sentiment and look-alike fear
+        self.regulate()  # 9. monitoring, inspections, enforcement, education
+        self.end_of_month()  # 10. wind-downs pay out, accounts are checked, data collected
+        self.month += 1
+
+    def run(self, progress: bool = False) -> None:
+        """Step through the remaining months, with an optional progress bar."""
+        from tqdm.auto import tqdm
+
+        for _ in tqdm(range(self.month, self.months), desc=self.config.name, unit="month", disable=not progress,
+                      leave=False):
+            self.step()
+        self.finish()
+
+    # ------------------------------------------------------------- 1. events
+    def scheduled_events(self) -> Policy:
+        """Rules in force write this month's policy; then they act; shocks apply."""
+        self.environment.begin_month(self.month)
+        book = self.book
+        book.inspected[: book.n] = False
+        self.policy = self._build_policy()
+        for rule in self.rules:
+            if rule.in_force(self):
+                rule.act(self)
+        return self.policy
+
+    def _build_policy(self) -> Policy:
+        """The regime in force: every live rule writes its requirements into a fresh Policy."""
+        book = self.book
+        policy = Policy(book.capacity + 1)
+        for rule in self.rules:
+            if rule.in_force(self):
+                rule.apply(policy, self)
+        book.promised_yield[: book.n] = np.minimum(book.base_yield[: book.n], policy.yield_cap[: book.n])
+        return policy
+
+    # --------------------------------------------------------------- 2. entry
+    def entry(self) -> None:
+        """New platforms apply; under licensing the regulator screens them."""
+        p = self.config.market.platforms
+        rate = value_at(p.entry_per_month, self.month, self.config.start)
+        k = int(self.streams.entry.poisson(rate))
+        applicants = self._draw_platforms(k, self.streams.entry, self.config.market.platforms.entry_mix or p.mix)
+        # Controllers of failed frauds come back under a new name.
+        back = [c for c in self.controllers if self.streams.reentry.random() < p.controller_reentry]
+        if back:
+            extra = self._draw_platforms(len(back), self.streams.reentry, None, kind=FRAUD)
+            extra["controller"] = np.array(back)
+            applicants = {key: np.concatenate([applicants[key], extra[key]]) for key in applicants}
+        admitted = self.screen(applicants)
+        self.recorder.count("refused", int((~admitted).sum()))
+        self.recorder.count("refused_fraud", int((~admitted & (applicants["kind"] == FRAUD)).sum()))
+        for c in applicants["controller"][admitted & (applicants["controller"] >= 0)]:
+            self.controllers.remove(int(c))
+        chosen = {key: v[admitted] for key, v in applicants.items()}
+        self._add_platforms(chosen)
+        self.recorder.count("entries", int(admitted.sum()))
+
+    def screen(self, applicants: dict[str, np.ndarray]) -> np.ndarray:
+        """Which applicants may enter under the policy in force (all of them without licensing)."""
+        pol = self.policy
+        k = applicants["kind"].size
+        ok = np.ones(k, dtype=bool)
+        rng = self.streams.screening
+        draws = rng.random(k)  # drawn whatever the regime, to keep streams aligned
+        if pol.blacklist:
+            ok &= applicants["controller"] < 0
+        if pol.licensing:
+            ok &= applicants["capital"] >= pol.min_capital
+            ok &= ~((applicants["kind"] == FRAUD) & (draws < pol.screening_accuracy))
+        if pol.pool_ban_entry:
+            ok &= applicants["kind"] != POOL
+        return ok
+
+    def _draw_platforms(self, k: int, rng: np.random.Generator, mix, kind: int | None = None) -> dict[str, np.ndarray]:
+        p = self.config.market.platforms
+        if kind is None:
+            shares = np.array([mix.intermediary, mix.pool, mix.fraud])
+            kinds = rng.choice(3, size=k, p=shares / shares.sum())
+        else:
+            kinds = np.full(k, kind)
+        y = np.array([p.promised_yield.intermediary, p.promised_yield.pool, p.promised_yield.fraud])
+        return {
+            "kind": kinds,
+            "base_yield": np.clip(y[kinds] + rng.normal(0, p.yield_spread, k), 0.01, None),
+            "capital": rng.lognormal(np.log(p.capital_median), p.capital_sigma, k),
+            "custody": (rng.random(k) < p.custody_share) & (kinds != FRAUD),
+            "disclosure": np.clip(p.disclosure + rng.normal(0, 0.1, k), 0, 1),
+            "visibility": rng.lognormal(0, p.visibility_sigma, k) * np.where(kinds == FRAUD, 2.0, 1.0),
+            "region": rng.integers(0, p.regions, k),
+            "controller": np.full(k, -1),
+            "age": np.zeros(k, dtype=np.int64),
+        }
+
+    def _create_platforms(self, k: int, rng: np.random.Generator, initial: bool) -> None:
+        drawn = self._draw_platforms(k, rng, self.config.market.platforms.mix)
+        if initial:
+            drawn["age"] = rng.integers(0, 36, k)
+        self._add_platforms(drawn)
+
+    def _add_platforms(self, a: dict[str, np.ndarray]) -> np.ndarray:
+        k = a["kind"].size
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
+        self._ensure_capacity(k)
+        book = self.book
+        rows = book.add(k)
+        for key in ("kind", "base_yield", "capital", "custody", "disclosure", "visibility", "region", "controller"):
+            getattr(book, key)[rows] = a[key]
+        book.promised_yield[rows] = a["base_yield"]
+        book.entry_month[rows] = self.month - a["age"]
+        book.status[rows] = ACTIVE
+        book.unit_value[rows] = 1.0
+        book.cash[rows] = a["capital"]  # paid-in capital
+        book.equity_flow[rows] = a["capital"]
+        self.ledger.capital_in += float(a["capital"].sum())
+        for row in rows:
+            self.platform_agents[int(row)] = self.platform_class(self, int(row))
+        self.policy = self._build_policy()  # entrants are bound by the rules in force at once
+        return rows
+
+    def _ensure_capacity(self, k: int) -> None:
+        """Grow the book; loans held by the outside buyer follow its row to the end."""
+        book = self.book
+        if book.n + k <= book.capacity:
+            return
+        old_buyer = book.buyer
+        held_by_buyer = self.borrowers.platform == old_buyer
+        while book.n + k > book.capacity:
+            book._grow(max(2 * book.capacity, 64))
+        self.borrowers.platform[held_by_buyer] = book.buyer
+        self._short = np.zeros(book.capacity + 1, dtype=bool)
+        self._abscond = np.zeros(book.capacity + 1, dtype=bool)
+
+    # ------------------------------------------------------ 3. credit market
+    def lendable(self) -> np.ndarray:
+        """Cash each platform can lend this month (zero unless open for business)."""
+        book, p = self.book, self.config.market.platforms
+        n = book.n
+        cash, claims = book.cash[:n], book.claims()
+        kind = book.kind[:n]
+        pool = np.maximum(cash - p.pool_reserve * claims, 0.0)
+        fraud = np.minimum(0.5 * cash, np.maximum(p.fraud_lending * claims - book.loans[:n], 0.0))
+        out = np.where(kind == INTERMEDIARY, cash, np.where(kind == POOL, pool, fraud))
+        return np.where(book.open_for_business(), np.maximum(out, 0.0), 0.0)
+
+    def credit_market(self) -> None:
+        """Borrowers seek loans; platforms price them under any cap; limits and cash ration them."""
+        b, book, pol, rng = self.borrowers, self.book, self.policy, self.streams.borrowers
+        p = self.config.market.platforms
+        who, refinancing = b.request(self.month, rng)
+        lendable = self.lendable()
+        size = rng.lognormal(0.0, 0.3, who.size)  # drawn whatever the regime
+        pick = rng.random(who.size)
+        accept_draw = rng.random(who.size)
+        term = b.draw_terms(who.size, rng)
+        b.refinance[who] = False
+        total = lendable.sum()
+        if who.size == 0 or total <= 0:
+            b.stressed_until[who[refinancing]] = self.month + b.params.contagion_months
+            self.recorder.add_credit(0.0, 0.0, 0.0, 0.0)
+            return
+        # Borrowers go to platforms in proportion to what they can lend.
+        cdf = np.cumsum(lendable) / total
+        plat = np.minimum(np.searchsorted(cdf, pick, side="right"), book.n - 1).astype(np.int32)
+        amount = b.demand[who] * size
+        funding = book.promised_yield + p.fee
+        apr = b.price(who, plat, funding)
+        capped = apr > pol.rate_cap[plat]
+        declined = ~capped & (apr > b.max_rate[who])
+        # Per-borrower limits, per platform and across platforms.
+        company = b.company[who]
+        lim_p = np.where(company, pol.limit_company_platform, pol.limit_individual_platform)
+        lim_t = np.where(company, pol.limit_company_total, pol.limit_individual_total)
+        on_plat = np.where(b.platform[who] == plat[:, None], b.principal[who], 0.0).sum(axis=1)
+        room = np.maximum(np.minimum(lim_p - on_plat, lim_t - b.debt(who)), 0.0)
+        limited = np.minimum(amount, room)
+        ok = ~capped & ~declined & (limited > 0)
+        excluded_cap = float(amount[capped].sum())
+        excluded_limit = float((amount - limited)[~capped & ~declined].sum())
+        # Ration by cash: each request is accepted with the platform's fill ratio,
+        # then accepted amounts are scaled so no platform lends more than it has.
+        req = np.bincount(plat[ok], weights=limited[ok], minlength=book.n)
+        fill = np.divide(lendable, req, out=np.ones_like(req), where=req > 0)
+        ok &= accept_draw < np.minimum(fill, 1.0)[plat]
+        acc = np.bincount(plat[ok], weights=limited[ok], minlength=book.n)
+        scale = np.minimum(np.divide(lendable, acc, out=np.ones_like(acc), where=acc > 0), 1.0)
+        lent = limited * scale[plat]
+        ok &= lent > 0
+        b.book_loans(who[ok], plat[ok], lent[ok], apr[ok], term[ok])
+        orig = np.bincount(plat[ok], weights=lent[ok], minlength=book.n)
+        book.cash[: book.n] -= orig
+        book.loans[: book.n] += orig
+        book.originated[: book.n] += orig
+        b.borrowed_total += float(lent[ok].sum())
+        # A rollover borrower who could not refinance is under stress: credit contagion.
+        b.stressed_until[who[refinancing & ~ok]] = self.month + b.params.contagion_months
+        new = float(lent[ok].sum())
+        self.recorder.add_credit(new, excluded_cap, excluded_limit, float((apr[ok] * lent[ok]).sum()))
+
+    # ------------------------------------------------- 4. investor decisions
+    def perceived_risk(self) -> np.ndarray:
+        """Perceived monthly failure risk, shape ``(literacy bands, platform rows)``.
+
+        Each band sees each platform through a signal whose noise shrinks with
+        the platform's disclosure and the band's literacy, and weighs it
+        against its prior for look-alikes (Bayesian precision weights). With
+        poor disclosure the prior dominates, so fear of look-alikes spreads to
+        healthy platforms: information contagion.
+        """
+        info = self.config.market.information
+        book, env = self.book, self.environment
+        n, size = book.n, book.capacity + 1
+        d = np.maximum(book.disclosure[:n], self.policy.disclosure_required[:n])
+        q = self.true_risk()
+        reveal = np.where(book.audited[:n], 1.0, d * info.fraud_transparency)
+        mean = np.where(book.kind[:n] == FRAUD, APPARENT_RISK + (q - APPARENT_RISK) * reveal, q)
+        bands = info.bands
+        literacy = (np.arange(bands) + 0.5) / bands
+        sd = info.signal_noise * (1 - d)[None, :] * (1 - info.literacy_effect * literacy)[:, None] + 0.002
+        w = info.prior_noise**2 / (info.prior_noise**2 + sd**2)
+        prior = env.prior_risk()[self.cluster_of(np.arange(n))]
+        signal = mean[None, :] + self.streams.signals.normal(0.0, 1.0, (bands, n)) * sd
+        out = np.zeros((bands, size))
+        out[:, :n] = np.clip(w * signal + (1 - w) * prior[None, :], 0.0, 1.0)
+        return out
+
+    def true_risk(self) -> np.ndarray:
+        """Each platform's true monthly failure hazard, from its model and balance sheet."""
+        book = self.book
+        n = book.n
+        claims = np.maximum(book.claims(), 1.0)
+        eq = book.equity()
+        stress = np.where(book.kind[:n] == INTERMEDIARY, 0.0, 0.5 * np.maximum(-eq / claims, 0.0))
+        flight = 0.5 * np.clip((book.outflow[:n] - book.inflow[:n]) / claims, 0.0, 1.0)
+        return np.clip(BASE_RISK[book.kind[:n]] + stress + flight + 0.2 * book.overdue[:n], 0.0, 1.0)
+
+    def cluster_of(self, rows: np.ndarray) -> np.ndarray:
+        """Look-alike cluster: region, and whether the platform promises a guaranteed yield."""
+        book = self.book
+        guaranteed = book.kind[rows] != INTERMEDIARY
+        return book.region[rows] * 2 + guaranteed
+
+    def investor_decisions(self) -> Orders:
+        """Investors who review their holdings run, redeem for liquidity, or place new money."""
+        book, pol = self.book, self.policy
+        n, size = book.n, book.capacity + 1
+        alive = np.zeros(size, dtype=bool)
+        alive[:n] = book.alive()
+        claims = np.maximum(book.claims(), 1.0)
+        outflow_rate = np.zeros(size)
+        outflow_rate[:n] = np.clip(book.outflow[:n] / claims, 0, 1)
+        visibility = np.zeros(size)
+        age = np.maximum(self.month - book.entry_month[:n] + 1, 1)
+        size_share = book.claims() / max(book.claims()[alive[:n]].sum(), 1.0)
+        visibility[:n] = book.visibility[:n] * np.sqrt(1.0 + size_share * n) * np.minimum(1.0, age / 12.0)
+        customer_room = np.maximum(pol.customer_cap - book.customers, 0.0)
+        orders = self.investors.decide(
+            month=self.month,
+            rng=self.streams.investors,
+            perceived=self.perceived_risk(),
+            unit_value=book.unit_value,
+            promised_yield=book.promised_yield,
+            visibility=visibility,
+            open_rows=np.flatnonzero(book.open_for_business()),
+            alive=alive,
+            outflow_rate=outflow_rate,
+            attention=self.config.market.investors.attention,
+            confidence=self.environment.confidence(),
+            exposure_cap=pol.exposure_cap,
+            exposure_share_cap=pol.exposure_share_cap,
+            platform_exposure_cap=pol.customer_exposure_cap,
+            customer_room=customer_room,
+        )
+        self.recorder.count("run_requests", int(orders.w_run.sum()))
+        return orders
+
+    # ---------------------------------------------- 5. platform operations
+    def platform_operations(self, orders: Orders) -> None:
+        """Take new money (frauds divert some), pay withdrawals from cash (pools sell
+        loans at a discount when short), accrue promised yields, pay costs."""
+        book, inv, p = self.book, self.investors, self.config.market.platforms
+        n, size, uv = book.n, book.capacity + 1, book.unit_value
+        # New money. Pilot caps on customers bind here, in arrival order.
+        keep = self._within_customer_caps(orders)
+        pi, ps, pp, pa = (x[keep] for x in (orders.p_investor, orders.p_slot, orders.p_platform, orders.p_amount))
+        new_customer = inv.platform[pi, ps] != pp
+        inv.settle_placements(pi, ps, pp, pa, uv)
+        inflow = np.bincount(pp, weights=pa, minlength=size)[:n]
+        book.customers[:n] += np.bincount(pp[new_customer], minlength=size)[:n]
+        book.units[:n] += inflow / uv[:n]
+        book.cash[:n] += inflow
+        book.inflow[:n] = inflow
+        book.inflow_ma[:n] = 0.7 * book.inflow_ma[:n] + 0.3 * inflow
+        # Frauds divert a share of inflows to their controllers; custody blocks most of it.
+        fraud = (book.kind[:n] == FRAUD) & book.alive()
+        divert = np.where(fraud, p.fraud_diversion * (1 - CUSTODY_BLOCKS * book.custody[:n]) * inflow, 0.0)
+        self._divert(divert)
+        # Withdrawals: pools sell loans at a discount to cover a shortfall.
+        requested = np.bincount(orders.w_platform, weights=orders.w_units * uv[orders.w_platform],
+                                minlength=size)[:n]
+        book.requested[:n] = requested
+        short = (requested > book.cash[:n]) & (book.kind[:n] == POOL) & (book.loans[:n] > 0)
+        if short.any():
+            need = (requested - book.cash[:n]) / max(1e-12, 1 - p.fire_sale_discount)
+            share = np.zeros(size)
+            share[:n] = np.where(short, np.minimum(1.0, need / np.maximum(book.loans[:n], 1e-9)), 0.0)
+            mark = np.zeros(size, dtype=bool)
+            mark[:n] = short
+            moved = self.borrowers.transfer(mark, share, book.buyer, self.streams.platforms)[:n]
+            self._sell_loans(moved, p.fire_sale_discount)
+        paid_share = np.ones(size)
+        ratio = np.divide(book.cash[:n], requested, out=np.ones(n), where=requested > 0)
+        paid_share[:n] = np.clip(ratio, 0.0, 1.0)
+        paid = inv.settle_withdrawals(orders, paid_share, uv)
+        paid_by = np.bincount(orders.w_platform, weights=paid, minlength=size)[:n]
+        gone = np.bincount(orders.w_platform, weights=orders.w_units * paid_share[orders.w_platform],
+                           minlength=size)[:n]
+        emptied = inv.platform[orders.w_investor, orders.w_slot] < 0
+        book.customers[:n] -= np.bincount(orders.w_platform[emptied], minlength=size)[:n]
+        book.cash[:n] -= paid_by
+        book.units[:n] -= gone
+        book.outflow[:n] = paid_by
+        self._short = np.zeros(size, dtype=bool)
+        self._short[:n] = (paid_share[:n] < 1 - 1e-9) & (book.kind[:n] != INTERMEDIARY)
+        unserved = np.where(requested > 0, 1 - paid_share[:n], 0.0)
+        book.complaints[:n] = 0.7 * book.complaints[:n] + unserved
+        # Pools and frauds accrue the promised yield on claims (intermediaries pass
+        # through what borrowers pay, in step 6); everyone alive pays running costs.
+        alive = book.alive()
+        accrue = alive & (book.kind[:n] != INTERMEDIARY)
+        claims = book.claims()
+        accrual = np.where(accrue, claims * book.promised_yield[:n] / 12.0, 0.0)
+        uv[:n] = np.where(accrue, uv[:n] * (1.0 + book.promised_yield[:n] / 12.0), uv[:n])
+        book.equity_flow[:n] -= accrual
+        cost = np.where(alive, p.operating_cost / 12.0 * claims + p.fixed_cost, 0.0)
+        cost = np.minimum(cost, np.maximum(book.cash[:n], 0.0))
+        book.cash[:n] -= cost
+        book.equity_flow[:n] -= cost
+        self.ledger.opex += float(cost.sum())
+        book.last_cost[:n] = cost
+        # Frauds abscond with a probability that rises with detection risk and falling inflows.
+        draw = self.streams.platforms.random(n)
+        hazard = p.abscond_hazard + p.abscond_on_inspection * book.inspected[:n] + 0.1 * (inflow < paid_by)
+        hazard = hazard + book.abscond_pressure[:n]
+        self._abscond = np.zeros(size, dtype=bool)
+        self._abscond[:n] = fraud & (draw < hazard)
+        book.abscond_pressure[:n] = 0.0
+
+    def _within_customer_caps(self, orders: Orders) -> np.ndarray:
+        """Placements allowed by per-platform customer caps (pilots): first come, first served."""
+        cap = self.policy.customer_cap
+        keep = np.ones(orders.p_investor.size, dtype=bool)
+        if not np.isfinite(cap).any():
+            return keep
+        inv = self.investors
+        new = inv.platform[orders.p_investor, orders.p_slot] != orders.p_platform
+        capped = new & np.isfinite(cap[orders.p_platform])
+        idx = np.flatnonzero(capped)
+        plat = orders.p_platform[idx]
+        order = np.argsort(plat, kind="stable")
+        plat_sorted = plat[order]
+        first = np.searchsorted(plat_sorted, plat_sorted, side="left")
+        rank = np.arange(plat_sorted.size) - first
+        room = np.maximum(cap[plat_sorted] - self.book.customers[plat_sorted], 0)
+        keep[idx[order[rank >= room]]] = False
+        return keep
+
+    def _divert(self, amount: np.ndarray) -> None:
+        book = self.book
+        n = book.n
+        book.cash[:n] -= amount
+        book.diverted[:n] += amount
+        book.equity_flow[:n] -= amount
+        self.ledger.diverted += float(amount.sum())
+
+    def _sell_loans(self, moved: np.ndarray, discount: float | np.ndarray) -> None:
+        """Book a sale of ``moved`` principal per platform to the outside buyer at ``discount``."""
+        book = self.book
+        n, buyer = book.n, book.buyer
+        proceeds = moved * (1 - discount)
+        book.cash[:n] += proceeds
+        book.loans[:n] -= moved
+        book.equity_flow[:n] -= moved - proceeds
+        book.cash[buyer] -= proceeds.sum()
+        book.loans[buyer] += moved.sum()
+        book.equity_flow[buyer] += moved.sum() - proceeds.sum()
+
+    # ---------------------------------------------- 6. borrower repayments
+    def borrower_repayments(self) -> None:
+        """Borrowers repay or default; intermediaries pass the result through to investors."""
+        book, b = self.book, self.borrowers
+        n, size = book.n, book.capacity + 1
+        fee = self.config.market.platforms.fee
+        loans_before = book.loans[:n].copy()
+        rep = b.repay(self.month, self.streams.borrowers, self.environment.hazard_multiplier, book.strategic)
+        sums = {k: np.bincount(rep.platform, weights=getattr(rep, k), minlength=size)
+                for k in ("interest", "principal", "recovery", "loss", "contagion_loss")}
+        cash_in = sums["interest"] + sums["principal"] + sums["recovery"]
+        book.cash += cash_in
+        book.loans -= sums["principal"] + sums["recovery"] + sums["loss"]
+        b.paid_total += float(cash_in.sum())
+        interest, loss = sums["interest"][:n], sums["loss"][:n]
+        # A live intermediary keeps its fee; investors' unit value takes the rest of
+        # the result on the share of the book they fund (the platform funds the rest).
+        passes = (book.kind[:n] == INTERMEDIARY) & book.alive() & (book.units[:n] > 0)
+        fee_due = np.minimum(fee / 12.0 * loans_before, np.maximum(interest, 0.0))
+        funded = np.clip(book.claims() / np.maximum(book.cash[:n] + loans_before, 1.0), 0.0, 1.0)
+        to_investors = np.where(passes, funded * (interest - fee_due - loss), 0.0)
+        floor = -0.99 * book.unit_value[:n] * book.units[:n]  # unit value stays positive
+        to_investors = np.maximum(to_investors, floor)
+        book.unit_value[:n] += np.divide(to_investors, book.units[:n], out=np.zeros(n), where=passes)
+        book.equity_flow[:n] += interest - loss - to_investors
+        buyer = book.buyer
+        book.equity_flow[buyer] += sums["interest"][buyer] - sums["loss"][buyer]
+        book.interest_income[:n] += interest
+        book.default_loss[:n] += loss
+        book.contagion_loss[:n] += sums["contagion_loss"][:n]
+        book.overdue[:n] = 0.8 * book.overdue[:n] + 0.2 * 12 * loss / np.maximum(loans_before, 1.0)
+        margin = np.where(book.kind[:n] == INTERMEDIARY, fee_due, interest - loss) - book.last_cost[:n]
+        book.loss_months[:n] = np.where(margin < 0, book.loss_months[:n] + 1, 0)
+        self.recorder.add_defaults(rep.defaults, rep.performing, b.defaults_total)
+
+    # --------------------------------------------------- 7. failure test
+    def failure_test(self) -> None:
+        """Fail platforms that cannot pay (illiquid), have no equity left (insolvent),
+        abscond (fraud), or no longer cover their costs (intermediaries exit)."""
+        book, p = self.book, self.config.market.platforms
+        n = book.n
+        alive = book.alive()
+        kind = book.kind[:n]
+        eq = book.equity()
+        short, abscond = self._short[:n], self._abscond[:n]
+        fraud = alive & (kind == FRAUD) & (short | abscond)
+        insolvent = alive & (kind == POOL) & (eq < 0)
+        # Solvent but for losses on borrowers stressed by a lost lender: credit contagion.
+        tipped = insolvent & (eq + book.contagion_loss[:n] >= 0)
+        run = alive & (kind == POOL) & short & ~insolvent
+        unviable = alive & (kind == INTERMEDIARY) & (book.loss_months[:n] >= p.unviable_months) & (
+            eq < 0.5 * book.capital[:n])
+        self.fail(np.flatnonzero(fraud), FRAUD_CAUSE, orderly=False, absconded=abscond[fraud])
+        self.fail(np.flatnonzero(tipped), CREDIT_CONTAGION, orderly=False)
+        self.fail(np.flatnonzero(insolvent & ~tipped), INSOLVENCY, orderly=False)
+        self.fail(np.flatnonzero(run), ILLIQUIDITY_RUN, orderly=False)
+        self.fail(np.flatnonzero(unviable), ORDERLY_EXIT, orderly=True)
+
+    def fail(self, rows: np.ndarray, cause: int, orderly: bool, absconded: np.ndarray | None = None) -> None:
+        """Record failures and start each platform's wind-down.
+
+        An orderly wind-down (regulator-run) collects loans for longer and
+        borrowers keep paying; a disorderly one (collapse, flight) collects
+        briefly while many borrowers stop paying. A resolution rule can make a
+        share of disorderly failures orderly.
+        """
+        book, pol = self.book, self.policy
+        rows = np.asarray(rows, dtype=np.int64)
+        if absconded is None:
+            absconded = np.zeros(rows.size, dtype=bool)
+        live = book.alive()[rows]
+        rows, absconded = rows[live], absconded[live]
+        if rows.size == 0:
+            return
+        res = self.config.market.resolution
+        b = self.config.market.borrowers
+        draw = self.streams.platforms.random(rows.size)
+        ordered = np.full(rows.size, orderly) | (draw < pol.orderly_share)
+        # An absconding controller takes the cash a custodian does not hold back.
+        take = np.where(absconded, book.cash[rows] * (1 - CUSTODY_BLOCKS * book.custody[rows]), 0.0)
+        amount = np.zeros(book.n)
+        amount[rows] = np.maximum(take, 0.0)
+        self._divert(amount)
+        months_orderly = pol.resolution_months or res.orderly_months
+        book.status[rows] = RESOLVING
+        book.fail_month[rows] = self.month
+        book.fail_cause[rows] = cause
+        book.orderly[rows] = ordered
+        book.claims_at_failure[rows] = book.units[rows] * book.unit_value[rows]
+        book.resolution_end[rows] = self.month + np.where(ordered, months_orderly, res.disorderly_months)
+        uplift = 1 - pol.recovery_uplift
+        book.strategic[rows] = np.where(ordered, b.strategic_default_orderly * uplift,
+                                        b.strategic_default_disorderly * uplift)
+        failed = np.zeros(book.capacity + 1, dtype=bool)
+        failed[rows] = True
+        self.borrowers.lose_lender(failed)
+        frauds = rows[book.kind[rows] == FRAUD]
+        self.controllers.extend(int(r) for r in frauds if not book.blacklisted[r])
+        if pol.blacklist:
+            book.blacklisted[frauds] = True
+        self._failed_pending.append(rows)
+        self.recorder.record_failures(rows, cause)
+        for row in rows:
+            self.platform_agents[int(row)].on_failure(self.recorder.cause_name(cause), bool(book.orderly[row]))
+
+    # --------------------------------------------------------- 8. contagion
+    def contagion(self) -> None:
+        """Failures lower sentiment in proportion to size and raise fear of look-alikes."""
+        env = self.environment
+        env.recover()
+        if not self._failed_pending:
+            return
+        rows = np.concatenate(self._failed_pending)
+        self._failed_pending = []
+        book = self.book
+        total = book.claims()[book.alive()].sum() + book.claims_at_failure[rows].sum()
+        share = book.claims_at_failure[rows] / max(total, 1.0)
+        env.record_failures(self.cluster_of(rows), share)
+
+    # -------------------------------------------------------- 9. regulate
+    def regulate(self) -> None:
+        """Regulators score, inspect and enforce; platforms under orders may comply;
+        investor education raises literacy; audits catch falsified disclosure."""
+        pol, book, rng = self.policy, self.book, self.streams.regulator
+        for regulator in self.regulators:
+            regulator.step_month(pol, rng)
+        n = book.n
+        audit = book.alive() & (book.kind[:n] == FRAUD) & (rng.random(n) < pol.audit_probability)
+        book.audited[:n] |= audit
+        self._comply(rng)
+        if pol.education > 0:
+            self.investors.educate(pol.education, self.month)
+
+    def _comply(self, rng: np.random.Generator) -> None:
+        """Honest platforms under an order or a requirement comply with some probability a month."""
+        book, pol = self.book, self.policy
+        n = book.n
+        honest = book.alive() & (book.kind[:n] != FRAUD)
+        draw = rng.random(n) < 0.3
+        act = honest & draw
+        book.custody[:n] |= act & pol.custody_required[:n]
+        book.disclosure[:n] = np.where(act, np.maximum(book.disclosure[:n], pol.disclosure_required[:n]),
+                                       book.disclosure[:n])
+        convert = act & (book.kind[:n] == POOL) & pol.pool_banned[:n] & (book.equity() >= 0)
+        self.convert_to_intermediary(np.flatnonzero(convert))
+        back = act & (book.rung[:n] > 0) & ~self.regulators[0].misconduct(np.arange(n), pol)
+        book.rung[:n] = np.where(back, 0, book.rung[:n])
+        book.deadline[:n] = np.where(back, -1, book.deadline[:n])
+
+    def convert_to_intermediary(self, rows: np.ndarray) -> None:
+        """A pool becomes a matching intermediary: it stops promising a yield and passes loan results through."""
+        self.book.kind[rows] = INTERMEDIARY
+        self.recorder.count("conversions", int(rows.size))
+
+    def charge_fine(self, row: int, amount: float) -> None:
+        """A fine paid from the platform's cash to the state."""
+        book = self.book
+        paid = min(amount, max(book.cash[row], 0.0))
+        book.cash[row] -= paid
+        book.fines[row] += paid
+        book.equity_flow[row] -= paid
+        self.ledger.fines += paid
+
+    # ------------------------------------------------- 10. end of month
+    def end_of_month(self) -> None:
+        """Wind-downs that end this month pay investors; check accounts; record the month."""
+        book = self.book
+        n = book.n
+        ending = np.flatnonzero((book.status[:n] == RESOLVING) & (book.resolution_end[:n] <= self.month))
+        self.close(ending)
+        size = max(1.0, float(book.claims()[book.alive()].sum()))
+        book.claims_peak[:n] = np.maximum(book.claims_peak[:n], book.claims())
+        self.recorder.end_month(self.ledger.check(self), size)
+
+    def close(self, rows: np.ndarray) -> None:
+        """End wind-downs: sell the remaining loans, pay investors pro rata, write off the rest."""
+        if rows.size == 0:
+            return
+        book, res = self.book, self.config.market.resolution
+        n, size = book.n, book.capacity + 1
+        mark = np.zeros(size, dtype=bool)
+        mark[rows] = True
+        moved = self.borrowers.transfer(mark, np.ones(size), book.buyer, self.streams.platforms)[:n]
+        discount = np.where(book.orderly[:n], res.orderly_sale_discount, res.disorderly_sale_discount)
+        discount = discount * (1 - self.policy.recovery_uplift)
+        self._sell_loans(moved, discount)
+        claims = book.units[:n] * book.unit_value[:n]
+        cash = np.maximum(book.cash[:n], 0.0)
+        payout = np.where(mark[:n], np.minimum(cash, claims), 0.0)
+        per_unit = np.zeros(size)
+        per_unit[:n] = np.divide(payout, book.units[:n], out=np.zeros(n), where=mark[:n] & (book.units[:n] > 0))
+        new_losers = self.investors.pay_out_failed(mark, book.unit_value, per_unit)
+        self.recorder.count("new_losers", int(new_losers.size))
+        book.cash[:n] -= payout
+        book.equity_flow[:n] += np.where(mark[:n], claims - payout, 0.0)
+        book.investor_loss[:n] += np.where(mark[:n], claims - payout, 0.0)
+        book.recovered[:n] += payout
+        book.units[rows] = 0.0
+        left = book.cash[rows].copy()  # what remains goes back to the owners
+        book.cash[rows] = 0.0
+        book.equity_flow[rows] -= left
+        self.ledger.owners_out += float(left.sum())
+        book.status[rows] = CLOSED
+        book.strategic[rows] = 0.0
+
+    def finish(self) -> None:
+        """At the horizon, settle wind-downs still running as if their loans were sold now,
+        so every failure's investor loss is booked."""
+        book = self.book
+        pending = np.flatnonzero(book.status[: book.n] == RESOLVING)
+        self.close(pending)
+
+    # ---------------------------------------------------------- results
+    def month_label(self, index: int | None = None) -> str:
+        """``YYYY-MM`` of month ``index`` (default: the current one)."""
+        return month_label(self.month if index is None else index, self.config.start)

@@ -1,0 +1,119 @@
+"""Step 10: the monthly series (MODEL.md section 5) and the failure log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sandbox.platforms import CAUSES, FRAUD, INTERMEDIARY, POOL
+
+if TYPE_CHECKING:
+    from sandbox.model import SandboxModel
+
+
+class Recorder:
+    """Collects one row of model series per month, and one record per failure."""
+
+    def __init__(self, model: SandboxModel) -> None:
+        self.model = model
+        self.rows: list[dict[str, float | int | str]] = []
+        self.failures: list[tuple[int, int, int]] = []  # (month, platform row, cause)
+        self._month: dict[str, float] = defaultdict(float)
+        self.investors_with_loss = 0
+        self.max_error = 0.0
+        self.max_rel_error = 0.0
+
+    @staticmethod
+    def cause_name(cause: int) -> str:
+        return CAUSES[cause]
+
+    def count(self, key: str, k: float) -> None:
+        """Add ``k`` to this month's counter ``key``."""
+        self._month[key] += k
+
+    def add_credit(self, new: float, excluded_cap: float, excluded_limit: float, apr_weighted: float) -> None:
+        self._month["new_credit"] += new
+        self._month["credit_excluded_cap"] += excluded_cap
+        self._month["credit_excluded_limit"] += excluded_limit
+        self._month["apr_weighted"] += apr_weighted
+
+    def add_defaults(self, defaults: int, performing: int, total: int) -> None:
+        self._month["defaults"] += defaults
+        self._month["loans_due"] += performing
+
+    def record_failures(self, rows: np.ndarray, cause: int) -> None:
+        self.failures.extend((self.model.month, int(r), cause) for r in rows)
+        self._month[f"failures_{CAUSES[cause]}"] += rows.size
+
+    def end_month(self, accounting_error: float, market_size: float) -> None:
+        """Close the month: take the snapshot that becomes one row of ``monthly``."""
+        m = self.model
+        book, env = m.book, m.environment
+        n = book.n
+        alive = book.alive()
+        kind = book.kind[:n]
+        claims = book.claims()
+        c = self._month
+        self.investors_with_loss += int(c.pop("new_losers", 0))
+        row: dict[str, float | int | str] = {
+            "month": m.month_label(),
+            "alive_intermediary": int((alive & (kind == INTERMEDIARY)).sum()),
+            "alive_pool": int((alive & (kind == POOL)).sum()),
+            "alive_fraud": int((alive & (kind == FRAUD)).sum()),
+            "alive_total": int(alive.sum()),
+            "entries": int(c["entries"]),
+            "refused_entries": int(c["refused"]),
+            "refused_fraud_entries": int(c["refused_fraud"]),
+        }
+        for cause in CAUSES:
+            row[f"failures_{cause}"] = int(c[f"failures_{cause}"])
+        row["failures_total"] = sum(int(c[f"failures_{cause}"]) for cause in CAUSES)
+        loans = float(book.loans[:n][alive].sum())
+        new_credit = c["new_credit"]
+        row.update(
+            loan_balance=loans,
+            investor_money=float(claims[alive].sum()),
+            new_credit=new_credit,
+            credit_excluded_cap=c["credit_excluded_cap"],
+            credit_excluded_limit=c["credit_excluded_limit"],
+            avg_yield=float(np.average(book.promised_yield[:n][alive], weights=claims[alive] + 1.0))
+            if alive.any() else float("nan"),
+            avg_apr=c["apr_weighted"] / new_credit if new_credit > 0 else float("nan"),
+            defaults=int(c["defaults"]),
+            loans_due=int(c["loans_due"]),
+            default_rate=c["defaults"] / c["loans_due"] if c["loans_due"] > 0 else 0.0,
+            overindebted_share=self._overindebted_share(),
+            sentiment=env.sentiment,
+            benchmark_rate=env.benchmark_rate,
+            macro=env.hazard_multiplier,
+            inspections=sum(r.inspections for r in m.regulators),
+            enforcement_actions=sum(sum(r.actions.values()) for r in m.regulators),
+            public_warnings=sum(r.public_warnings for r in m.regulators),
+            run_requests=int(c["run_requests"]),
+            cumulative_investor_loss=float(m.investors.lost.sum()),
+            investors_with_loss=self.investors_with_loss,
+            diverted_cumulative=m.ledger.diverted,
+            accounting_error=accounting_error,
+        )
+        self.max_error = max(self.max_error, accounting_error)
+        scale = max(market_size, m.ledger.capital_in, 1.0)
+        self.max_rel_error = max(self.max_rel_error, accounting_error / scale)
+        self.rows.append(row)
+        self._month = defaultdict(float)
+
+    def _overindebted_share(self) -> float:
+        """Share of indebted borrowers who owe on two or more platforms and more than they can carry."""
+        b = self.model.borrowers
+        plat = b.platform
+        has = plat >= 0
+        n_loans = has.sum(axis=1)
+        indebted = n_loans > 0
+        if not indebted.any():
+            return 0.0
+        hi = np.where(has, plat, -1).max(axis=1)
+        lo = np.where(has, plat, np.iinfo(np.int32).max).min(axis=1)
+        multi = (n_loans >= 2) & (hi != lo)
+        over = multi & (b.principal.sum(axis=1) > 1.5 * b.demand)
+        return float(over.sum() / indebted.sum())

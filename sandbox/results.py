@@ -1,0 +1,210 @@
+"""The result of one run: tidy tables and the summary metrics (MODEL.md section 5)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sandbox.platforms import CAUSES, CREDIT_CONTAGION, FRAUD, ILLIQUIDITY_RUN, KINDS, STATES
+
+if TYPE_CHECKING:
+    from sandbox.model import SandboxModel
+
+# Above this many investors, ``investors`` is a percentile summary rather than one row each.
+INVESTOR_DETAIL_MAX = 250_000
+PERCENTILES = (0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.9, 100)
+
+
+@dataclass
+class RunResult:
+    """What one run produced.
+
+    Attributes:
+        monthly: one row per month (the series of MODEL.md section 5).
+        platforms: one row per platform that ever operated.
+        investors: one row per investor, or at large scale a percentile summary
+            of losses (``kind == "percentile"`` rows) among investors who invested.
+        failures: one row per failure (month, platform, cause).
+        summary: the per-run metrics (see :func:`summarize`).
+    """
+
+    monthly: pd.DataFrame
+    platforms: pd.DataFrame
+    investors: pd.DataFrame
+    failures: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, out: str | Path) -> Path:
+        """Write ``monthly.csv``, ``platforms.csv``, ``failures.csv``, ``investors.parquet``
+        (or ``investors.csv`` for a summary) and ``summary.json`` into ``out``."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        self.monthly.to_csv(out / "monthly.csv", index=False)
+        self.platforms.to_csv(out / "platforms.csv", index=False)
+        self.failures.to_csv(out / "failures.csv", index=False)
+        if "investor" in self.investors.columns:
+            self.investors.to_parquet(out / "investors.parquet", index=False)
+        else:
+            self.investors.to_csv(out / "investors.csv", index=False)
+        (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_json_default) + "\n")
+        return out
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(f"not JSON serializable: {type(x)}")
+
+
+def collect(model: SandboxModel) -> RunResult:
+    """Build the tables and the summary from a finished model."""
+    monthly = pd.DataFrame(model.recorder.rows)
+    platforms = _platform_table(model)
+    investors = _investor_table(model)
+    failures = pd.DataFrame(model.recorder.failures, columns=["month_index", "platform", "cause"])
+    failures["month"] = [model.month_label(int(m)) for m in failures["month_index"]]
+    failures["cause"] = [CAUSES[c] for c in failures["cause"]]
+    result = RunResult(monthly, platforms, investors, failures)
+    result.summary = summarize(model, monthly, platforms)
+    return result
+
+
+def _platform_table(model: SandboxModel) -> pd.DataFrame:
+    book = model.book
+    n = book.n
+    label = model.month_label
+    return pd.DataFrame(
+        {
+            "platform": np.arange(n),
+            "kind": [KINDS[k] for k in book.kind[:n]],
+            "status": [STATES[s] for s in book.status[:n]],
+            "entry_month": [label(int(m)) for m in book.entry_month[:n]],
+            "failure_month": [label(int(m)) if m >= 0 else None for m in book.fail_month[:n]],
+            "failure_cause": [CAUSES[c] if c >= 0 else None for c in book.fail_cause[:n]],
+            "orderly": np.where(book.fail_month[:n] >= 0, book.orderly[:n], False),
+            "region": book.region[:n],
+            "promised_yield": book.base_yield[:n],
+            "capital": book.capital[:n],
+            "custody": book.custody[:n],
+            "peak_claims": book.claims_peak[:n],
+            "claims_at_failure": book.claims_at_failure[:n],
+            "investor_loss": book.investor_loss[:n],
+            "recovered": book.recovered[:n],
+            "diverted": book.diverted[:n],
+            "fines": book.fines[:n],
+            "detected_month": [label(int(m)) if m >= 0 else None for m in book.detected_month[:n]],
+        }
+    )
+
+
+def _investor_table(model: SandboxModel) -> pd.DataFrame:
+    inv = model.investors
+    if inv.n <= INVESTOR_DETAIL_MAX:
+        return pd.DataFrame(
+            {
+                "investor": np.arange(inv.n),
+                "budget": inv.budget,
+                "literacy": inv.literacy,
+                "invested": inv.invested,
+                "received": inv.received,
+                "lost": inv.lost,
+            }
+        )
+    took_part = inv.invested > 0
+    lost = inv.lost[took_part]
+    share = lost / inv.invested[took_part]
+    return pd.DataFrame(
+        {
+            "kind": "percentile",
+            "percentile": PERCENTILES,
+            "lost": np.percentile(lost, PERCENTILES) if lost.size else np.zeros(len(PERCENTILES)),
+            "lost_share_of_invested": np.percentile(share, PERCENTILES) if share.size else 0.0,
+            "investors": int(took_part.sum()),
+        }
+    )
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0: equal, 1: one holds all)."""
+    x = np.sort(np.asarray(x, dtype=float))
+    n = x.size
+    if n == 0 or x.sum() <= 0:
+        return 0.0
+    cum = np.cumsum(x)
+    return float((n + 1 - 2 * (cum.sum() / cum[-1])) / n)
+
+
+def largest_wave_share(monthly: pd.DataFrame, window: int = 3) -> float:
+    """Most failures in any ``window`` consecutive months, as a share of platforms alive before them."""
+    fails = monthly["failures_total"].to_numpy(dtype=float)
+    alive = monthly["alive_total"].to_numpy(dtype=float)
+    if fails.size == 0:
+        return 0.0
+    # Platforms alive at the start of month t: those alive at the end of t-1.
+    start = np.r_[alive[0] + fails[0], alive[:-1]]
+    best = 0.0
+    for t in range(fails.size):
+        best = max(best, fails[t : t + window].sum() / max(start[t], 1.0))
+    return float(best)
+
+
+def summarize(model: SandboxModel, monthly: pd.DataFrame, platforms: pd.DataFrame) -> dict[str, Any]:
+    """The per-run metrics of MODEL.md section 5."""
+    inv = model.investors
+    took_part = inv.invested > 0
+    lost = inv.lost[took_part]
+    invested = inv.invested[took_part]
+    loss_total = float(inv.lost.sum())
+    peak = float(monthly["investor_money"].max()) if len(monthly) else 0.0
+    causes = {c: int((platforms["failure_cause"] == c).sum()) for c in CAUSES}
+    failures = sum(causes.values())
+    contagion = causes[CAUSES[ILLIQUIDITY_RUN]] + causes[CAUSES[CREDIT_CONTAGION]]
+    excluded_cap = float(monthly["credit_excluded_cap"].sum())
+    excluded_limit = float(monthly["credit_excluded_limit"].sum())
+    book = model.book
+    n = book.n
+    fraud = book.kind[:n] == FRAUD
+    detected = fraud & (book.detected_month[:n] >= 0)
+    due = float(monthly["loans_due"].sum())
+    defaults = float(monthly["defaults"].sum())
+    share_over = (lambda k: float((lost > k * invested).sum() / max(took_part.sum(), 1)))
+    return {
+        "scenario": model.config.name,
+        "seed": model.seed,
+        "months": model.months,
+        "investor_loss_total": loss_total,
+        "investor_loss_share": loss_total / peak if peak > 0 else 0.0,
+        "investors_with_loss_share": float((lost > 0).sum() / max(took_part.sum(), 1)),
+        "investors_losing_over_10pct": share_over(0.10),
+        "investors_losing_over_50pct": share_over(0.50),
+        "loss_gini": gini(lost),
+        "loss_p99": float(np.percentile(lost, 99)) if lost.size else 0.0,
+        "platform_failures": failures,
+        "failures_by_cause": causes,
+        "largest_wave_share": largest_wave_share(monthly),
+        "contagion_share": contagion / failures if failures else 0.0,
+        "fraud_loss_total": float(book.investor_loss[:n][fraud].sum()),
+        "diverted_total": float(model.ledger.diverted),
+        "recovery_rate": float(book.recovered[:n].sum() / max(book.claims_at_failure[:n].sum(), 1.0)),
+        "credit_supplied_total": float(monthly["new_credit"].sum()),
+        "credit_excluded_total": excluded_cap + excluded_limit,
+        "credit_excluded_cap": excluded_cap,
+        "credit_excluded_limit": excluded_limit,
+        "borrower_default_rate": float(1 - (1 - defaults / due) ** 12) if due > 0 else 0.0,
+        "overindebted_share": float(monthly["overindebted_share"].mean()) if len(monthly) else 0.0,
+        "entries": int(monthly["entries"].sum()),
+        "fraud_entries": int(fraud.sum()),
+        "refused_entries": int(monthly["refused_entries"].sum()),
+        "fraud_detection_months": float(np.mean(book.detected_month[:n][detected] - book.entry_month[:n][detected]))
+        if detected.any() else None,
+        "regulator_inspections": int(monthly["inspections"].iloc[-1]) if len(monthly) else 0,
+        "enforcement_actions": int(monthly["enforcement_actions"].iloc[-1]) if len(monthly) else 0,
+        "peak_investor_money": peak,
+        "accounting_max_abs_error": model.recorder.max_error,
+        "accounting_max_rel_error": model.recorder.max_rel_error,
+    }

@@ -1,0 +1,52 @@
+"""Rate cap: a ceiling on borrowers' APR, absolute or a multiple of the benchmark."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import Field, model_validator
+
+from sandbox.rules.base import Policy, Rule
+from sandbox.rules.registry import register
+
+if TYPE_CHECKING:
+    from sandbox.model import SandboxModel
+
+
+@register
+class RateCap(Rule):
+    """Borrowers' APR may not exceed ``apr``, or ``multiple`` times the benchmark rate.
+
+    Platforms refuse borrowers whose risk-based price is above the cap (counted
+    as credit excluded), so the riskiest borrowers lose access: the default
+    rate falls, excluded credit rises, and rollover borrowers who are refused
+    come under stress. An optional ``investor_yield_cap`` limits promised yields.
+    """
+
+    name: ClassVar[str] = "rate_cap"
+    summary: ClassVar[str] = "ceiling on borrower APR (absolute or x benchmark) and optionally on promised yield"
+    stands_for: ClassVar[str] = "Judicial 24%/36% cap (2015); 4x the loan prime rate (2020-08)"
+
+    apr: float | None = Field(None, ge=0, le=10, description="cap on borrower APR, fraction a year")
+    multiple: float | None = Field(None, ge=0, le=100, description="cap as a multiple of the benchmark rate")
+    investor_yield_cap: float | None = Field(None, ge=0, le=10, description="cap on promised investor yield")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> RateCap:
+        if (self.apr is None) == (self.multiple is None):
+            raise ValueError("give exactly one of 'apr' (absolute) or 'multiple' (times the benchmark rate)")
+        return self
+
+    def cap(self, model: SandboxModel) -> float:
+        """The APR cap in force this month."""
+        if self.apr is not None:
+            return self.apr
+        return self.multiple * model.environment.benchmark_rate
+
+    def apply(self, policy: Policy, model: SandboxModel) -> None:
+        bound = self.bound(model)
+        cap = policy.rate_cap[: bound.size]
+        cap[bound] = cap[bound].clip(max=self.cap(model))
+        if self.investor_yield_cap is not None:
+            yc = policy.yield_cap[: bound.size]
+            yc[bound] = yc[bound].clip(max=self.investor_yield_cap)

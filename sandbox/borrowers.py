@@ -90,7 +90,9 @@ class BorrowerPopulation:
         p = self.params
         free = (self.platform == NONE).any(axis=1)
         entered = self.entry_month <= month
-        wants = entered & free & ((rng.random(self.n, dtype=np.float32) < p.need_rate) | self.refinance)
+        # A borrower who must refinance asks even with no free slot: without a new
+        # lender within the month it comes under stress.
+        wants = entered & ((free & (rng.random(self.n, dtype=np.float32) < p.need_rate)) | self.refinance)
         who = np.flatnonzero(wants)
         return who, self.refinance[who]
 

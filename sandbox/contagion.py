@@ -28,6 +28,7 @@ Models:
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
@@ -66,9 +67,9 @@ class ClearingResult:
     """Outcome of a clearing model (Eisenberg-Noe or Rogers-Veraart).
 
     Attributes:
-        payments: Total payment of each bank at the clearing point, interbank
-            plus outside creditors: ``payments == interbank_payments.sum(1) +
-            external_payments``.
+        payments: Total payment ``p*`` of each bank at the clearing point,
+            interbank plus outside creditors (``interbank_payments.sum(1) +
+            external_payments`` up to rounding).
         interbank_payments: ``interbank_payments[i, j]`` is what bank i
             actually pays bank j.
         external_payments: What each bank actually pays its outside creditors.
@@ -84,10 +85,11 @@ class ClearingResult:
             get, not this book value.
         shareholder_equity: ``max(equity, 0)``, what owners keep (limited
             liability).
-        defaulted: ``payments < obligations``.
-        rounds: Number of fictitious-default rounds, i.e. payment vectors
-            computed after the first guess "everybody pays in full"; 0 when
-            nobody defaults.
+        defaulted: Whether the bank cannot pay its obligations in full,
+            ``payments < obligations``.
+        rounds: Number of fictitious-default rounds, i.e. default sets fixed
+            and solved for after the first guess "everybody pays in full";
+            0 when nobody defaults.
         default_order: Round (1-based) in which each bank was first found in
             default; round 1 holds the fundamental defaults (banks that fail
             even when everybody else pays in full). -1 if it never defaults.
@@ -203,7 +205,7 @@ def _vector(x: ArrayLike | None, n: int, name: str) -> NDArray[np.float64]:
 
 def _unit_interval(x: float, name: str) -> float:
     """Check that ``x`` is a finite number in [0, 1]."""
-    if not isinstance(x, (int, float, Fraction)) or isinstance(x, bool):
+    if not isinstance(x, numbers.Real) or isinstance(x, bool):
         raise ValueError(f"{name} must be a number in [0, 1], got {x!r}")
     if not 0 <= x <= 1:  # also rejects NaN
         raise ValueError(f"{name} must be in [0, 1], got {x!r}")
@@ -737,10 +739,9 @@ def _critical_losses(k: NDArray[np.int64], ratio: Fraction | None) -> NDArray[np
     never = np.iinfo(np.int64).max
     if ratio is None:
         return np.full(len(k), never, dtype=np.int64)
-    crit = {kk: math.ceil(ratio * kk) for kk in np.unique(k).tolist()}
-    # ceil(ratio * k) can be 0 (zero capital): any bank with loans then fails on the first loss.
-    out = np.array([max(crit[kk], 1) if kk > 0 else never for kk in k.tolist()], dtype=np.int64)
-    return out
+    # ceil(ratio * k) is 0 with zero capital: a bank then fails on its first loss.
+    crit = {kk: max(math.ceil(ratio * kk), 1) for kk in np.unique(k).tolist()}
+    return np.array([crit[kk] if kk > 0 else never for kk in k.tolist()], dtype=np.int64)
 
 
 def _gk_draw(
@@ -771,7 +772,7 @@ def gai_kapadia(
     capital_ratio: float | Fraction | str = 0.04,
     interbank_share: float | Fraction | str = 0.2,
     draws: int = 1000,
-    seed: int | np.random.SeedSequence | None = 0,
+    seed: int | None = 0,
     contagion_threshold: float | Fraction | str = 0.05,
 ) -> GaiKapadiaResult:
     """Gai & Kapadia (2010, Proc. R. Soc. A 466:2401) contagion experiment.
@@ -810,7 +811,7 @@ def gai_kapadia(
         capital_ratio: Capital buffer as a share of total assets, in [0, 1].
         interbank_share: Interbank assets as a share of total assets, in [0, 1].
         draws: Number of Monte Carlo draws, at least 1.
-        seed: Seed (or SeedSequence) for the draws.
+        seed: Seed for ``numpy.random.SeedSequence``; None draws fresh entropy.
         contagion_threshold: Share of banks that must default, in (0, 1].
 
     Returns:
@@ -823,7 +824,7 @@ def gai_kapadia(
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
     if not isinstance(draws, (int, np.integer)) or isinstance(draws, bool) or draws < 1:
         raise ValueError(f"draws must be an integer >= 1, got {draws!r}")
-    if not isinstance(z, (int, float, np.floating, np.integer)) or not 0 < z <= n - 1:
+    if not isinstance(z, numbers.Real) or isinstance(z, bool) or not 0 < z <= n - 1:
         raise ValueError(f"z must be in (0, n - 1] = (0, {n - 1}], got {z!r}")
     capital = _exact(capital_ratio, "capital_ratio")
     share = _exact(interbank_share, "interbank_share")
@@ -837,9 +838,7 @@ def gai_kapadia(
 
     ratio = capital / share if share > 0 else None
     p = float(z) / (n - 1)
-    children = np.random.SeedSequence(seed).spawn(draws) if not isinstance(
-        seed, np.random.SeedSequence
-    ) else seed.spawn(draws)
+    children = np.random.SeedSequence(seed).spawn(draws)
     n_defaults = np.array(
         [_gk_draw(np.random.default_rng(child), n, p, ratio) for child in children],
         dtype=np.int64,

@@ -55,9 +55,9 @@ class Environment:
         return self.macro * (1.0 + self.credit_shock)
 
     def confidence(self) -> float:
-        """Share of their budget investors keep in the market (sentiment relative to norm, less funding cuts)."""
+        """Share of their budget investors keep in the market: sentiment relative to its norm."""
         norm = max(self.params.sentiment.norm, 1e-9)
-        return min(1.0, self.sentiment / norm) * (1.0 - self.funding_cut)
+        return min(1.0, self.sentiment / norm)
 
     def record_failures(self, clusters: np.ndarray, market_share: np.ndarray) -> None:
         """Step 8: failures lower sentiment and raise fear of their look-alikes."""

@@ -94,9 +94,10 @@ class InvestorPopulation:
         visibility: np.ndarray,
         open_rows: np.ndarray,
         alive: np.ndarray,
-        outflow_rate: np.ndarray,
+        flight: np.ndarray,
         attention: float,
         confidence: float,
+        new_money: float,
         exposure_cap: float,
         exposure_share_cap: float,
         platform_exposure_cap: np.ndarray,
@@ -111,9 +112,13 @@ class InvestorPopulation:
             visibility: weight of each platform row in investors' attention.
             open_rows: platform rows taking new money.
             alive: boolean per platform row: still paying withdrawals.
-            outflow_rate: last month's withdrawals as a share of claims (herding).
+            flight: per platform row, what the crowd's recent net outflow adds to
+                perceived monthly risk for a full herder (herding weighs it).
             attention: probability that an investor reviews this month.
-            confidence: in [0, 1], scales how much of its budget an investor keeps in.
+            confidence: in [0, 1], scales how much of its budget an investor keeps in;
+                money above 110% of that is taken out (as interest accrues, or when
+                confidence falls).
+            new_money: in [0, 1], share of the top-up that can be placed (a funding stop cuts it).
             exposure_cap: most yuan one investor may hold on one platform.
             exposure_share_cap: most share of its budget one investor may hold on one platform.
             platform_exposure_cap: per-platform cap on one customer's holding (pilots).
@@ -129,7 +134,7 @@ class InvestorPopulation:
 
         # Runs: withdraw the whole holding when perceived risk (plus the crowd's
         # flight, weighted by herding) exceeds tolerance.
-        risk = perceived[band[:, None], pid] + self.herding[active, None] * outflow_rate[pid]
+        risk = perceived[band[:, None], pid] + self.herding[active, None] * flight[pid]
         withdrawing = held & alive[pid]
         run = withdrawing & (risk > self.tolerance[active, None])
         # Liquidity needs: half of one holding, for a few investors.
@@ -138,16 +143,22 @@ class InvestorPopulation:
         liquidity = np.zeros_like(run)
         liquidity[np.arange(m), slot] = need
         liquidity &= withdrawing & ~run
+        # Money above 110% of budget x confidence comes out, pro rata: investors
+        # consume their interest, and cut back when confidence falls.
+        total = value.sum(axis=1)
+        target = self.budget[active] * confidence
+        excess = np.divide(total - 1.1 * target, total, out=np.zeros(m), where=total > 0)
         share = np.where(run, 1.0, np.where(liquidity, 0.5, 0.0))
+        share = np.where(withdrawing, np.maximum(share, np.clip(excess, 0.0, 1.0)[:, None]), 0.0)
         wi, wk = np.nonzero(share > 0)
 
         # New money: top the portfolio up toward budget x confidence.
         stays = ~run.any(axis=1) & ~need
-        gap = self.budget[active] * confidence - value.sum(axis=1)
+        gap = (target - total) * new_money
         placing = np.flatnonzero(stays & (gap > 100.0))
         orders_p = self._place(
             rng, active[placing], pid[placing], value[placing], band[placing], gap[placing], perceived,
-            promised_yield, visibility, open_rows, outflow_rate, exposure_cap, exposure_share_cap,
+            promised_yield, visibility, open_rows, flight, exposure_cap, exposure_share_cap,
             platform_exposure_cap, customer_room,
         )
         return Orders(
@@ -161,7 +172,7 @@ class InvestorPopulation:
 
     def _place(
         self, rng, inv, pid, value, band, gap, perceived, promised_yield, visibility, open_rows,
-        outflow_rate, exposure_cap, exposure_share_cap, platform_exposure_cap, customer_room,
+        flight, exposure_cap, exposure_share_cap, platform_exposure_cap, customer_room,
     ) -> dict[str, np.ndarray]:
         """Choose where each placing investor puts new money.
 
@@ -179,8 +190,8 @@ class InvestorPopulation:
         options = np.concatenate([pid, cand], axis=1)  # held first, so ties keep money where it is
         score = (
             promised_yield[options]
-            - self.risk_aversion[inv, None] * 12 * perceived[band[:, None], options]
-            - self.herding[inv, None] * outflow_rate[options]
+            - self.risk_aversion[inv, None] * 12
+            * (perceived[band[:, None], options] + self.herding[inv, None] * flight[options])
         )
         is_open = np.zeros(promised_yield.size, dtype=bool)
         is_open[open_rows] = True

@@ -267,7 +267,8 @@ class SandboxModel(mesa.Model):
         kind = book.kind[:n]
         pool = np.maximum(cash - p.pool_reserve * claims, 0.0)
         fraud = np.minimum(0.5 * cash, np.maximum(p.fraud_lending * claims - book.loans[:n], 0.0))
-        out = np.where(kind == INTERMEDIARY, cash, np.where(kind == POOL, pool, fraud))
+        matched = np.maximum(cash - 0.02 * claims, 0.0)  # a small buffer for withdrawals
+        out = np.where(kind == INTERMEDIARY, matched, np.where(kind == POOL, pool, fraud))
         return np.where(book.open_for_business(), np.maximum(out, 0.0), 0.0)
 
     def credit_market(self) -> None:
@@ -301,7 +302,8 @@ class SandboxModel(mesa.Model):
         on_plat = np.where(b.platform[who] == plat[:, None], b.principal[who], 0.0).sum(axis=1)
         room = np.maximum(np.minimum(lim_p - on_plat, lim_t - b.debt(who)), 0.0)
         limited = np.minimum(amount, room)
-        ok = ~capped & ~declined & (limited > 0)
+        has_slot = (b.platform[who] < 0).any(axis=1)
+        ok = ~capped & ~declined & (limited > 0) & has_slot
         excluded_cap = float(amount[capped].sum())
         excluded_limit = float((amount - limited)[~capped & ~declined].sum())
         # Ration by cash: each request is accepted with the platform's fill ratio,
@@ -357,9 +359,20 @@ class SandboxModel(mesa.Model):
         n = book.n
         claims = np.maximum(book.claims(), 1.0)
         eq = book.equity()
-        stress = np.where(book.kind[:n] == INTERMEDIARY, 0.0, 0.5 * np.maximum(-eq / claims, 0.0))
+        # Negative equity: a pool fails at once, a fraud can hide it for years.
+        stress = np.select([book.kind[:n] == POOL, book.kind[:n] == FRAUD], [0.5, 0.05], 0.0)
+        stress = stress * np.maximum(-eq / claims, 0.0)
         flight = 0.5 * np.clip((book.outflow[:n] - book.inflow[:n]) / claims, 0.0, 1.0)
         return np.clip(BASE_RISK[book.kind[:n]] + stress + flight + 0.2 * book.overdue[:n], 0.0, 1.0)
+
+    def accepting(self) -> np.ndarray:
+        """Platforms taking new money: open for business, and for a pool only while it can
+        lend what it takes (idle cash would cost it the promised yield)."""
+        book, p = self.book, self.config.market.platforms
+        n = book.n
+        idle_limit = 2 * p.pool_reserve * book.claims() + book.capital[:n]
+        pool_full = (book.kind[:n] == POOL) & (book.cash[:n] > idle_limit)
+        return book.open_for_business() & ~pool_full
 
     def cluster_of(self, rows: np.ndarray) -> np.ndarray:
         """Look-alike cluster: region, and whether the platform promises a guaranteed yield."""
@@ -374,8 +387,10 @@ class SandboxModel(mesa.Model):
         alive = np.zeros(size, dtype=bool)
         alive[:n] = book.alive()
         claims = np.maximum(book.claims(), 1.0)
-        outflow_rate = np.zeros(size)
-        outflow_rate[:n] = np.clip(book.outflow[:n] / claims, 0, 1)
+        # The crowd's flight: last month's net outflow as a share of claims. A platform
+        # that lost a tenth of its money looks 2% a month riskier to a full herder.
+        flight = np.zeros(size)
+        flight[:n] = 0.2 * np.clip((book.outflow[:n] - book.inflow[:n]) / claims, 0, 1)
         visibility = np.zeros(size)
         age = np.maximum(self.month - book.entry_month[:n] + 1, 1)
         size_share = book.claims() / max(book.claims()[alive[:n]].sum(), 1.0)
@@ -388,11 +403,12 @@ class SandboxModel(mesa.Model):
             unit_value=book.unit_value,
             promised_yield=book.promised_yield,
             visibility=visibility,
-            open_rows=np.flatnonzero(book.open_for_business()),
+            open_rows=np.flatnonzero(self.accepting()),
             alive=alive,
-            outflow_rate=outflow_rate,
+            flight=flight,
             attention=self.config.market.investors.attention,
             confidence=self.environment.confidence(),
+            new_money=1.0 - self.environment.funding_cut,
             exposure_cap=pol.exposure_cap,
             exposure_share_cap=pol.exposure_share_cap,
             platform_exposure_cap=pol.customer_exposure_cap,
@@ -417,11 +433,14 @@ class SandboxModel(mesa.Model):
         book.units[:n] += inflow / uv[:n]
         book.cash[:n] += inflow
         book.inflow[:n] = inflow
+        book.sale_loss[:n] = 0.0
         book.inflow_ma[:n] = 0.7 * book.inflow_ma[:n] + 0.3 * inflow
-        # Frauds divert a share of inflows to their controllers; custody blocks most of it.
+        # Frauds divert a share of inflows to their controllers, and half of any cash
+        # beyond a thin buffer; a custodian bank blocks most of both.
         fraud = (book.kind[:n] == FRAUD) & book.alive()
-        divert = np.where(fraud, p.fraud_diversion * (1 - CUSTODY_BLOCKS * book.custody[:n]) * inflow, 0.0)
-        self._divert(divert)
+        idle = np.maximum(book.cash[:n] - p.pool_reserve * book.claims(), 0.0)
+        divert = (p.fraud_diversion * inflow + 0.5 * idle) * (1 - CUSTODY_BLOCKS * book.custody[:n])
+        self._divert(np.where(fraud, np.minimum(divert, np.maximum(book.cash[:n], 0.0)), 0.0))
         # Withdrawals: pools sell loans at a discount to cover a shortfall.
         requested = np.bincount(orders.w_platform, weights=orders.w_units * uv[orders.w_platform],
                                 minlength=size)[:n]
@@ -452,22 +471,16 @@ class SandboxModel(mesa.Model):
         unserved = np.where(requested > 0, 1 - paid_share[:n], 0.0)
         book.complaints[:n] = 0.7 * book.complaints[:n] + unserved
         # Pools and frauds accrue the promised yield on claims (intermediaries pass
-        # through what borrowers pay, in step 6); everyone alive pays running costs.
+        # through what borrowers pay, in step 6).
         alive = book.alive()
         accrue = alive & (book.kind[:n] != INTERMEDIARY)
         claims = book.claims()
         accrual = np.where(accrue, claims * book.promised_yield[:n] / 12.0, 0.0)
         uv[:n] = np.where(accrue, uv[:n] * (1.0 + book.promised_yield[:n] / 12.0), uv[:n])
         book.equity_flow[:n] -= accrual
-        cost = np.where(alive, p.operating_cost / 12.0 * claims + p.fixed_cost, 0.0)
-        cost = np.minimum(cost, np.maximum(book.cash[:n], 0.0))
-        book.cash[:n] -= cost
-        book.equity_flow[:n] -= cost
-        self.ledger.opex += float(cost.sum())
-        book.last_cost[:n] = cost
         # Frauds abscond with a probability that rises with detection risk and falling inflows.
         draw = self.streams.platforms.random(n)
-        hazard = p.abscond_hazard + p.abscond_on_inspection * book.inspected[:n] + 0.1 * (inflow < paid_by)
+        hazard = p.abscond_hazard + p.abscond_on_inspection * book.inspected[:n] + p.abscond_on_outflow * (inflow < paid_by)
         hazard = hazard + book.abscond_pressure[:n]
         self._abscond = np.zeros(size, dtype=bool)
         self._abscond[:n] = fraud & (draw < hazard)
@@ -508,6 +521,7 @@ class SandboxModel(mesa.Model):
         book.cash[:n] += proceeds
         book.loans[:n] -= moved
         book.equity_flow[:n] -= moved - proceeds
+        book.sale_loss[:n] += moved - proceeds
         book.cash[buyer] -= proceeds.sum()
         book.loans[buyer] += moved.sum()
         book.equity_flow[buyer] += moved.sum() - proceeds.sum()
@@ -543,7 +557,16 @@ class SandboxModel(mesa.Model):
         book.default_loss[:n] += loss
         book.contagion_loss[:n] += sums["contagion_loss"][:n]
         book.overdue[:n] = 0.8 * book.overdue[:n] + 0.2 * 12 * loss / np.maximum(loans_before, 1.0)
-        margin = np.where(book.kind[:n] == INTERMEDIARY, fee_due, interest - loss) - book.last_cost[:n]
+        # Running costs, paid from cash after collections.
+        p = self.config.market.platforms
+        fixed = p.fixed_cost_rate * book.capital[:n]
+        cost = np.where(book.alive(), p.operating_cost / 12.0 * book.claims() + fixed, 0.0)
+        cost = np.minimum(cost, np.maximum(book.cash[:n], 0.0))
+        book.cash[:n] -= cost
+        book.equity_flow[:n] -= cost
+        self.ledger.opex += float(cost.sum())
+        book.last_cost[:n] = cost
+        margin = np.where(book.kind[:n] == INTERMEDIARY, fee_due, interest - loss) - cost
         book.loss_months[:n] = np.where(margin < 0, book.loss_months[:n] + 1, 0)
         self.recorder.add_defaults(rep.defaults, rep.performing, b.defaults_total)
 
@@ -558,10 +581,14 @@ class SandboxModel(mesa.Model):
         eq = book.equity()
         short, abscond = self._short[:n], self._abscond[:n]
         fraud = alive & (kind == FRAUD) & (short | abscond)
-        insolvent = alive & (kind == POOL) & (eq < 0)
-        # Solvent but for losses on borrowers stressed by a lost lender: credit contagion.
-        tipped = insolvent & (eq + book.contagion_loss[:n] >= 0)
-        run = alive & (kind == POOL) & short & ~insolvent
+        # A pool fails when it cannot pay or its equity is gone. If it was solvent
+        # before this month's fire sales, the run brought it down.
+        pool = alive & (kind == POOL)
+        before_run = eq + book.sale_loss[:n]
+        insolvent = pool & (before_run < 0)
+        run = pool & (short | (eq < 0)) & ~insolvent
+        # Insolvent, but solvent without losses on borrowers stressed by a lost lender.
+        tipped = insolvent & (before_run + book.contagion_loss[:n] >= 0)
         unviable = alive & (kind == INTERMEDIARY) & (book.loss_months[:n] >= p.unviable_months) & (
             eq < 0.5 * book.capital[:n])
         self.fail(np.flatnonzero(fraud), FRAUD_CAUSE, orderly=False, absconded=abscond[fraud])

@@ -53,7 +53,7 @@ class PlatformBook:
         "diverted", "fines", "inflow", "outflow", "requested", "inflow_ma", "claims_peak",
         "claims_at_failure", "investor_loss", "recovered", "interest_income", "default_loss",
         "contagion_loss", "overdue", "complaints", "risk_score", "lendable", "originated",
-        "loss_months", "base_yield", "strategic", "last_cost", "abscond_pressure",
+        "loss_months", "base_yield", "strategic", "last_cost", "abscond_pressure", "sale_loss",
     )
     INT = (
         "kind", "status", "entry_month", "fail_month", "fail_cause", "resolution_end",

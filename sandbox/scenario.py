@@ -63,8 +63,8 @@ class PlatformParams(Section):
     yield_spread: float = Field(0.015, ge=0, le=0.5, description="sd of promised yield across platforms")
     fee: float = Field(0.03, ge=0, le=0.5, description="annual fee or margin on loans, fraction")
     operating_cost: float = Field(0.012, ge=0, le=0.5, description="annual operating cost, fraction of claims")
-    fixed_cost: float = Field(20_000.0, ge=0, description="monthly fixed operating cost, yuan")
-    capital_median: float = Field(1.0e7, gt=0, description="median registered (paid-in) capital, yuan")
+    fixed_cost_rate: float = Field(0.004, ge=0, le=1, description="monthly fixed cost, share of capital")
+    capital_median: float = Field(2.0e5, gt=0, description="median registered (paid-in) capital, yuan")
     capital_sigma: float = Field(1.0, ge=0, le=5, description="log-sd of capital")
     custody_share: float = Field(0.1, ge=0, le=1, description="share with bank custody of client funds")
     disclosure: float = Field(0.3, ge=0, le=1, description="voluntary disclosure quality, 0 to 1")
@@ -76,7 +76,8 @@ class PlatformParams(Section):
     fraud_lending: float = Field(0.30, ge=0, le=1, description="share of a fraud's inflows lent to real borrowers")
     abscond_hazard: float = Field(0.01, ge=0, le=1, description="monthly base probability a fraud absconds")
     abscond_on_inspection: float = Field(0.4, ge=0, le=1, description="added abscond probability when inspected")
-    controller_reentry: float = Field(0.04, ge=0, le=1, description="monthly chance a failed fraud controller re-enters")
+    abscond_on_outflow: float = Field(0.1, ge=0, le=1, description="added abscond probability when net inflow turns negative")
+    controller_reentry: float = Field(0.01, ge=0, le=1, description="monthly chance a failed fraud controller re-enters")
     unviable_months: int = Field(6, ge=1, le=120, description="months of losses before an intermediary exits")
 
 
@@ -144,7 +145,7 @@ class InformationParams(Section):
     literacy_effect: float = Field(0.6, ge=0, le=1, description="how much literacy shrinks the noise")
     prior_noise: float = Field(0.01, gt=0, le=1, description="sd of investors' prior over a platform's risk")
     bands: int = Field(5, ge=1, le=50, description="literacy bands (signals are drawn per band and platform)")
-    fraud_transparency: float = Field(0.5, ge=0, le=1, description="how much of a fraud's true risk disclosure reveals")
+    fraud_transparency: float = Field(0.3, ge=0, le=1, description="how much of a fraud's true risk disclosure reveals")
 
 
 class ResolutionParams(Section):

@@ -89,7 +89,8 @@ def test_en_systemicrisk_example_pro_rata() -> None:
     np.testing.assert_allclose(r.payments, [1.473214, 1.419643, 1.5], atol=5e-7)
     assert r.defaulted.tolist() == [True, True, False]
     # Closed form: p1 = 1.375 / (14/15), p2 = 1.125 + p1 / 5.
-    np.testing.assert_allclose(r.payments[:2], [1.375 * 15 / 14, 1.125 + 1.375 * 3 / 14], rtol=1e-14)
+    p1 = 1.375 * 15 / 14
+    np.testing.assert_allclose(r.payments[:2], [p1, 1.125 + p1 / 5], rtol=1e-14)
     # Bank 0 defaults on fundamentals, bank 1 only once bank 0 pays less.
     assert r.default_order.tolist() == [1, 2, -1]
     assert r.rounds == 2
@@ -106,12 +107,11 @@ def test_en_barucca_example_external_senior() -> None:
 
 
 def test_en_barucca_example_pro_rata_differs() -> None:
-    # Same system with outside creditors ranking pari passu: bank 0 now shares
-    # its 19.8 - ... shortfall with them, so it pays its interbank creditor more.
+    # Same system with outside creditors ranking pari passu: bank 0 has 18 + 2 = 20
+    # against 21 owed and pays all 20 pro rata, so its interbank creditor gets more
+    # (20 * 4/21 instead of 3) and its outside creditors less.
     r = eisenberg_noe(BARUCCA_L, BARUCCA_EA, BARUCCA_EL, seniority="pro_rata")
-    p0 = r.payments[0]
-    # Bank 0 has 18 + 2 = 20 against 21 owed; pays all 20 pro rata.
-    assert p0 == pytest.approx(20.0)
+    assert r.payments[0] == pytest.approx(20.0)
     assert r.interbank_payments[0, 1] == pytest.approx(20.0 * 4 / 21)
     assert r.external_payments[0] == pytest.approx(20.0 * 17 / 21)
     assert r.defaulted.tolist() == [True, False, False]
@@ -485,7 +485,9 @@ def test_eisenberg_noe_validation(kwargs: dict, match: str) -> None:
         eisenberg_noe(**args)
 
 
-@pytest.mark.parametrize(("alpha", "beta", "match"), [(1.1, 1, "alpha"), (1, -0.1, "beta"), (np.nan, 1, "alpha")])
+@pytest.mark.parametrize(
+    ("alpha", "beta", "match"), [(1.1, 1, "alpha"), (1, -0.1, "beta"), (np.nan, 1, "alpha")]
+)
 def test_rogers_veraart_validation(alpha: float, beta: float, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         rogers_veraart(GOOD_L, [1.0, 1.0], alpha, beta)

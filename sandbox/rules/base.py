@@ -103,14 +103,14 @@ class Rule(BaseModel):
 
     def first_month(self, model: SandboxModel) -> int:
         """Index of the month the rule goes live."""
-        return month_index(self.start, model.scenario.start)
+        return month_index(self.start, model.config.start)
 
     def in_force(self, model: SandboxModel) -> bool:
         """Whether the rule is in force in the model's current month."""
         t = model.month
         if t < self.first_month(model):
             return False
-        return self.until is None or t < month_index(self.until, model.scenario.start)
+        return self.until is None or t < month_index(self.until, model.config.start)
 
     def bound(self, model: SandboxModel) -> np.ndarray:
         """Platforms the rule binds now: entrants at once, incumbents after the grace period."""

@@ -1,0 +1,786 @@
+#!/usr/bin/env python
+"""Performance benchmarks for the sandbox model.
+
+Usage (see benchmarks/README.md)::
+
+    python benchmarks/run.py --scale desk --repeat 5
+    python benchmarks/run.py --scale province --json
+    python benchmarks/run.py --scale national --timeout 1800
+    python benchmarks/run.py --linearity
+    python benchmarks/run.py --mesa-baseline --json
+    python benchmarks/run.py --scale province --profile /tmp/province.prof
+    python benchmarks/run.py --scale province --line-profile
+
+Every measurement runs in a fresh subprocess (this same file, with the hidden
+``--worker`` option) with ``OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=MKL_NUM_THREADS=1``,
+so ``peak_mib`` is the peak resident set of that one run (``ru_maxrss``,
+including the interpreter and imported libraries, reported separately as
+``import_mib``) and the timing is single-core.
+
+A scale run times ``sandbox.run(scenario, seed, months)``: model construction,
+every monthly step, the end-of-horizon settlement and result collection
+(tables and summary). A thin ``SandboxModel`` subclass, passed as
+``model_class``, records how that time splits between construction, each of
+the ten monthly phases of ``SandboxModel.step``, ``finish`` and collection; its
+overhead is a dozen ``perf_counter`` calls a month.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+# Sizes of each benchmark scale. The baseline scenario is the desk scale.
+SCALES: dict[str, dict[str, int]] = {
+    "desk": {"platforms": 200, "investors": 20_000, "borrowers": 10_000},
+    "province": {"platforms": 2_000, "investors": 1_000_000, "borrowers": 500_000},
+    "national": {"platforms": 5_000, "investors": 5_000_000, "borrowers": 3_000_000},
+}
+# The baseline's calibration: 20,000 investors over 200 platforms with median capital 3e6 yuan.
+BASE_PLATFORMS = 200
+BASE_INVESTORS_PER_PLATFORM = 20_000 / 200
+BASE_CAPITAL_MEDIAN = 3.0e6
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# The ten phases of SandboxModel.step, in order.
+PHASES = (
+    "scheduled_events", "entry", "credit_market", "investor_decisions", "platform_operations",
+    "borrower_repayments", "failure_test", "contagion", "regulate", "end_of_month",
+)
+
+
+# --------------------------------------------------------------------------- scenario
+def scaled_updates(scale: str, months: int, base) -> dict:
+    """Dotted-path updates that turn the baseline scenario into ``scale``."""
+    size = SCALES[scale]
+    factor = size["platforms"] / BASE_PLATFORMS
+    entry = base.market.platforms.entry_per_month
+    if hasattr(entry, "values"):
+        entry_value = {"values": {month: value * factor for month, value in entry.values.items()}}
+    else:
+        entry_value = float(entry) * factor
+    # Keep capital per (investors per platform) constant.
+    per_platform = size["investors"] / size["platforms"]
+    capital = BASE_CAPITAL_MEDIAN * per_platform / BASE_INVESTORS_PER_PLATFORM
+    return {
+        "months": months,
+        "market.platforms.initial": size["platforms"],
+        "market.platforms.entry_per_month": entry_value,
+        "market.platforms.capital_median": capital,
+        "market.investors.count": size["investors"],
+        "market.borrowers.count": size["borrowers"],
+    }
+
+
+def build_scenario(scale: str, months: int):
+    """The baseline scenario scaled to ``scale``, with horizon ``months``."""
+    from sandbox import load_scenario
+
+    base = load_scenario(BASELINE)
+    return base.with_updates(scaled_updates(scale, months, base))
+
+
+# --------------------------------------------------------------------------- workers
+def code_digest() -> str:
+    """A short hash of the sandbox package sources, so a number can be tied to the code it measured."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted((ROOT / "sandbox").rglob("*.py")):
+        h.update(str(path.relative_to(ROOT)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _peak_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def _timed_model_class(phase_seconds: dict[str, float]):
+    """A SandboxModel subclass that adds the time of each step phase to ``phase_seconds``."""
+    from sandbox import SandboxModel
+
+    def wrap(name: str):
+        inner = getattr(SandboxModel, name)
+
+        def method(self, *args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return inner(self, *args, **kwargs)
+            finally:
+                phase_seconds[name] += time.perf_counter() - t0
+
+        method.__name__ = name
+        return method
+
+    namespace = {name: wrap(name) for name in (*PHASES, "finish")}
+
+    def __init__(self, *args, **kwargs):  # noqa: N807
+        t0 = time.perf_counter()
+        SandboxModel.__init__(self, *args, **kwargs)
+        phase_seconds["construct"] += time.perf_counter() - t0
+
+    namespace["__init__"] = __init__
+    return type("TimedSandboxModel", (SandboxModel,), namespace)
+
+
+def worker_scale(spec: dict) -> dict:
+    """Build the scaled scenario and time one ``sandbox.run``; called in a fresh process."""
+    import_mib = _peak_mib()
+    import sandbox
+
+    scale, months, seed = spec["scale"], spec["months"], spec["seed"]
+    scenario = build_scenario(scale, months)
+    phase_seconds: dict[str, float] = defaultdict(float)
+    model_class = _timed_model_class(phase_seconds)
+    profiler = None
+    line_timer = None
+    if spec.get("profile"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    if spec.get("line_profile"):
+        line_timer = LineTimer(str(Path(sandbox.__file__).parent))
+        line_timer.start()
+    t0 = time.perf_counter()
+    result = sandbox.run(scenario, seed=seed, months=months, model_class=model_class)
+    seconds = time.perf_counter() - t0
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(spec["profile"])
+    if line_timer is not None:
+        line_timer.stop()
+    accounted = sum(phase_seconds.values())
+    phase_seconds["collect"] = seconds - accounted
+    size = SCALES[scale]
+    s = result.summary
+    out = {
+        "scale": scale,
+        "months": months,
+        "seed": seed,
+        "investors": size["investors"],
+        "borrowers": size["borrowers"],
+        "platforms": size["platforms"],
+        "platforms_ever": int(len(result.platforms)),
+        "seconds": seconds,
+        "seconds_per_month": seconds / months,
+        "peak_mib": _peak_mib(),
+        "import_mib": import_mib,
+        "accounting_max_rel_error": float(s["accounting_max_rel_error"]),
+        "platform_failures": int(s["platform_failures"]),
+        "peak_investor_money": float(s["peak_investor_money"]),
+        "phase_seconds": {k: round(v, 4) for k, v in phase_seconds.items()},
+        "profiled": bool(profiler or line_timer),
+        "code_digest": code_digest(),
+    }
+    if line_timer is not None:
+        out["line_profile"] = line_timer.table(spec.get("line_top", 40))
+    return out
+
+
+class LineTimer:
+    """A minimal line profiler for the sandbox package (``sys.settrace``, no dependency).
+
+    Each executed line of a function defined under ``prefix`` gets the wall time
+    until the next line event of the same frame: inclusive of anything it
+    calls (numpy, or other sandbox functions). Sandbox code spends its time in
+    a few hundred whole-array numpy statements a month, so the tracing
+    overhead is small compared with the lines it measures.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.stats: dict[tuple[str, int, str], list] = defaultdict(lambda: [0, 0.0])
+        self._last: dict[int, tuple[int, float]] = {}
+
+    def _local(self, frame, event, arg):
+        now = time.perf_counter()
+        key = id(frame)
+        prev = self._last.get(key)
+        if prev is not None:
+            stat = self.stats[(frame.f_code.co_filename, prev[0], frame.f_code.co_qualname)]
+            stat[0] += 1
+            stat[1] += now - prev[1]
+        if event == "return":
+            self._last.pop(key, None)
+        elif event == "line":
+            self._last[key] = (frame.f_lineno, time.perf_counter())
+        return self._local
+
+    def _global(self, frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.startswith(self.prefix):
+            return self._local
+        return None
+
+    def start(self) -> None:
+        sys.settrace(self._global)
+
+    def stop(self) -> None:
+        sys.settrace(None)
+
+    def table(self, top: int) -> list[dict]:
+        import linecache
+
+        rows = sorted(self.stats.items(), key=lambda kv: -kv[1][1])[:top]
+        out = []
+        for (file, line, func), (hits, seconds) in rows:
+            rel = os.path.relpath(file, ROOT)
+            out.append({
+                "where": f"{rel}:{line}", "function": func, "hits": hits, "seconds": round(seconds, 4),
+                "code": linecache.getline(file, line).strip()[:110],
+            })
+        return out
+
+
+# --------------------------------------------------------------------------- mesa baseline
+def worker_mesa(spec: dict) -> dict:
+    """Time the vectorized investor step against a per-agent Mesa version; called in a fresh process."""
+    import numpy as np
+
+    from sandbox.investors import InvestorPopulation
+    from sandbox.scenario import InformationParams, InvestorParams
+
+    n, P, steps, warmup, seed = spec["investors"], spec["platforms"], spec["steps"], spec["warmup"], spec["seed"]
+    params = InvestorParams(count=n)
+    info = InformationParams()
+    rng = np.random.default_rng(seed)
+    pop = InvestorPopulation(params, info, 84, rng)
+    month = params.adoption_months + 12  # everyone has entered
+    _fill_holdings(pop, P, rng)
+    inputs = _platform_inputs(P, info.bands, rng)
+    t0 = time.perf_counter()
+    mesa_model = MesaInvestorMarket(pop, params, seed=seed + 1)
+    build_seconds = time.perf_counter() - t0
+    literal_model = MesaInvestorMarket(pop, params, seed=seed + 3, literal=True) if spec.get("literal") else None
+
+    # Pass decide() the inputs it takes, and say so clearly if it now needs one this benchmark lacks.
+    import inspect
+
+    accepted = inspect.signature(pop.decide).parameters
+    missing = [k for k, v in accepted.items() if k not in inputs and k not in ("month", "rng")
+               and v.default is inspect.Parameter.empty]
+    if missing:
+        raise TypeError(f"InvestorPopulation.decide needs {missing}, which this benchmark does not provide: "
+                        "update _platform_inputs and InvestorAgent to the new decide()")
+    decide_inputs = {k: v for k, v in inputs.items() if k in accepted}
+    vec_rng = np.random.default_rng(seed + 2)
+    vec_times, mesa_times, lit_times, vec_counts, mesa_counts, lit_counts = [], [], [], [], [], []
+    # Interleaved, so that load from other processes hits all versions alike.
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        orders = pop.decide(month=month, rng=vec_rng, **decide_inputs)
+        t_vec = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        mesa_model.set_month(month, inputs)
+        mesa_model.step()
+        t_mesa = time.perf_counter() - t0
+        if literal_model is not None:
+            t0 = time.perf_counter()
+            literal_model.set_month(month, inputs)
+            literal_model.step()
+            t_lit = time.perf_counter() - t0
+        if i >= warmup:
+            vec_times.append(t_vec)
+            mesa_times.append(t_mesa)
+            vec_counts.append(_order_stats_vectorized(orders))
+            mesa_counts.append(mesa_model.order_stats())
+            if literal_model is not None:
+                lit_times.append(t_lit)
+                lit_counts.append(literal_model.order_stats())
+    vec, mes = statistics.median(vec_times), statistics.median(mesa_times)
+
+    def med(rows):
+        return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+
+    extra = {}
+    if literal_model is not None:
+        lit = statistics.median(lit_times)
+        extra = {"mesa_literal_seconds": lit, "ratio_literal": lit / vec,
+                 "mesa_literal_seconds_all": [round(t, 4) for t in lit_times], "orders_mesa_literal": med(lit_counts)}
+    return {
+        "investors": n,
+        "platforms": P,
+        "steps": steps,
+        "warmup": warmup,
+        "vectorized_seconds": vec,
+        "mesa_seconds": mes,
+        "ratio": mes / vec,
+        "vectorized_seconds_all": [round(t, 5) for t in vec_times],
+        "mesa_seconds_all": [round(t, 4) for t in mesa_times],
+        "orders_vectorized": med(vec_counts),
+        "orders_mesa": med(mesa_counts),
+        "mesa_build_seconds": build_seconds,
+        **extra,
+        "peak_mib": _peak_mib(),
+        "code_digest": code_digest(),
+    }
+
+
+def _fill_holdings(pop, P: int, rng) -> None:
+    """Give each investor 0 to K distinct holdings (packed into the first slots)."""
+    import numpy as np
+
+    n, K = pop.n, pop.K
+    count = rng.integers(0, K + 1, n)
+    first = rng.integers(0, P, n)
+    step = rng.integers(1, P // K, n)  # distinct platforms: first + j*step (mod P)
+    j = np.arange(K)
+    plat = (first[:, None] + j[None, :] * step[:, None]) % P
+    held = j[None, :] < count[:, None]
+    value = pop.budget[:, None] * rng.uniform(0.2, 1.2, (n, 1)) / np.maximum(count, 1)[:, None]
+    pop.platform[:] = np.where(held, plat, -1).astype(np.int32)
+    pop.units[:] = np.where(held, value, 0.0)  # unit values start near 1
+
+
+def _platform_inputs(P: int, bands: int, rng) -> dict:
+    """Platform-side arrays for ``InvestorPopulation.decide`` (row P is the empty-slot row, -1)."""
+    import numpy as np
+
+    size = P + 1
+    perceived = np.zeros((bands, size))
+    perceived[:, :P] = np.clip(0.006 * rng.lognormal(0.0, 1.0, (bands, P)), 0, 1)
+    unit_value = np.zeros(size)
+    unit_value[:P] = 1.0 + rng.uniform(0, 0.3, P)
+    yields = np.zeros(size)
+    yields[:P] = np.clip(rng.normal(0.10, 0.015, P), 0.01, None)
+    visibility = np.zeros(size)
+    visibility[:P] = rng.lognormal(0, 1.0, P)
+    alive = np.zeros(size, dtype=bool)
+    alive[:P] = rng.random(P) < 0.95
+    open_rows = np.flatnonzero(alive & (rng.random(size) < 0.95))
+    flight = np.zeros(size)  # 0.2 x last month's net outflow share; most platforms have none
+    flight[:P] = np.where(rng.random(P) < 0.3, 0.2 * rng.uniform(0, 0.1, P), 0.0)
+    return dict(
+        perceived=perceived, unit_value=unit_value, promised_yield=yields, visibility=visibility,
+        open_rows=open_rows, alive=alive, flight=flight, attention=0.3, confidence=0.9, new_money=1.0,
+        exposure_cap=float("inf"), exposure_share_cap=float("inf"),
+        platform_exposure_cap=np.full(size, np.inf), customer_room=np.full(size, np.inf),
+    )
+
+
+def _order_stats_vectorized(orders) -> dict:
+    return {
+        "runs": int(orders.w_run.sum()),
+        "partial_withdrawals": int((~orders.w_run).sum()),
+        "placements": int(orders.p_investor.size),
+        "placed_million": float(orders.p_amount.sum()) / 1e6,
+    }
+
+
+try:
+    import mesa as _mesa
+except ImportError:  # the scale benchmarks do not need these classes
+    _mesa = None
+
+if _mesa is not None:
+
+    class InvestorAgent(_mesa.Agent):
+        """One retail investor as a Mesa agent: the per-agent twin of one row of
+        :class:`sandbox.investors.InvestorPopulation`.
+
+        State: ``budget``, literacy ``band``, ``tolerance``, ``risk_aversion``,
+        ``herding``, ``entry_month`` and ``holdings``, a list of at most ``K``
+        ``[platform, units]`` pairs (the list index is the slot).
+
+        :meth:`step` mirrors ``InvestorPopulation.decide`` and ``_place`` (as of
+        the sandbox version whose ``decide`` takes ``flight`` and ``new_money``)
+        for this one investor, with the same rules:
+
+        1. attention: act this month with probability ``attention`` (once entered);
+        2. runs: withdraw a whole holding on an alive platform whose perceived
+           risk (for the investor's band) plus ``herding`` x the platform's
+           ``flight`` exceeds ``tolerance``;
+        3. liquidity: with probability ``liquidity_rate / attention`` withdraw
+           half of the holding in a random slot (if held, alive and not run);
+        4. excess: money above 110% of ``budget x confidence`` comes out pro
+           rata from every holding on an alive platform (the share withdrawn
+           from a holding is the largest of run, liquidity and excess);
+        5. new money: if it neither ran nor needed liquidity and its gap
+           ``(budget x confidence - holdings) x new_money`` exceeds 100 yuan,
+           sample ``candidates`` platforms by visibility among open ones, score
+           them and its open holdings (yield - 12 x risk_aversion x (perceived
+           + herding x flight); new platforms only with a free slot and
+           customer room), take the best (held first on ties) and place
+           ``min(gap, cap - current)`` if above 1 yuan.
+
+        Orders are appended to the model's lists (``withdrawals``,
+        ``placements``); like ``decide``, the step does not settle them.
+        """
+
+        def __init__(self, model, budget, band, tolerance, risk_aversion, herding, entry_month, holdings):
+            super().__init__(model)
+            self.budget = budget
+            self.band = band
+            self.tolerance = tolerance
+            self.risk_aversion = risk_aversion
+            self.herding = herding
+            self.entry_month = entry_month
+            self.holdings = holdings
+
+        def step(self) -> None:
+            m = self.model
+            rng = m.rng
+            if self.entry_month > m.month or rng.random() >= m.attention:
+                return
+            perceived = m.perceived[self.band]
+            unit_value, alive, flight = m.unit_value, m.alive, m.flight
+            values = [units * unit_value[plat] for plat, units in self.holdings]
+            total = sum(values)
+            target = self.budget * m.confidence
+            excess = min(max((total - 1.1 * target) / total, 0.0), 1.0) if total > 0 else 0.0
+            need = rng.random() < m.liquidity_p
+            need_slot = int(rng.integers(0, m.K)) if need else -1
+            ran = False
+            for slot, (plat, units) in enumerate(self.holdings):
+                if not alive[plat]:
+                    continue
+                if perceived[plat] + self.herding * flight[plat] > self.tolerance:
+                    m.withdrawals.append((self.unique_id, slot, plat, units, True))
+                    ran = True
+                else:
+                    share = max(0.5 if slot == need_slot else 0.0, excess)
+                    if share > 0:
+                        m.withdrawals.append((self.unique_id, slot, plat, units * share, False))
+            if ran or need:
+                return
+            gap = (target - total) * m.new_money
+            if gap > 100.0:
+                self.place(gap, values)
+
+        def place(self, gap: float, values: list) -> None:
+            m = self.model
+            perceived = m.perceived[self.band]
+            is_open, yields, flight = m.is_open, m.promised_yield, m.flight
+            ra12, herding = 12.0 * self.risk_aversion, self.herding
+            best_score, best_slot, best_plat = -float("inf"), -1, -1
+            for slot, (plat, _units) in enumerate(self.holdings):  # held first: ties keep money where it is
+                if is_open[plat]:
+                    score = yields[plat] - ra12 * (perceived[plat] + herding * flight[plat])
+                    if score > best_score:
+                        best_score, best_slot, best_plat = score, slot, plat
+            if len(self.holdings) < m.K:
+                if m.literal:  # the per-agent transcription of decide's rng.choice(..., p=...)
+                    candidates = m.rng.choice(m.open_rows, size=m.C, p=m.open_p)
+                else:
+                    candidates = m.open_rows[m.open_cdf.searchsorted(m.rng.random(m.C), side="right")]
+                for plat in candidates.tolist():
+                    if m.customer_room[plat] > 0:
+                        score = yields[plat] - ra12 * (perceived[plat] + herding * flight[plat])
+                        if score > best_score:
+                            best_score, best_slot, best_plat = score, len(self.holdings), plat
+            if best_plat < 0:
+                return
+            current = values[best_slot] if best_slot < len(values) else 0.0
+            cap = min(m.exposure_cap, m.exposure_share_cap * self.budget, m.platform_exposure_cap[best_plat])
+            amount = min(gap, max(cap - current, 0.0))
+            if amount > 1.0:
+                m.placements.append((self.unique_id, best_slot, best_plat, amount))
+
+    class MesaInvestorMarket(_mesa.Model):
+        """Investors as one Mesa agent each, stepped with ``agents.shuffle_do("step")``.
+
+        The month's platform arrays are handed to the model once a month (as
+        Python lists, so agents index plain floats, and a cumulative visibility
+        distribution over open platforms, so sampling candidates is a binary
+        search rather than a fresh ``rng.choice(p=...)`` per agent). This is the
+        version the headline ``ratio`` uses: a careful per-agent implementation.
+
+        With ``literal=True`` agents index the numpy arrays directly and draw
+        candidates with ``rng.choice(open_rows, size=C, p=...)``, a line-by-line
+        transcription of ``decide``: what a first per-agent version usually
+        looks like. It is reported separately (``ratio_literal``).
+        """
+
+        def __init__(self, pop, params, seed: int, literal: bool = False) -> None:
+            super().__init__(rng=seed)
+            self.literal = literal
+            self.K, self.C = pop.K, params.candidates
+            self.attention = params.attention
+            self.liquidity_p = min(1.0, params.liquidity_rate / params.attention)
+            self.month = 0
+            self.withdrawals: list = []
+            self.placements: list = []
+            budget, band, tol = pop.budget.tolist(), pop.band.tolist(), pop.tolerance.tolist()
+            ra, herd, entry = pop.risk_aversion.tolist(), pop.herding.tolist(), pop.entry_month.tolist()
+            plat, units = pop.platform.tolist(), pop.units.tolist()
+            for i in range(pop.n):
+                holdings = [[p, u] for p, u in zip(plat[i], units[i]) if p >= 0]
+                InvestorAgent(self, budget[i], band[i], tol[i], ra[i], herd[i], entry[i], holdings)
+
+        def set_month(self, month: int, inputs: dict) -> None:
+            """The month's platform-side inputs (the same arrays ``decide`` gets)."""
+            import numpy as np
+
+            self.month = month
+            if self.literal:  # agents index the numpy arrays directly
+                self.perceived = inputs["perceived"]
+                for key in ("unit_value", "promised_yield", "alive", "platform_exposure_cap", "customer_room"):
+                    setattr(self, key, inputs[key])
+                self.flight = inputs["flight"]
+                self.open_rows = inputs["open_rows"]
+                self.is_open = np.zeros(inputs["unit_value"].size, dtype=bool)
+                self.is_open[self.open_rows] = True
+                w = inputs["visibility"][self.open_rows]
+                self.open_p = w / w.sum()
+                self.confidence = inputs["confidence"]
+                self.new_money = inputs["new_money"]
+                self.exposure_cap = inputs["exposure_cap"]
+                self.exposure_share_cap = inputs["exposure_share_cap"]
+                return
+            self.perceived = inputs["perceived"].tolist()
+            self.unit_value = inputs["unit_value"].tolist()
+            self.promised_yield = inputs["promised_yield"].tolist()
+            self.alive = inputs["alive"].tolist()
+            self.flight = inputs["flight"].tolist()
+            open_rows = inputs["open_rows"]
+            is_open = np.zeros(inputs["unit_value"].size, dtype=bool)
+            is_open[open_rows] = True
+            self.is_open = is_open.tolist()
+            self.open_rows = open_rows
+            w = inputs["visibility"][open_rows]
+            self.open_cdf = np.cumsum(w) / w.sum()
+            self.open_cdf[-1] = 1.0
+            self.confidence = inputs["confidence"]
+            self.new_money = inputs["new_money"]
+            self.exposure_cap = inputs["exposure_cap"]
+            self.exposure_share_cap = inputs["exposure_share_cap"]
+            self.platform_exposure_cap = inputs["platform_exposure_cap"].tolist()
+            self.customer_room = inputs["customer_room"].tolist()
+
+        def step(self) -> None:
+            """One month: every investor agent, in random order, decides."""
+            self.withdrawals = []
+            self.placements = []
+            self.agents.shuffle_do("step")
+
+        def order_stats(self) -> dict:
+            return {
+                "runs": sum(1 for w in self.withdrawals if w[4]),
+                "partial_withdrawals": sum(1 for w in self.withdrawals if not w[4]),
+                "placements": len(self.placements),
+                "placed_million": sum(p[3] for p in self.placements) / 1e6,
+            }
+
+
+# --------------------------------------------------------------------------- driver
+def spawn(spec: dict, timeout: float) -> dict:
+    """Run one measurement in a fresh single-threaded subprocess; return its JSON (or the error)."""
+    env = dict(os.environ)
+    for var in THREAD_VARS:
+        env[var] = "1"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:g} s", **spec}
+    if proc.returncode != 0:
+        return {"error": f"exit code {proc.returncode}", "traceback": proc.stderr[-5000:], **spec}
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"error": "no JSON from worker", "stdout": proc.stdout[-2000:], "stderr": proc.stderr[-5000:], **spec}
+
+
+def measure_scale(scale: str, months: int, repeat: int, seed: int, timeout: float, log) -> dict:
+    runs = []
+    for i in range(repeat):
+        log(f"[{scale}] run {i + 1}/{repeat} ...")
+        r = spawn({"mode": "scale", "scale": scale, "months": months, "seed": seed}, timeout)
+        if "error" in r:
+            log(f"[{scale}] FAILED: {r['error']}\n{r.get('traceback', '')}")
+            return {"scale": scale, "months": months, **SCALES[scale], "error": r["error"],
+                    "traceback": r.get("traceback"), "runs": runs}
+        log(f"[{scale}] {r['seconds']:.2f} s, peak {r['peak_mib']:.0f} MiB")
+        runs.append(r)
+    seconds = [r["seconds"] for r in runs]
+    med = statistics.median(seconds)
+    phases = {k: statistics.median(r["phase_seconds"].get(k, 0.0) for r in runs) for k in runs[0]["phase_seconds"]}
+    return {
+        "scale": scale,
+        "months": months,
+        "investors": SCALES[scale]["investors"],
+        "borrowers": SCALES[scale]["borrowers"],
+        "platforms": SCALES[scale]["platforms"],
+        "seconds": med,
+        "seconds_per_month": med / months,
+        "peak_mib": statistics.median(r["peak_mib"] for r in runs),
+        "accounting_max_rel_error": max(r["accounting_max_rel_error"] for r in runs),
+        "repeat": repeat,
+        "seconds_all": [round(s, 3) for s in seconds],
+        "peak_mib_all": [round(r["peak_mib"], 1) for r in runs],
+        "import_mib": runs[0]["import_mib"],
+        "platforms_ever": runs[0]["platforms_ever"],
+        "platform_failures": runs[0]["platform_failures"],
+        "phase_seconds": {k: round(v, 3) for k, v in phases.items()},
+        "seed": seed,
+        "code_digest": sorted({r["code_digest"] for r in runs}),
+    }
+
+
+def print_scale_table(rows: list[dict]) -> None:
+    head = f"{'scale':<9} {'investors':>10} {'borrowers':>10} {'platforms':>9} {'months':>6} " \
+           f"{'seconds':>9} {'s/month':>8} {'peak MiB':>9} {'acct rel err':>12}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        if "error" in r:
+            print(f"{r['scale']:<9} FAILED: {r['error']}")
+            continue
+        print(f"{r['scale']:<9} {r['investors']:>10,} {r['borrowers']:>10,} {r['platforms']:>9,} {r['months']:>6} "
+              f"{r['seconds']:>9.2f} {r['seconds_per_month']:>8.3f} {r['peak_mib']:>9.0f} "
+              f"{r['accounting_max_rel_error']:>12.1e}")
+    for r in rows:
+        if "error" in r:
+            print(f"\n{r['scale']} traceback:\n{r.get('traceback') or ''}")
+            continue
+        print(f"\n{r['scale']}: runs {r['seconds_all']} s; peak {r['peak_mib_all']} MiB "
+              f"(interpreter + imports {r['import_mib']:.0f} MiB); {r['platforms_ever']} platforms ever, "
+              f"{r['platform_failures']} failures")
+        total = r["seconds"]
+        print("  time by phase (median over runs):")
+        for k, v in sorted(r["phase_seconds"].items(), key=lambda kv: -kv[1]):
+            print(f"    {k:<22} {v:>8.2f} s  {100 * v / total:5.1f}%")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--scale", choices=list(SCALES), help="run one scale (desk, province, national)")
+    ap.add_argument("--months", type=int, default=84, help="horizon in months (default 84)")
+    ap.add_argument("--repeat", type=int, default=1, help="fresh-process repeats; medians are reported")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per subprocess (default 3600)")
+    ap.add_argument("--linearity", action="store_true",
+                    help="run province and national; report seconds per (investor + borrower) and their ratio")
+    ap.add_argument("--mesa-baseline", action="store_true",
+                    help="vectorized InvestorPopulation.decide vs a per-agent Mesa investor step")
+    ap.add_argument("--mesa-investors", type=int, default=100_000)
+    ap.add_argument("--mesa-platforms", type=int, default=1_000)
+    ap.add_argument("--mesa-steps", type=int, default=12)
+    ap.add_argument("--mesa-warmup", type=int, default=2)
+    ap.add_argument("--no-literal", action="store_true",
+                    help="skip the literal (numpy-indexing, rng.choice per agent) Mesa variant")
+    ap.add_argument("--profile", metavar="PATH",
+                    help="with --scale: run once under cProfile, save stats to PATH, print the top functions")
+    ap.add_argument("--line-profile", action="store_true",
+                    help="with --scale: run once under a line timer over sandbox/ and print the top lines")
+    ap.add_argument("--top", type=int, default=25, help="rows in profile tables")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.worker:
+        spec = json.loads(args.worker)
+        out = worker_mesa(spec) if spec["mode"] == "mesa" else worker_scale(spec)
+        print(json.dumps(out))
+        return 0
+
+    def log(msg: str) -> None:  # progress goes to stderr, so --json leaves stdout to the one object
+        print(msg, file=sys.stderr, flush=True)
+
+    if args.mesa_baseline:
+        spec = {"mode": "mesa", "investors": args.mesa_investors, "platforms": args.mesa_platforms,
+                "steps": args.mesa_steps, "warmup": args.mesa_warmup, "seed": args.seed,
+                "literal": not args.no_literal}
+        log(f"[mesa] {args.mesa_investors:,} investors, {args.mesa_platforms:,} platforms, "
+            f"{args.mesa_warmup} warm-up + {args.mesa_steps} timed steps ...")
+        r = spawn(spec, args.timeout)
+        if args.json:
+            print(json.dumps(r))
+        elif "error" in r:
+            print(f"FAILED: {r['error']}\n{r.get('traceback', '')}")
+        else:
+            print(f"investor step at {r['investors']:,} investors, {r['platforms']:,} platforms "
+                  f"(median of {r['steps']} steps after {r['warmup']} warm-up):")
+            print(f"  vectorized InvestorPopulation.decide  {r['vectorized_seconds'] * 1e3:10.2f} ms")
+            print(f"  Mesa agents, shuffle_do('step')       {r['mesa_seconds'] * 1e3:10.2f} ms")
+            print(f"  ratio (mesa / vectorized)             {r['ratio']:10.1f}")
+            if "ratio_literal" in r:
+                print(f"  Mesa agents, literal transcription    {r['mesa_literal_seconds'] * 1e3:10.2f} ms")
+                print(f"  ratio (literal mesa / vectorized)     {r['ratio_literal']:10.1f}")
+            print(f"  orders a month, vectorized:   {r['orders_vectorized']}")
+            print(f"  orders a month, mesa:         {r['orders_mesa']}")
+            if "orders_mesa_literal" in r:
+                print(f"  orders a month, mesa literal: {r['orders_mesa_literal']}")
+        return 1 if "error" in r else 0
+
+    if args.linearity:
+        rows = {s: measure_scale(s, args.months, args.repeat, args.seed, args.timeout, log)
+                for s in ("province", "national")}
+        out: dict = {"months": args.months}
+        for s, r in rows.items():
+            agents = SCALES[s]["investors"] + SCALES[s]["borrowers"]
+            out[s] = {k: r.get(k) for k in ("seconds", "peak_mib", "seconds_per_month", "error")
+                      if r.get(k) is not None}
+            out[s]["agents"] = agents
+            if "error" not in r:
+                out[s]["seconds_per_agent"] = r["seconds"] / agents
+                out[s]["seconds_per_agent_month"] = r["seconds"] / agents / args.months
+        ok = all("error" not in r for r in rows.values())
+        if ok:
+            out["ratio"] = out["national"]["seconds_per_agent"] / out["province"]["seconds_per_agent"]
+        if args.json:
+            print(json.dumps(out))
+        else:
+            print_scale_table(list(rows.values()))
+            print()
+            for s in ("province", "national"):
+                if "seconds_per_agent" in out[s]:
+                    print(f"{s:<9} {out[s]['agents']:>10,} agents  "
+                          f"{out[s]['seconds_per_agent'] * 1e6:8.2f} us per (investor + borrower) per run")
+            if ok:
+                print(f"ratio national / province: {out['ratio']:.2f} (1.0 = linear)")
+        return 0 if ok else 1
+
+    if not args.scale:
+        ap.error("give --scale, --linearity or --mesa-baseline")
+
+    if args.profile or args.line_profile:
+        if args.profile:
+            args.profile = str(Path(args.profile).resolve())
+        spec = {"mode": "scale", "scale": args.scale, "months": args.months, "seed": args.seed,
+                "profile": args.profile, "line_profile": args.line_profile, "line_top": args.top}
+        log(f"[{args.scale}] profiling run ...")
+        r = spawn(spec, args.timeout)
+        if "error" in r:
+            print(json.dumps(r) if args.json else f"FAILED: {r['error']}\n{r.get('traceback', '')}")
+            return 1
+        if args.json:
+            print(json.dumps(r))
+            return 0
+        print(f"{args.scale}: {r['seconds']:.1f} s under the profiler, peak {r['peak_mib']:.0f} MiB")
+        if args.profile:
+            import pstats
+
+            for key in ("cumulative", "tottime"):
+                print(f"\n=== top {args.top} by {key} ===")
+                pstats.Stats(args.profile).sort_stats(key).print_stats(args.top)
+        if args.line_profile:
+            print(f"\n=== top {args.top} sandbox lines (inclusive wall time) ===")
+            for row in r["line_profile"]:
+                print(f"{row['seconds']:8.2f} s {row['hits']:7d}  {row['where']:<28} {row['function']:<40} {row['code']}")
+        return 0
+
+    r = measure_scale(args.scale, args.months, args.repeat, args.seed, args.timeout, log)
+    if args.json:
+        print(json.dumps(r))
+    else:
+        print_scale_table([r])
+    return 1 if "error" in r else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

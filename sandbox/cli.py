@@ -1,0 +1,137 @@
+"""The ``sandbox`` command line (Typer).
+
+Heavy libraries are imported inside commands so that ``sandbox --help`` stays
+fast. Every expected failure (bad file, bad value) prints one line naming the
+problem and exits non-zero; no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+app = typer.Typer(
+    name="sandbox",
+    help="A regulatory sandbox simulator for online lending: run scenarios, compare regimes, test rules.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``message`` on stderr as an error and exit with ``code``."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def load(path: Path):  # -> Scenario
+    """Load and validate a scenario, turning every problem into a clean exit."""
+    from sandbox.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path)
+    except ScenarioError as err:
+        if len(err.problems) == 1:
+            fail(err.problems[0])
+        typer.secho(f"error: {path}: {len(err.problems)} problems", fg=typer.colors.RED, err=True)
+        for problem in err.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(2) from None
+
+
+Seed = Annotated[int | None, typer.Option(help="Seed: fixes the run exactly (default: drawn, and recorded).", min=0)]
+Months = Annotated[int | None, typer.Option(help="Horizon in months (default: the scenario's).", min=1, max=600)]
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    seed: Seed = None,
+    months: Months = None,
+    progress: Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")] = sys.stderr.isatty(),
+) -> None:
+    """Run one scenario and write monthly.csv, platforms.csv, failures.csv, investors and summary.json."""
+    spec = load(scenario)
+    from sandbox.api import run as run_scenario
+
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out}: exists and is not a folder")
+    result = run_scenario(spec, seed=seed, months=months, progress=progress)
+    try:
+        result.save(out)
+    except OSError as err:
+        fail(f"--out {out}: cannot write results: {err.strerror or err}")
+    _print_summary(result.summary, out)
+
+
+def _print_summary(summary: dict, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{summary['scenario']} (seed {summary['seed']}, {summary['months']} months)")
+    table.add_column("outcome")
+    table.add_column("value", justify="right")
+    rows = [
+        ("investor loss (yuan)", f"{summary['investor_loss_total']:,.0f}"),
+        ("investor loss, share of peak money in", f"{summary['investor_loss_share']:.1%}"),
+        ("investors with a loss", f"{summary['investors_with_loss_share']:.1%}"),
+        ("investors losing over half", f"{summary['investors_losing_over_50pct']:.1%}"),
+        ("platform failures", str(summary["platform_failures"])),
+        *((f"  {cause}", str(k)) for cause, k in summary["failures_by_cause"].items()),
+        ("contagion share", f"{summary['contagion_share']:.1%}"),
+        ("largest 3-month wave", f"{summary['largest_wave_share']:.1%}"),
+        ("credit supplied (yuan)", f"{summary['credit_supplied_total']:,.0f}"),
+        ("credit excluded (yuan)", f"{summary['credit_excluded_total']:,.0f}"),
+        ("accounting max error (yuan)", f"{summary['accounting_max_abs_error']:.2g}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console = Console(stderr=False)
+    console.print(table)
+    console.print(f"results written to {out}/")
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")]) -> None:
+    """Check scenario files without running them; report every problem in each."""
+    from sandbox.scenario import ScenarioError, load_scenario
+
+    bad = 0
+    for path in files:
+        try:
+            load_scenario(path)
+            typer.echo(f"ok: {path}")
+        except ScenarioError as err:
+            bad += 1
+            for problem in err.problems:
+                typer.secho(f"error: {problem}", fg=typer.colors.RED, err=True)
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def rules(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """List every rule with its parameters, units, ranges and defaults."""
+    from sandbox.rules import registry
+
+    if as_json:
+        data = {name: cls.model_json_schema() for name, cls in registry.all_rules().items()}
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return
+    for cls in registry.all_rules().values():
+        typer.echo(cls.describe())
+        typer.echo("")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -195,33 +195,53 @@ class LineTimer:
     """A minimal line profiler for the sandbox package (``sys.settrace``, no dependency).
 
     Each executed line of a function defined under ``prefix`` gets the wall time
-    until the next line event of the same frame: inclusive of anything it
-    calls (numpy, or other sandbox functions). Sandbox code spends its time in
-    a few hundred whole-array numpy statements a month, so the tracing
-    overhead is small compared with the lines it measures.
+    until the next line event of the same frame: ``inclusive`` of everything it
+    calls, and ``self`` without the time spent in other sandbox functions it
+    calls (numpy work stays in ``self``). Sandbox code spends its time in a few
+    hundred whole-array numpy statements a month, so the tracing overhead is
+    small compared with the lines it measures.
     """
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
-        self.stats: dict[tuple[str, int, str], list] = defaultdict(lambda: [0, 0.0])
-        self._last: dict[int, tuple[int, float]] = {}
+        # (file, line, function) -> [hits, inclusive seconds, self seconds]
+        self.stats: dict[tuple[str, int, str], list] = defaultdict(lambda: [0, 0.0, 0.0])
+        self._frames: dict[int, list] = {}  # id(frame) -> [line, line start, child seconds, frame start]
+
+    def _parent(self, frame):
+        f = frame.f_back
+        while f is not None:
+            state = self._frames.get(id(f))
+            if state is not None:
+                return state
+            f = f.f_back
+        return None
 
     def _local(self, frame, event, arg):
         now = time.perf_counter()
         key = id(frame)
-        prev = self._last.get(key)
-        if prev is not None:
-            stat = self.stats[(frame.f_code.co_filename, prev[0], frame.f_code.co_qualname)]
+        state = self._frames.get(key)
+        if state is None:  # a generator resumed
+            state = self._frames[key] = [None, now, 0.0, now]
+        if state[0] is not None:
+            stat = self.stats[(frame.f_code.co_filename, state[0], frame.f_code.co_qualname)]
             stat[0] += 1
-            stat[1] += now - prev[1]
+            stat[1] += now - state[1]
+            stat[2] += now - state[1] - state[2]
         if event == "return":
-            self._last.pop(key, None)
+            del self._frames[key]
+            parent = self._parent(frame)
+            if parent is not None:
+                parent[2] += now - state[3]
         elif event == "line":
-            self._last[key] = (frame.f_lineno, time.perf_counter())
+            state[0], state[2] = frame.f_lineno, 0.0
+            state[1] = time.perf_counter()
         return self._local
 
     def _global(self, frame, event, arg):
         if event == "call" and frame.f_code.co_filename.startswith(self.prefix):
+            now = time.perf_counter()
+            self._frames[id(frame)] = [None, now, 0.0, now]
             return self._local
         return None
 
@@ -231,18 +251,21 @@ class LineTimer:
     def stop(self) -> None:
         sys.settrace(None)
 
-    def table(self, top: int) -> list[dict]:
+    def table(self, top: int) -> dict[str, list[dict]]:
         import linecache
 
-        rows = sorted(self.stats.items(), key=lambda kv: -kv[1][1])[:top]
-        out = []
-        for (file, line, func), (hits, seconds) in rows:
-            rel = os.path.relpath(file, ROOT)
-            out.append({
-                "where": f"{rel}:{line}", "function": func, "hits": hits, "seconds": round(seconds, 4),
-                "code": linecache.getline(file, line).strip()[:110],
-            })
-        return out
+        def rows(index: int) -> list[dict]:
+            ranked = sorted(self.stats.items(), key=lambda kv: -kv[1][index])[:top]
+            out = []
+            for (file, line, func), (hits, incl, own) in ranked:
+                out.append({
+                    "where": f"{os.path.relpath(file, ROOT)}:{line}", "function": func, "hits": hits,
+                    "self_seconds": round(own, 4), "inclusive_seconds": round(incl, 4),
+                    "code": linecache.getline(file, line).strip()[:110],
+                })
+            return out
+
+        return {"by_self": rows(2), "by_inclusive": rows(1)}
 
 
 # --------------------------------------------------------------------------- mesa baseline
@@ -723,8 +746,7 @@ def main(argv: list[str] | None = None) -> int:
         out: dict = {"months": args.months}
         for s, r in rows.items():
             agents = SCALES[s]["investors"] + SCALES[s]["borrowers"]
-            out[s] = {k: r.get(k) for k in ("seconds", "peak_mib", "seconds_per_month", "error")
-                      if r.get(k) is not None}
+            out[s] = dict(r)
             out[s]["agents"] = agents
             if "error" not in r:
                 out[s]["seconds_per_agent"] = r["seconds"] / agents
@@ -765,13 +787,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             import pstats
 
+            stats = pstats.Stats(args.profile)
+            stats.sort_stats("tottime")
+            print(f"\n=== top {args.top} functions by own time (numpy calls included) ===")
+            stats.print_stats(args.top)
             for key in ("cumulative", "tottime"):
-                print(f"\n=== top {args.top} by {key} ===")
-                pstats.Stats(args.profile).sort_stats(key).print_stats(args.top)
+                print(f"\n=== top {args.top} sandbox functions by {key} ===")
+                stats.sort_stats(key).print_stats(r"/sandbox/", args.top)
         if args.line_profile:
-            print(f"\n=== top {args.top} sandbox lines (inclusive wall time) ===")
-            for row in r["line_profile"]:
-                print(f"{row['seconds']:8.2f} s {row['hits']:7d}  {row['where']:<28} {row['function']:<40} {row['code']}")
+            for key, title in (("by_self", "self"), ("by_inclusive", "inclusive")):
+                print(f"\n=== top {args.top} sandbox lines by {title} wall time ===")
+                print(f"{'self s':>8} {'incl s':>8} {'hits':>6}  {'where':<28} {'function':<38} code")
+                for row in r["line_profile"][key]:
+                    print(f"{row['self_seconds']:8.2f} {row['inclusive_seconds']:8.2f} {row['hits']:6d}  "
+                          f"{row['where']:<28} {row['function']:<38} {row['code']}")
         return 0
 
     r = measure_scale(args.scale, args.months, args.repeat, args.seed, args.timeout, log)

@@ -59,12 +59,17 @@ class Environment:
         norm = max(self.params.sentiment.norm, 1e-9)
         return min(1.0, self.sentiment / norm)
 
-    def record_failures(self, clusters: np.ndarray, market_share: np.ndarray) -> None:
-        """Step 8: failures lower sentiment and raise fear of their look-alikes."""
+    def record_failures(self, clusters: np.ndarray, market_share: np.ndarray, disclosure: float) -> None:
+        """Step 8: failures lower sentiment and raise fear of their look-alikes.
+
+        ``disclosure`` is the market's average disclosure quality: where investors
+        can see each platform, a failure says less about the others.
+        """
         s = self.params.sentiment
-        drop = float(np.sum(s.failure_floor + s.failure_impact * market_share))
+        opacity = 1.0 - s.disclosure_dampening * disclosure
+        drop = float(np.sum(s.failure_floor + s.failure_impact * market_share)) * opacity
         self.sentiment = max(0.0, self.sentiment - drop)
-        np.add.at(self.fear, clusters, s.cluster_fear * (1.0 + 10.0 * market_share))
+        np.add.at(self.fear, clusters, s.cluster_fear * (1.0 + 10.0 * market_share) * opacity)
 
     def record_warnings(self, clusters: np.ndarray) -> None:
         """Public regulatory warnings move sentiment too."""

@@ -88,7 +88,7 @@ class InvestorPopulation:
         self,
         month: int,
         rng: np.random.Generator,
-        perceived: np.ndarray,
+        perception: tuple[np.ndarray, np.ndarray],
         unit_value: np.ndarray,
         promised_yield: np.ndarray,
         visibility: np.ndarray,
@@ -106,7 +106,8 @@ class InvestorPopulation:
         """Step 4: the investors who review their holdings this month decide.
 
         Args:
-            perceived: perceived monthly failure risk, shape ``(bands, platform rows)``.
+            perception: ``(mean, noise)`` of perceived monthly failure risk, each of
+                shape ``(bands, platform rows)``; each investor adds its own noise.
             unit_value: value of one unit per platform row (0 at index -1).
             promised_yield: annual yield per platform row.
             visibility: weight of each platform row in investors' attention.
@@ -134,7 +135,7 @@ class InvestorPopulation:
 
         # Runs: withdraw the whole holding when perceived risk (plus the crowd's
         # flight, weighted by herding) exceeds tolerance.
-        risk = perceived[band[:, None], pid] + self.herding[active, None] * flight[pid]
+        risk = self._perceive(rng, perception, band[:, None], pid) + self.herding[active, None] * flight[pid]
         withdrawing = held & alive[pid]
         run = withdrawing & (risk > self.tolerance[active, None])
         # Liquidity needs: half of one holding, for a few investors.
@@ -157,7 +158,7 @@ class InvestorPopulation:
         gap = (target - total) * new_money
         placing = np.flatnonzero(stays & (gap > 100.0))
         orders_p = self._place(
-            rng, active[placing], pid[placing], value[placing], band[placing], gap[placing], perceived,
+            rng, active[placing], pid[placing], value[placing], band[placing], gap[placing], perception,
             promised_yield, visibility, open_rows, flight, exposure_cap, exposure_share_cap,
             platform_exposure_cap, customer_room,
         )
@@ -171,7 +172,7 @@ class InvestorPopulation:
         )
 
     def _place(
-        self, rng, inv, pid, value, band, gap, perceived, promised_yield, visibility, open_rows,
+        self, rng, inv, pid, value, band, gap, perception, promised_yield, visibility, open_rows,
         flight, exposure_cap, exposure_share_cap, platform_exposure_cap, customer_room,
     ) -> dict[str, np.ndarray]:
         """Choose where each placing investor puts new money.
@@ -191,7 +192,7 @@ class InvestorPopulation:
         score = (
             promised_yield[options]
             - self.risk_aversion[inv, None] * 12
-            * (perceived[band[:, None], options] + self.herding[inv, None] * flight[options])
+            * (self._perceive(rng, perception, band[:, None], options) + self.herding[inv, None] * flight[options])
         )
         is_open = np.zeros(promised_yield.size, dtype=bool)
         is_open[open_rows] = True
@@ -216,6 +217,14 @@ class InvestorPopulation:
         return dict(
             p_investor=inv[inv_ok][keep], p_slot=slot[keep], p_platform=chosen[keep], p_amount=amount[keep]
         )
+
+    @staticmethod
+    def _perceive(rng: np.random.Generator, perception: tuple[np.ndarray, np.ndarray], band: np.ndarray,
+                  platform: np.ndarray) -> np.ndarray:
+        """Each investor's own reading of the platforms' risk: band mean plus private noise."""
+        mean, noise = perception
+        e = rng.standard_normal(platform.shape, dtype=np.float32)
+        return np.maximum(mean[band, platform] + noise[band, platform] * e, 0.0)
 
     def settle_withdrawals(self, orders: Orders, paid_share: np.ndarray, unit_value: np.ndarray) -> np.ndarray:
         """Pay the served share of each withdrawal; return yuan paid per order."""

@@ -327,14 +327,19 @@ class SandboxModel(mesa.Model):
         self.recorder.add_credit(new, excluded_cap, excluded_limit, float((apr[ok] * lent[ok]).sum()))
 
     # ------------------------------------------------- 4. investor decisions
-    def perceived_risk(self) -> np.ndarray:
-        """Perceived monthly failure risk, shape ``(literacy bands, platform rows)``.
+    def perception(self) -> tuple[np.ndarray, np.ndarray]:
+        """How investors see each platform's monthly failure risk, by literacy band.
 
-        Each band sees each platform through a signal whose noise shrinks with
-        the platform's disclosure and the band's literacy, and weighs it
-        against its prior for look-alikes (Bayesian precision weights). With
-        poor disclosure the prior dominates, so fear of look-alikes spreads to
-        healthy platforms: information contagion.
+        Returns ``(mean, noise)``, each of shape ``(literacy bands, platform rows)``:
+        an investor in band b perceives platform j's risk as
+        ``mean[b, j] + noise[b, j] * e`` with its own standard normal ``e``.
+
+        Each investor reads a signal whose noise shrinks with the platform's
+        disclosure and the band's literacy, and weighs it against its prior for
+        look-alikes (Bayesian precision weights). With poor disclosure the prior
+        dominates, so fear of look-alikes spreads to healthy platforms:
+        information contagion. A fraud's signal is centred on an ordinary
+        platform's risk unless disclosure or an audit reveals it.
         """
         info = self.config.market.information
         book, env = self.book, self.environment
@@ -342,16 +347,21 @@ class SandboxModel(mesa.Model):
         d = np.maximum(book.disclosure[:n], self.policy.disclosure_required[:n])
         q = self.true_risk()
         reveal = np.where(book.audited[:n], 1.0, d * info.fraud_transparency)
-        mean = np.where(book.kind[:n] == FRAUD, APPARENT_RISK + (q - APPARENT_RISK) * reveal, q)
+        signal = np.where(book.kind[:n] == FRAUD, APPARENT_RISK + (q - APPARENT_RISK) * reveal, q)
         bands = info.bands
         literacy = (np.arange(bands) + 0.5) / bands
         sd = info.signal_noise * (1 - d)[None, :] * (1 - info.literacy_effect * literacy)[:, None] + 0.002
         w = info.prior_noise**2 / (info.prior_noise**2 + sd**2)
         prior = env.prior_risk()[self.cluster_of(np.arange(n))]
-        signal = mean[None, :] + self.streams.signals.normal(0.0, 1.0, (bands, n)) * sd
-        out = np.zeros((bands, size))
-        out[:, :n] = np.clip(w * signal + (1 - w) * prior[None, :], 0.0, 1.0)
-        return out
+        mean = np.zeros((bands, size))
+        noise = np.zeros((bands, size))
+        mean[:, :n] = w * signal[None, :] + (1 - w) * prior[None, :]
+        noise[:, :n] = w * sd
+        return mean, noise
+
+    def perceived_risk(self) -> np.ndarray:
+        """Mean perceived monthly failure risk, shape ``(literacy bands, platform rows)``."""
+        return self.perception()[0]
 
     def true_risk(self) -> np.ndarray:
         """Each platform's true monthly failure hazard, from its model and balance sheet."""
@@ -362,8 +372,12 @@ class SandboxModel(mesa.Model):
         # Negative equity: a pool fails at once, a fraud can hide it for years.
         stress = np.select([book.kind[:n] == POOL, book.kind[:n] == FRAUD], [0.5, 0.05], 0.0)
         stress = stress * np.maximum(-eq / claims, 0.0)
-        flight = 0.5 * np.clip((book.outflow[:n] - book.inflow[:n]) / claims, 0.0, 1.0)
-        return np.clip(BASE_RISK[book.kind[:n]] + stress + flight + 0.2 * book.overdue[:n], 0.0, 1.0)
+        # Flight beyond the usual taking-out of interest drains a pool's or a fraud's cash;
+        # an intermediary owes only what its borrowers repay.
+        net_out = np.clip((book.outflow[:n] - book.inflow[:n]) / claims - 0.02, 0.0, 1.0)
+        flight = np.where(book.kind[:n] == INTERMEDIARY, 0.0, 0.5 * net_out)
+        # Overdue loans (an annual loss rate) matter less than they seem: margins absorb most.
+        return np.clip(BASE_RISK[book.kind[:n]] + stress + flight + 0.05 * book.overdue[:n], 0.0, 1.0)
 
     def accepting(self) -> np.ndarray:
         """Platforms taking new money: open for business, and for a pool only while it can
@@ -399,7 +413,7 @@ class SandboxModel(mesa.Model):
         orders = self.investors.decide(
             month=self.month,
             rng=self.streams.investors,
-            perceived=self.perceived_risk(),
+            perception=self.perception(),
             unit_value=book.unit_value,
             promised_yield=book.promised_yield,
             visibility=visibility,
@@ -656,7 +670,10 @@ class SandboxModel(mesa.Model):
         book = self.book
         total = book.claims()[book.alive()].sum() + book.claims_at_failure[rows].sum()
         share = book.claims_at_failure[rows] / max(total, 1.0)
-        env.record_failures(self.cluster_of(rows), share)
+        alive = book.alive()
+        d = np.maximum(book.disclosure[: book.n], self.policy.disclosure_required[: book.n])[alive]
+        disclosure = float(np.average(d, weights=book.claims()[alive] + 1.0)) if alive.any() else 0.0
+        env.record_failures(self.cluster_of(rows), share, disclosure)
 
     # -------------------------------------------------------- 9. regulate
     def regulate(self) -> None:

@@ -186,6 +186,9 @@ class SentimentParams(Section):
     fear_decay: float = Field(0.2, ge=0, le=1, description="monthly decay of look-alike fear")
     market_fear: float = Field(0.03, ge=0, le=1, description="perceived monthly risk added at zero sentiment")
     warning_impact: float = Field(0.01, ge=0, le=1, description="drop per public regulatory warning")
+    disclosure_dampening: float = Field(
+        0.7, ge=0, le=1, description="share of a failure's market-wide impact removed at full disclosure"
+    )
 
 
 class Shock(Section):
@@ -374,9 +377,10 @@ Locator = Any  # Callable[[tuple], tuple[str, int | None]]
 def _load_with_extends(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Locator]:
     """Read ``path`` and, if it ``extends`` another file, merge it over that file.
 
-    Mappings merge key by key. The ``regime`` list merges by rule name: an entry
-    in the child replaces the parent's fields for that rule, a new rule is
-    appended, and ``rule_name: remove`` drops the parent's rule.
+    Mappings merge key by key; lists and dated values are replaced whole. The
+    ``regime`` list merges by rule name: the child's entries for a rule replace
+    all of the parent's entries for that rule, a new rule is added, and
+    ``rule_name: remove`` drops the parent's rule.
     """
     data, lines = load_yaml(path)
     if not isinstance(data, dict):
@@ -420,26 +424,12 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], path: Path, lines: dic
 
 
 def _merge_regime(parent: list[Any], child: list[Any], path: Path, lines: dict[tuple, int]) -> list[Any]:
-    out = copy.deepcopy(parent)
-    for i, entry in enumerate(child):
-        if not (isinstance(entry, dict) and len(entry) == 1):
-            out.append(copy.deepcopy(entry))  # validation reports the malformed entry
-            continue
-        (name, params), = entry.items()
-        matches = [k for k, e in enumerate(out) if isinstance(e, dict) and name in e]
-        if len(matches) > 1:
-            line = lines.get(("regime", i), "?")
-            raise ScenarioError(
-                f"{path}:{line}: regime[{i}].{name}: the parent scenario has {len(matches)} '{name}' "
-                "entries, so an override is ambiguous; allowed: restate the whole regime"
-            )
-        if params == "remove":
-            out = [e for k, e in enumerate(out) if k not in matches]
-        elif matches and isinstance(params, dict) and isinstance(out[matches[0]][name], dict):
-            out[matches[0]] = {name: {**out[matches[0]][name], **params}}
-        else:
-            out.append(copy.deepcopy(entry))
-    return out
+    """The child's entries replace every parent entry of the same rule name;
+    ``rule_name: remove`` only drops them; the parent's other rules stay."""
+    named = [next(iter(e)) for e in child if isinstance(e, dict) and len(e) == 1]
+    kept = [e for e in parent if not (isinstance(e, dict) and len(e) == 1 and next(iter(e)) in named)]
+    added = [e for e in child if not (isinstance(e, dict) and len(e) == 1 and next(iter(e.values())) == "remove")]
+    return copy.deepcopy(kept + added)
 
 
 def scenario_schema_version() -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 from conftest import small_market
@@ -62,7 +60,7 @@ def test_fraud_collapses_when_inflows_dry_up(seed):
 
     The fraud never absconds here (abscond hazards set to zero), so it fails only
     when withdrawals exceed its cash. With new money still arriving (investors
-    keep joining) it lasts longer; after a funding stop it collapses within months.
+    keep joining) it lasts the two years; after a funding stop it collapses within months.
     """
     def failure_month(stop: bool) -> int:
         shock = [{"month": "2016-07", "kind": "funding", "size": 1.0, "duration": 18}] if stop else []
@@ -73,17 +71,18 @@ def test_fraud_collapses_when_inflows_dry_up(seed):
             market__platforms__abscond_hazard=0.0,
             market__platforms__abscond_on_inspection=0.0,
             market__platforms__abscond_on_outflow=0.0,
+            market__platforms__fraud_lending=0.0,  # a pure Ponzi: no loan book to fall back on
             market__investors={"count": 3000, "active_at_start": 0.1, "adoption_months": 48},
         )
         model = SandboxModel(scenario, seed=seed)
-        step(model, 18)
+        step(model, 24)
         assert model.book.fail_cause[0] in (-1, CAUSES.index("fraud"))
         return int(model.book.fail_month[0]) if model.book.fail_month[0] >= 0 else 99
 
     stop = small_market().month("2016-07")
     stopped, steady = failure_month(True), failure_month(False)
-    assert stop <= stopped <= stop + 9
-    assert steady > stopped
+    assert stop < stopped <= stop + 9
+    assert steady == 99, "with new money still arriving the Ponzi keeps paying for two years"
 
 
 def test_borrower_who_relies_on_rollover_comes_under_stress_when_its_platform_fails():
@@ -100,7 +99,7 @@ def test_borrower_who_relies_on_rollover_comes_under_stress_when_its_platform_fa
     b = model.borrowers
     on_a = (b.platform == 0).any(axis=1)
     exposed = on_a & b.rollover
-    assert exposed.sum() > 100
+    assert exposed.sum() > 30
     model.book.status[1] = 1  # the other platform is suspended: nobody can refinance
     model.fail(np.array([0]), REGULATORY, orderly=True)
     step(model, 2)
@@ -153,11 +152,9 @@ def _perceived_jump(disclosure: float) -> tuple[float, float]:
     look_alike = alive & (clusters == clusters[victim])
     look_alike[victim] = False
     unlike = alive & (clusters != clusters[victim])
-    signals = copy.deepcopy(model.streams.signals)
     before = model.perceived_risk()[:, : book.n].mean(axis=0)
     model.fail(np.array([victim]), REGULATORY, orderly=False)
     model.contagion()
-    model.streams.signals = signals  # same signal noise: only beliefs moved
     after = model.perceived_risk()[:, : book.n].mean(axis=0)
     jump = after - before
     return float(jump[look_alike].mean()), float(jump[unlike].mean())

@@ -1,0 +1,282 @@
+"""The experiment commands of the ``sandbox`` command line: ``replicate``, ``compare``, ``sweep``.
+
+``register(app)`` adds them to the main Typer app. Each writes a results store
+(one file per run, resumable: the same command with the same ``--out`` skips
+finished runs) and a CSV beside it, then prints a short table. Bad input
+prints one line and exits 2; runs that raised are listed and exit 1 once
+everything else is written.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from sandbox.scenario import Scenario
+
+# The metrics shown in the tables at the end (the CSVs have them all).
+SHOWN = (
+    "investor_loss_total",
+    "investor_loss_share",
+    "investors_losing_over_50pct",
+    "platform_failures",
+    "contagion_share",
+    "largest_wave_share",
+    "credit_supplied_total",
+    "credit_excluded_total",
+)
+PARAM = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*=\s*([^:]+):([^:]+)$")
+
+Runs = Annotated[int, typer.Option("--runs", "-n", help="Runs (per scenario, per point).", min=1)]
+Seed = Annotated[
+    int | None,
+    typer.Option(help="Experiment seed; run i uses its i-th child seed (default: the store's, else drawn).", min=0),
+]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Experiment folder (results store; resumable).")]
+Months = Annotated[int | None, typer.Option(help="Horizon in months (default: the scenario's).", min=1, max=600)]
+Workers = Annotated[
+    int | None, typer.Option(help="Worker processes (default: one per core; 1: serial, in this process).", min=1)
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Dask: 'local' starts a LocalCluster; tcp://host:8786 uses a running one."),
+]
+Progress = Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One-line error and exit (``sandbox.cli.fail``, imported late: ``sandbox.cli`` imports this module)."""
+    from sandbox.cli import fail as cli_fail
+
+    cli_fail(message, code)
+
+
+def load(path: Path) -> Scenario:
+    """Load and validate a scenario, exiting cleanly on errors (``sandbox.cli.load``)."""
+    from sandbox.cli import load as cli_load
+
+    return cli_load(path)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``replicate``, ``compare`` and ``sweep`` commands to ``app``."""
+    app.command("replicate")(replicate)
+    app.command("compare")(compare)
+    app.command("sweep")(sweep)
+
+
+def replicate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
+    out: Out,
+    runs: Runs = 10,
+    seed: Seed = None,
+    months: Months = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    progress: Progress = sys.stderr.isatty(),
+) -> None:
+    """Run a scenario N times on spawned seeds; write the store and runs.csv (run, seed, metrics)."""
+    from sandbox import experiments
+
+    spec = load(scenario)
+    result, failures = _call(
+        experiments.replicate, spec, runs=runs, seed=seed, months=months, workers=workers,
+        scheduler=scheduler, out=out, progress=progress,
+    )
+    _write_csv(result.runs, out / "runs.csv")
+    _print_replicate(result, f"{spec.name}: {len(result.runs)} runs, seed {result.seed}")
+    _done(out, "runs.csv", failures)
+
+
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files: the reference first, then proposals.")],
+    out: Out,
+    runs: Runs = 10,
+    seed: Seed = None,
+    months: Months = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    progress: Progress = sys.stderr.isatty(),
+) -> None:
+    """Run scenarios on the same seeds; write comparison.csv (paired differences, 95% CIs) and runs.csv."""
+    from sandbox import experiments
+
+    if len(scenarios) < 2:
+        fail(f"compare: found {len(scenarios)} scenario; allowed: 2 or more (the first is the reference)")
+    specs = [load(path) for path in scenarios]
+    result, failures = _call(
+        experiments.compare, specs, runs=runs, seed=seed, months=months, workers=workers,
+        scheduler=scheduler, out=out, progress=progress,
+    )
+    comparison = result.comparison
+    if len(result.names) == 2:
+        # One proposal: the 'versus' column says nothing.
+        comparison = comparison.drop(columns="versus")
+    _write_csv(comparison, out / "comparison.csv")
+    _write_csv(result.runs, out / "runs.csv")
+    _print_compare(result)
+    _done(out, "comparison.csv and runs.csv", failures)
+
+
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
+    out: Out,
+    param: Annotated[
+        list[str],
+        typer.Option("--param", "-p", help="PATH=LOW:HIGH, a dotted scenario path and its range (repeatable)."),
+    ],
+    design: Annotated[str, typer.Option(help="grid, lhs, sobol or morris.")] = "lhs",
+    points: Annotated[
+        int, typer.Option(help="Points per axis (grid), points (lhs), base samples (sobol), trajectories (morris).")
+    ] = 10,
+    runs: Annotated[int, typer.Option("--runs", "-n", help="Replicates per point (same seeds at every point).", min=1)] = 1,
+    seed: Seed = None,
+    months: Months = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    progress: Progress = sys.stderr.isatty(),
+) -> None:
+    """Vary parameters over a design; write sweep.csv (parameter values, run, seed, metrics)."""
+    from sandbox import experiments
+
+    parameters = parse_params(param)
+    if design not in experiments.DESIGNS:
+        fail(f"--design: found {design!r}; allowed: {', '.join(experiments.DESIGNS)}")
+    spec = load(scenario)
+    result, failures = _call(
+        experiments.sweep, spec, parameters, design=design, points=points, runs=runs, seed=seed,
+        months=months, workers=workers, scheduler=scheduler, out=out, progress=progress,
+    )
+    _write_csv(result.runs, out / "sweep.csv")
+    _print_sweep(result)
+    _done(out, "sweep.csv", failures)
+
+
+def parse_params(items: list[str]) -> dict[str, tuple[float, float]]:
+    """``["regime.rate_cap.apr=0.12:0.36"]`` to ``{"regime.rate_cap.apr": (0.12, 0.36)}``; bad syntax exits 2."""
+    parameters: dict[str, tuple[float, float]] = {}
+    for item in items:
+        match = PARAM.match(item)
+        if not match:
+            fail(f"--param {item!r}: allowed: PATH=LOW:HIGH, e.g. regime.rate_cap.apr=0.12:0.36")
+        path, low_text, high_text = match.groups()
+        try:
+            low, high = float(low_text), float(high_text)
+        except ValueError:
+            fail(f"--param {item!r}: LOW and HIGH must be numbers")
+        if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
+            fail(f"--param {item!r}: LOW {low:g} is not below HIGH {high:g}")
+        if path in parameters:
+            fail(f"--param {path}: given twice")
+        parameters[path] = (low, high)
+    return parameters
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
+    """Run an experiment; bad input exits 2, failed runs come back with the rest of the result."""
+    from sandbox.experiments import ExperimentError, ExperimentFailures
+    from sandbox.scenario import ScenarioError
+    from sandbox.store import StoreMismatch
+
+    try:
+        return fn(*args, **kwargs), []
+    except ExperimentFailures as err:
+        return err.result, err.failures
+    except (ExperimentError, StoreMismatch, ScenarioError) as err:
+        fail(str(err).splitlines()[0])
+    except ValueError as err:  # bad --workers / --scheduler values from the executors
+        fail(str(err).splitlines()[0])
+    except OSError as err:
+        fail(f"--out {kwargs.get('out')}: {err.strerror or err}")
+
+
+def _write_csv(table: Any, path: Path) -> None:
+    try:
+        table.to_csv(path, index=False)
+    except OSError as err:
+        fail(f"{path}: cannot write: {err.strerror or err}")
+
+
+def _done(out: Path, written: str, failures: list[Any]) -> None:
+    typer.echo(f"results written to {out}/ ({written}, store in runs/)")
+    if failures:
+        typer.secho(f"error: {len(failures)} runs failed (details in {out}/failed/):", fg=typer.colors.RED, err=True)
+        for failure in failures[:10]:
+            typer.echo(f"  {failure}", err=True)
+        if len(failures) > 10:
+            typer.echo(f"  ... and {len(failures) - 10} more", err=True)
+        raise typer.Exit(1)
+
+
+def _fmt(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def _print_replicate(result: Any, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for name, justify in (("metric", "left"), ("mean", "right"), ("sd", "right"), ("95% CI of the mean", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    described = result.describe([m for m in SHOWN if m in result.runs.columns])
+    for row in described.itertuples():
+        table.add_row(row.metric, _fmt(row.mean), _fmt(row.sd), f"{_fmt(row.ci_low)} to {_fmt(row.ci_high)}")
+    Console().print(table)
+
+
+def _print_compare(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"paired comparison, {result.runs['run'].nunique()} runs each, seed {result.seed}")
+    table.add_column("metric")
+    for name in result.names:
+        table.add_column(f"mean {name}", justify="right")
+    table.add_column("difference [95% CI]", justify="right")
+    table.add_column("better in", justify="right")
+    rows = result.comparison[result.comparison["metric"].isin(SHOWN)]
+    for row in rows.to_dict("records"):
+        label = row["metric"] if len(result.names) == 2 else f"{row['metric']} ({row['versus']})"
+        share = "-" if not math.isfinite(row["share_better"]) else f"{row['share_better']:.0%}"
+        table.add_row(
+            label,
+            *(_fmt(row[f"mean_{name}"]) for name in result.names),
+            f"{_fmt(row['difference'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]",
+            share,
+        )
+    Console().print(table)
+
+
+def _print_sweep(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sandbox.experiments import describe_runs
+
+    points = len(result.points)
+    title = f"{result.design} sweep: {points} points x {result.runs_per_point} runs, seed {result.seed}"
+    table = Table(title=title)
+    table.add_column("")
+    table.add_column("low", justify="right")
+    table.add_column("mean", justify="right")
+    table.add_column("high", justify="right")
+    for path, (low, high) in result.parameters.items():
+        table.add_row(f"parameter {path}", _fmt(low), "", _fmt(high))
+    if len(result.runs):
+        shown = [m for m in SHOWN if m in result.runs.columns]
+        described = describe_runs(result.runs, shown).set_index("metric")
+        for metric in shown:
+            column = result.runs[metric]
+            table.add_row(metric, _fmt(column.min()), _fmt(described.loc[metric, "mean"]), _fmt(column.max()))
+    Console().print(table)

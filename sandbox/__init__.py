@@ -4,27 +4,48 @@
     >>> scenario = sandbox.load_scenario("scenarios/baseline.yaml")
     >>> result = sandbox.run(scenario, seed=1)
     >>> result.summary["investor_loss_total"]
+
+Names are imported on first use, so that ``sandbox --help`` stays fast.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from sandbox.api import run
-from sandbox.model import SandboxModel
-from sandbox.platforms import Platform
-from sandbox.results import RunResult
-from sandbox.rules import Policy, Rule, register
-from sandbox.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+# public name -> module that defines it
+_EXPORTS = {
+    "run": "sandbox.api",
+    "SandboxModel": "sandbox.model",
+    "Platform": "sandbox.platforms",
+    "RunResult": "sandbox.results",
+    "Policy": "sandbox.rules",
+    "Rule": "sandbox.rules",
+    "register": "sandbox.rules",
+    "Scenario": "sandbox.scenario",
+    "ScenarioError": "sandbox.scenario",
+    "load_scenario": "sandbox.scenario",
+    "scenario_from_dict": "sandbox.scenario",
+}
 
-__all__ = [
-    "Platform",
-    "Policy",
-    "Rule",
-    "RunResult",
-    "SandboxModel",
-    "Scenario",
-    "ScenarioError",
-    "load_scenario",
-    "register",
-    "run",
-    "scenario_from_dict",
-]
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from sandbox.api import run
+    from sandbox.model import SandboxModel
+    from sandbox.platforms import Platform
+    from sandbox.results import RunResult
+    from sandbox.rules import Policy, Rule, register
+    from sandbox.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'sandbox' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

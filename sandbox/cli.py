@@ -20,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain one-line usage errors, not boxes
 )
 
 
@@ -44,8 +45,16 @@ def load(path: Path):  # -> Scenario
         raise typer.Exit(2) from None
 
 
-Seed = Annotated[int | None, typer.Option(help="Seed: fixes the run exactly (default: drawn, and recorded).", min=0)]
-Months = Annotated[int | None, typer.Option(help="Horizon in months (default: the scenario's).", min=1, max=600)]
+Seed = Annotated[int | None, typer.Option(help="Seed: fixes the run exactly (default: drawn, and recorded).")]
+Months = Annotated[int | None, typer.Option(help="Horizon in months, 1 to 600 (default: the scenario's).")]
+
+
+def check_options(seed: int | None = None, months: int | None = None) -> None:
+    """Range checks with one-line messages (Typer's own are multi-line boxes)."""
+    if seed is not None and seed < 0:
+        fail(f"--seed: found {seed}; allowed: a whole number >= 0")
+    if months is not None and not 1 <= months <= 600:
+        fail(f"--months: found {months}; allowed: 1 to 600")
 
 
 @app.command()
@@ -57,6 +66,7 @@ def run(
     progress: Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")] = sys.stderr.isatty(),
 ) -> None:
     """Run one scenario and write monthly.csv, platforms.csv, failures.csv, investors and summary.json."""
+    check_options(seed, months)
     spec = load(scenario)
     from sandbox.api import run as run_scenario
 

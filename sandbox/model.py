@@ -85,6 +85,9 @@ class SandboxModel(mesa.Model):
         recorder: the monthly series and failure records.
     """
 
+    #: The agent class for platforms; a subclass of the model may set its own.
+    platform_class: type[Platform] = Platform
+
     def __init__(self, scenario: Scenario, seed: int | None = None, months: int | None = None) -> None:
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
@@ -111,7 +114,6 @@ class SandboxModel(mesa.Model):
         self._failed_pending: list[np.ndarray] = []
         self._short = np.zeros(0, dtype=bool)
         self._abscond = np.zeros(0, dtype=bool)
-        self.platform_class = Platform
         self._create_platforms(m.platforms.initial, self.streams.population, initial=True)
 
     # ------------------------------------------------------------------ month

@@ -1,0 +1,115 @@
+"""The whole model: determinism, accounting on every shipped scenario, outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SCENARIOS, small_market
+
+import sandbox
+from sandbox import SandboxModel, load_scenario
+from sandbox.platforms import CAUSES, Platform
+from sandbox.results import gini, largest_wave_share
+
+SUMMARY_KEYS = {
+    "investor_loss_total", "investor_loss_share", "investors_with_loss_share", "investors_losing_over_50pct",
+    "loss_gini", "platform_failures", "failures_by_cause", "largest_wave_share", "contagion_share",
+    "credit_supplied_total", "credit_excluded_total", "accounting_max_abs_error", "seed",
+}
+
+
+def test_same_seed_same_run_different_seed_different_run():
+    scenario = small_market()
+    a, b, c = (sandbox.run(scenario, seed=s) for s in (11, 11, 12))
+    pd.testing.assert_frame_equal(a.monthly, b.monthly)
+    pd.testing.assert_frame_equal(a.platforms, b.platforms)
+    pd.testing.assert_frame_equal(a.investors, b.investors)
+    assert a.summary == b.summary
+    assert not a.monthly["investor_money"].equals(c.monthly["investor_money"])
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_shipped_scenario_runs_with_consistent_accounts(path):
+    """Stock-flow consistency: the four identities hold every month to rounding."""
+    result = sandbox.run(load_scenario(path), seed=3)
+    s = result.summary
+    assert s["accounting_max_rel_error"] < 1e-9
+    assert s["accounting_max_abs_error"] < 1e-2  # yuan, on markets of hundreds of millions
+    assert (result.monthly["accounting_error"] < 1e-2).all()
+    assert SUMMARY_KEYS <= s.keys()
+    assert set(s["failures_by_cause"]) == set(CAUSES)
+    assert s["platform_failures"] == sum(s["failures_by_cause"].values()) == len(result.failures)
+
+
+def test_accounting_check_catches_a_leak():
+    """The check is not vacuous: money taken out of a platform without a booked flow shows up."""
+    model = SandboxModel(small_market(), seed=1)
+    for _ in range(3):
+        model.step()
+    assert model.ledger.check(model) < 1e-6
+    model.book.cash[0] -= 1000.0
+    assert model.ledger.check(model) == pytest.approx(1000.0, rel=1e-9)
+
+
+def test_failures_recorded_with_month_and_cause_and_losses_booked_to_investors():
+    result = sandbox.run(load_scenario(SCENARIOS[0]), seed=2)
+    failed = result.platforms.dropna(subset=["failure_cause"])
+    assert len(failed) > 0
+    assert set(failed["failure_cause"]) <= set(CAUSES)
+    assert failed["failure_month"].str.match(r"^\d{4}-\d{2}$").all()
+    # Losses booked per platform add up to the losses booked per investor.
+    assert result.platforms["investor_loss"].sum() == pytest.approx(result.investors["lost"].sum(), rel=1e-9)
+    assert result.summary["investor_loss_total"] == pytest.approx(result.investors["lost"].sum(), rel=1e-12)
+
+
+def test_monthly_series_cover_the_horizon_with_the_spec_columns():
+    result = sandbox.run(small_market(), seed=1, months=10)
+    m = result.monthly
+    assert len(m) == 10 and m["month"].iloc[0] == "2016-01" and m["month"].iloc[-1] == "2016-10"
+    for column in ("alive_intermediary", "alive_pool", "alive_fraud", "entries", "failures_fraud", "loan_balance",
+                   "investor_money", "new_credit", "credit_excluded_cap", "avg_yield", "avg_apr", "default_rate",
+                   "sentiment", "enforcement_actions", "cumulative_investor_loss", "investors_with_loss"):
+        assert column in m.columns
+    assert (m["cumulative_investor_loss"].diff().fillna(0) >= 0).all()
+
+
+def test_platforms_are_mesa_agents_backed_by_the_book():
+    model = SandboxModel(small_market(), seed=1)
+    model.step()
+    agents = list(model.agents_by_type[Platform])
+    assert len(agents) == model.book.n
+    p = agents[0]
+    assert p.claims == pytest.approx(p.cash + p.loans - p.equity)
+    assert p.kind in ("intermediary", "pool", "fraud")
+
+
+def test_a_subclassed_platform_hook_is_called_on_failure():
+    failures = []
+
+    class Watched(Platform):
+        def on_failure(self, cause, orderly):
+            failures.append((self.row, cause, orderly))
+
+    class Model(SandboxModel):
+        platform_class = Watched
+
+    model = Model(small_market(), seed=1)
+    assert all(type(a) is Watched for a in model.agents_by_type[Watched])
+    model.fail(np.array([0]), CAUSES.index("regulatory"), orderly=True)
+    assert failures and failures[0][1] == "regulatory"
+
+
+def test_large_populations_get_a_percentile_summary(monkeypatch):
+    monkeypatch.setattr("sandbox.results.INVESTOR_DETAIL_MAX", 100)
+    result = sandbox.run(small_market(), seed=1, months=6)
+    assert "percentile" in result.investors.columns
+    assert result.investors["lost"].is_monotonic_increasing
+
+
+def test_gini_and_wave_on_known_values():
+    assert gini(np.array([1.0, 1.0, 1.0])) == pytest.approx(0.0)
+    assert gini(np.array([0.0, 0.0, 0.0, 4.0])) == pytest.approx(0.75)
+    monthly = pd.DataFrame({"failures_total": [0, 2, 3, 1, 0], "alive_total": [10, 8, 5, 4, 4]})
+    # Months 1-3 see 6 failures; 10 platforms were alive when month 1 began.
+    assert largest_wave_share(monthly) == pytest.approx(0.6)

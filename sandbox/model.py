@@ -357,7 +357,12 @@ class SandboxModel(mesa.Model):
         prior = env.prior_risk()[self.cluster_of(np.arange(n))]
         mean = np.zeros((bands, size))
         noise = np.zeros((bands, size))
-        mean[:, :n] = w * signal[None, :] + (1 - w) * prior[None, :]
+        # Literate investors read a yield far above the market's as a warning sign.
+        alive = book.alive()
+        typical = float(np.median(book.promised_yield[:n][alive])) if alive.any() else 0.0
+        premium = np.maximum(book.promised_yield[:n] - typical, 0.0)
+        suspicion = info.yield_suspicion * literacy[:, None] * premium[None, :]
+        mean[:, :n] = w * signal[None, :] + (1 - w) * prior[None, :] + suspicion
         noise[:, :n] = w * sd
         return mean, noise
 

@@ -43,7 +43,7 @@ class Regulator(mesa.Agent):
         """Risk score per platform row from observable signals (higher is riskier).
 
         Signals: yield premium over the median, growth of claims, complaints,
-        disclosed overdue rate, no custody, net outflow. An early-warning
+        disclosed overdue rate, no custody. An early-warning
         system weighs all of them and sees them more precisely; without it the
         regulator looks at yield premium and complaints only.
         """
@@ -54,13 +54,13 @@ class Regulator(mesa.Agent):
         y = book.promised_yield[:n]
         premium = (y - np.median(y[alive])) / 0.02 if alive.any() else np.zeros(n)
         complaints = book.complaints[:n] * 10
-        growth = np.clip(book.inflow_ma[:n] / claims, 0, 2) * 5
+        growth = np.clip(book.inflow_ma[:n] / claims, 0, 1) * 2
         overdue = book.overdue[:n] * 20
         no_custody = (~book.custody[:n]).astype(float)
-        outflow = np.clip((book.outflow[:n] - book.inflow[:n]) / claims, 0, 1) * 5
         if policy.early_warning:
-            score = premium + complaints + growth + overdue + no_custody + outflow
-            noise = 0.5 if policy.information_sharing else 0.5 * np.sqrt(len(self.model.regulators))
+            # Disclosed overdue counts little: frauds report none.
+            score = 2 * premium + complaints + growth + 0.25 * overdue + 0.5 * no_custody
+            noise = 0.3 if policy.information_sharing else 0.3 * np.sqrt(len(self.model.regulators))
         else:
             score = premium + complaints
             noise = 1.0

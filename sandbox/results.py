@@ -200,6 +200,7 @@ def summarize(model: SandboxModel, monthly: pd.DataFrame, platforms: pd.DataFram
         "entries": int(monthly["entries"].sum()),
         "fraud_entries": int(fraud.sum()),
         "refused_entries": int(monthly["refused_entries"].sum()),
+        "frauds_detected": int(detected.sum()),
         "fraud_detection_months": float(np.mean(book.detected_month[:n][detected] - book.entry_month[:n][detected]))
         if detected.any() else None,
         "regulator_inspections": int(monthly["inspections"].iloc[-1]) if len(monthly) else 0,

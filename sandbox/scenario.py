@@ -145,6 +145,9 @@ class InformationParams(Section):
     literacy_effect: float = Field(0.6, ge=0, le=1, description="how much literacy shrinks the noise")
     prior_noise: float = Field(0.01, gt=0, le=1, description="sd of investors' prior over a platform's risk")
     bands: int = Field(5, ge=1, le=50, description="literacy bands (signals are drawn per band and platform)")
+    yield_suspicion: float = Field(
+        0.3, ge=0, le=10, description="perceived monthly risk per unit of annual yield premium, at full literacy"
+    )
     fraud_transparency: float = Field(0.3, ge=0, le=1, description="how much of a fraud's true risk disclosure reveals")
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sandbox.dates import Month, month_index
 
@@ -100,6 +100,12 @@ class Rule(BaseModel):
     start: Month = Field(alias="from", description="month the rule goes live, YYYY-MM")
     until: Month | None = Field(None, description="month the rule is lifted, YYYY-MM (default: never)")
     grace_months: int = Field(0, ge=0, le=240, description="months platforms already operating have to comply")
+
+    @model_validator(mode="after")
+    def _until_after_from(self) -> Rule:
+        if self.until is not None and self.until <= self.start:
+            raise ValueError(f"dates out of order: until {self.until} is not after from {self.start}")
+        return self
 
     def first_month(self, model: SandboxModel) -> int:
         """Index of the month the rule goes live."""

@@ -126,17 +126,18 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to
 
 
 @app.command()
-def rules(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
-    """List every rule with its parameters, units, ranges and defaults."""
+def rules(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List every rule with its parameters, units, ranges and defaults (the text of docs/rules.md)."""
+    from sandbox.docs import rules_markdown
     from sandbox.rules import registry
 
     if as_json:
         data = {name: cls.model_json_schema() for name, cls in registry.all_rules().items()}
         typer.echo(json.dumps(data, indent=2, default=str))
-        return
-    for cls in registry.all_rules().values():
-        typer.echo(cls.describe())
-        typer.echo("")
+    else:
+        typer.echo(rules_markdown(), nl=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

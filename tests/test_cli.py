@@ -81,7 +81,7 @@ def test_validate_checks_every_file_and_rules_lists_every_rule():
     from sandbox.rules import registry
 
     for name in registry.names():
-        assert f"{name}:" in listing.output
+        assert f"## `{name}`" in listing.output
 
 
 def test_help_is_fast_to_import():
@@ -96,3 +96,12 @@ def test_a_malformed_option_is_one_error_line():
     assert proc.returncode == 2
     errors = [line for line in proc.stderr.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "--seed" in errors[0]
+
+
+def test_docs_rules_md_is_the_text_of_sandbox_rules():
+    """docs/rules.md is generated from the code; regenerate it with `sandbox rules > docs/rules.md`."""
+    from sandbox.docs import rules_markdown
+
+    assert (ROOT / "docs/rules.md").read_text() == rules_markdown()
+    listing = runner.invoke(app, ["rules"])
+    assert listing.output == rules_markdown()

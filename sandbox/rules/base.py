@@ -132,28 +132,4 @@ class Rule(BaseModel):
     def act(self, model: SandboxModel) -> None:
         """Act on the model directly, after all rules have applied. Called every month in force."""
 
-    @classmethod
-    def describe(cls) -> str:
-        """A plain-text description: summary and every parameter with unit, range and default."""
-        lines = [f"{cls.name}: {cls.summary}"]
-        if cls.stands_for:
-            lines.append(f"  stands for: {cls.stands_for}")
-        for fname, info in cls.model_fields.items():
-            shown = info.alias or fname
-            rng = _range_text(info)
-            default = "required" if info.is_required() else f"default {info.default!r}"
-            lines.append(f"  - {shown}: {info.description or ''} [{rng}; {default}]")
-        return "\n".join(lines)
 
-
-def _range_text(info: object) -> str:
-    lo = hi = None
-    for meta in getattr(info, "metadata", []):
-        lo = getattr(meta, "ge", None) if getattr(meta, "ge", None) is not None else lo
-        lo = getattr(meta, "gt", None) if getattr(meta, "gt", None) is not None else lo
-        hi = getattr(meta, "le", None) if getattr(meta, "le", None) is not None else hi
-        hi = getattr(meta, "lt", None) if getattr(meta, "lt", None) is not None else hi
-    if lo is None and hi is None:
-        ann = getattr(info, "annotation", None)
-        return getattr(ann, "__name__", str(ann)).replace("typing.", "")
-    return f"{'-inf' if lo is None else lo} to {'inf' if hi is None else hi}"

@@ -1,0 +1,81 @@
+"""Reference text generated from the code: the rule catalogue (``docs/rules.md``).
+
+``sandbox rules`` prints the same text, so the docs and the command cannot drift
+apart; a test checks that ``docs/rules.md`` is up to date.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+
+from sandbox.rules import registry
+from sandbox.rules.base import Rule
+
+HEADER = """# Policy rules
+
+Every rule of the regime, generated from the code by `sandbox rules`
+(regenerate this file with `sandbox rules > docs/rules.md`).
+
+A regime is a list of rules in a scenario file's `regime:` section, each entry a
+single rule name with its parameters. Every rule takes:
+
+- `from` (required): the month it goes live, `YYYY-MM`;
+- `until`: the month it is lifted (default: never);
+- `grace_months`: months that platforms already operating have to comply
+  (entrants are bound at once).
+
+Rules compose: each month every rule in force writes what it requires into the
+month's policy (the lowest cap, the highest required disclosure, ...), then
+rules that act on the market (exit campaign, licensing deadline, pool ban) act.
+A rule of your own registers itself with `@sandbox.register` and is then usable
+by name in scenario files; see `notebooks/custom_rule.ipynb`.
+"""
+
+
+def allowed_text(info: object) -> str:
+    """What a field accepts, in words: a range, a month, a choice, true/false."""
+    lo = hi = None
+    for meta in getattr(info, "metadata", []):
+        for name in ("ge", "gt"):
+            lo = getattr(meta, name, None) if getattr(meta, name, None) is not None else lo
+        for name in ("le", "lt"):
+            hi = getattr(meta, name, None) if getattr(meta, name, None) is not None else hi
+        if getattr(meta, "pattern", None):
+            return "one of " + ", ".join(meta.pattern.strip("^$()").split("|"))
+    if lo is not None or hi is not None:
+        return f"{'-inf' if lo is None else lo} to {'inf' if hi is None else hi}"
+    ann = getattr(info, "annotation", None)
+    args = [a for a in typing.get_args(ann) if a is not type(None)]
+    if typing.get_origin(ann) in (typing.Union, types.UnionType) and args:
+        ann = args[0]
+    if typing.get_origin(ann) is typing.Literal:
+        return "one of " + ", ".join(str(a) for a in typing.get_args(ann))
+    if ann is bool:
+        return "true or false"
+    if typing.get_origin(ann) is typing.Annotated or ann is str:
+        return "YYYY-MM"  # the only text fields of rules are months
+    return getattr(ann, "__name__", str(ann))
+
+
+def rule_markdown(cls: type[Rule]) -> str:
+    """One rule's section: what it does, what it stands for, its parameters."""
+    lines = [f"## `{cls.name}`", "", f"**{cls.summary}.**", ""]
+    doc = inspect.cleandoc(cls.__doc__ or "")
+    if doc:
+        lines += [doc, ""]
+    if cls.stands_for:
+        lines += [f"Stands for: {cls.stands_for}.", ""]
+    lines += ["| parameter | meaning | allowed | default |", "|---|---|---|---|"]
+    for fname, info in cls.model_fields.items():
+        shown = info.alias or fname
+        default = "required" if info.is_required() else f"`{info.default!r}`"
+        lines.append(f"| `{shown}` | {info.description or ''} | {allowed_text(info)} | {default} |")
+    return "\n".join(lines) + "\n"
+
+
+def rules_markdown() -> str:
+    """The whole catalogue, as in ``docs/rules.md``."""
+    body = "\n".join(rule_markdown(cls) for cls in registry.all_rules().values())
+    return HEADER + "\n" + body

@@ -11,8 +11,9 @@ side of a flow with what the other side recorded:
 3. loans, per platform (and the outside debt buyer): principal on the
    platform's books equals principal in borrowers' loans;
 4. money: all cash held by platforms and the buyer equals what came in
-   (capital, investments, borrower payments) less what went out (payouts,
-   new loans, diversion, fines, costs, money returned to owners), each total
+   (capital, investments, borrower payments, guarantee payments) less what
+   went out (payouts, new loans, diversion, fines, costs, guarantee fees,
+   money returned to owners), each total
    taken from the sector that paid or received it.
 
 The check returns the largest absolute error in yuan.
@@ -38,6 +39,8 @@ class Ledger:
     fines: float = 0.0
     opex: float = 0.0
     owners_out: float = 0.0
+    guarantees_in: float = 0.0  # paid by guarantee companies (and, counterfactually, a backstop)
+    guarantee_fees: float = 0.0  # paid to guarantee companies
 
     def check(self, model: SandboxModel) -> float:
         """Largest absolute accounting error this month, over the four identities."""
@@ -61,6 +64,8 @@ class Ledger:
             - self.fines
             - self.opex
             - self.owners_out
+            + self.guarantees_in
+            - self.guarantee_fees
         )
         e4 = abs(cash - expected)
         return float(max(e1, e2, e3, e4))

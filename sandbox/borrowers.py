@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sandbox.arrays import sum_by
+
 from sandbox.scenario import BorrowerParams
 
 NONE = -1
@@ -26,6 +28,7 @@ class Repayments:
     recovery: np.ndarray
     loss: np.ndarray
     contagion_loss: np.ndarray
+    source: np.ndarray  # for each loan, the platform whose failure stressed its borrower (-1: none)
     defaults: int
     performing: int
 
@@ -69,6 +72,7 @@ class BorrowerPopulation:
         joins_later = rng.random(n) >= params.active_at_start
         self.entry_month = np.where(joins_later, rng.integers(1, params.adoption_months + 1, n), 0).astype(np.int32)
         self.stressed_until = np.full(n, -1, dtype=np.int32)
+        self.stress_source = np.full(n, NONE, dtype=np.int32)  # the lender whose failure left it stranded
         self.refinance = np.zeros(n, dtype=bool)
         self.platform = np.full((n, L), NONE, dtype=np.int32)
         self.principal = np.zeros((n, L))
@@ -159,7 +163,7 @@ class BorrowerPopulation:
         self.refinance[who[ended & ~default & self.rollover[who]]] = True
         self.defaults_total += int(default.sum())
         return Repayments(plat, interest, instalment, recovery, loss, contagion_loss,
-                          int(default.sum()), int(due.size))
+                          self.stress_source[who], int(default.sum()), int(due.size))
 
     def lose_lender(self, failed: np.ndarray) -> np.ndarray:
         """Rollover borrowers of failed platforms must find another lender.
@@ -170,15 +174,18 @@ class BorrowerPopulation:
         Returns:
             Borrowers who lost a lender.
         """
-        who = np.flatnonzero(failed[self.platform].any(axis=1) & self.rollover)
+        lost = failed[self.platform]
+        who = np.flatnonzero(lost.any(axis=1) & self.rollover)
         self.refinance[who] = True
+        first = lost[who].argmax(axis=1)
+        self.stress_source[who] = self.platform[who, first]
         return who
 
     def principal_by_platform(self, size: int) -> np.ndarray:
         """Principal owed to each platform row, summed from the loans (for the accounting check)."""
         pid = self.platform.ravel()
         has = pid != NONE
-        return np.bincount(pid[has], weights=self.principal.ravel()[has], minlength=size)
+        return sum_by(pid[has], self.principal.ravel()[has], size)
 
     def transfer(self, mask_platform: np.ndarray, share: np.ndarray, to: int, rng: np.random.Generator) -> np.ndarray:
         """Move a random ``share`` of each marked platform's loans to row ``to``.
@@ -188,6 +195,6 @@ class BorrowerPopulation:
         pid = self.platform.ravel()
         idx = np.flatnonzero(mask_platform[pid] & (pid != NONE))
         pick = idx[rng.random(idx.size) < share[pid[idx]]]
-        moved = np.bincount(pid[pick], weights=self.principal.ravel()[pick], minlength=mask_platform.size)
+        moved = sum_by(pid[pick], self.principal.ravel()[pick], mask_platform.size)
         pid[pick] = to
         return moved

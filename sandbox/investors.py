@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sandbox.arrays import sum_by
+
 from sandbox.scenario import InvestorParams, InformationParams
 
 EMPTY = -1
@@ -102,6 +104,7 @@ class InvestorPopulation:
         exposure_share_cap: float,
         platform_exposure_cap: np.ndarray,
         customer_room: np.ndarray,
+        runs: bool = True,
     ) -> Orders:
         """Step 4: the investors who review their holdings this month decide.
 
@@ -124,6 +127,7 @@ class InvestorPopulation:
             exposure_share_cap: most share of its budget one investor may hold on one platform.
             platform_exposure_cap: per-platform cap on one customer's holding (pilots).
             customer_room: per-platform number of new customers still allowed.
+            runs: the run channel; off, nobody runs (a counterfactual).
         """
         p = self.params
         active = np.flatnonzero((self.entry_month <= month) & (rng.random(self.n, dtype=np.float32) < attention))
@@ -137,7 +141,7 @@ class InvestorPopulation:
         # flight, weighted by herding) exceeds tolerance.
         risk = self._perceive(rng, perception, band[:, None], pid) + self.herding[active, None] * flight[pid]
         withdrawing = held & alive[pid]
-        run = withdrawing & (risk > self.tolerance[active, None])
+        run = withdrawing & (risk > self.tolerance[active, None]) & runs
         # Liquidity needs: half of one holding, for a few investors.
         need = rng.random(m) < min(1.0, p.liquidity_rate / attention)
         slot = rng.integers(0, self.K, m)
@@ -275,4 +279,4 @@ class InvestorPopulation:
         """Units held on each platform row, summed from the holdings (for the accounting check)."""
         pid = self.platform.ravel()
         held = pid != EMPTY
-        return np.bincount(pid[held], weights=self.units.ravel()[held], minlength=size)
+        return sum_by(pid[held], self.units.ravel()[held], size)

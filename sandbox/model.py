@@ -12,10 +12,13 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from sandbox.arrays import sum_by
+
 from sandbox.accounting import Ledger
 from sandbox.borrowers import BorrowerPopulation
 from sandbox.dates import month_label, value_at
 from sandbox.environment import Environment
+from sandbox.exposures import ExposureNetwork
 from sandbox.investors import InvestorPopulation, Orders
 from sandbox.platforms import (
     ACTIVE,
@@ -59,10 +62,11 @@ class Streams:
     borrowers: np.random.Generator
     platforms: np.random.Generator
     regulator: np.random.Generator
+    exposures: np.random.Generator
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:
-        children = np.random.SeedSequence(seed).spawn(9)
+        children = np.random.SeedSequence(seed).spawn(10)
         return cls(*(np.random.default_rng(c) for c in children))
 
 
@@ -104,6 +108,11 @@ class SandboxModel(mesa.Model):
         self.investors = InvestorPopulation(m.investors, m.information, self.months, self.streams.population)
         self.borrowers = BorrowerPopulation(m.borrowers, self.streams.population)
         self.environment = Environment(scenario.environment, scenario.start, self.n_clusters)
+        self.exposures = ExposureNetwork(m.exposures)
+        self.channels = scenario.channels
+        self.guarantor_failures: list[tuple[int, int]] = []  # (month, guarantor)
+        self.attribution: dict[int, tuple[str | None, str | None]] = {}  # row -> (trigger, channel)
+        self._exposure_defaults = np.zeros(0, dtype=np.int64)
         self.ledger = Ledger()
         self.recorder = Recorder(self)
         self.platform_agents: dict[int, Platform] = {}
@@ -124,7 +133,7 @@ class SandboxModel(mesa.Model):
         self.credit_market()  # 3. borrowers demand credit under caps and limits
         orders = self.investor_decisions()  # 4. investors place new money and redeem
         self.platform_operations(orders)  # 5. platforms take money, pay withdrawals, divert
-        self.borrower_repayments()  # 6. borrowers repay or default
+        self.borrower_repayments()  # 6. borrowers repay or default; guarantee calls clear
         self.failure_test()  # 7. illiquid, insolvent, absconded or unviable platforms fail
         self.contagion()  # 8. failures move sentiment and look-alike fear
         self.regulate()  # 9. monitoring, inspections, enforcement, education
@@ -242,6 +251,7 @@ class SandboxModel(mesa.Model):
         book.cash[rows] = a["capital"]  # paid-in capital
         book.equity_flow[rows] = a["capital"]
         self.ledger.capital_in += float(a["capital"].sum())
+        self.exposures.assign(rows, self.streams.exposures)
         for row in rows:
             self.platform_agents[int(row)] = self.platform_class(self, int(row))
         self.policy = self._build_policy()  # entrants are bound by the rules in force at once
@@ -285,8 +295,10 @@ class SandboxModel(mesa.Model):
         term = b.draw_terms(who.size, rng)
         b.refinance[who] = False
         total = lendable.sum()
+        stress = self.channels.credit_contagion
         if who.size == 0 or total <= 0:
-            b.stressed_until[who[refinancing]] = self.month + b.params.contagion_months
+            if stress:
+                b.stressed_until[who[refinancing]] = self.month + b.params.contagion_months
             self.recorder.add_credit(0.0, 0.0, 0.0, 0.0)
             return
         # Borrowers go to platforms in proportion to what they can lend.
@@ -310,21 +322,22 @@ class SandboxModel(mesa.Model):
         excluded_limit = float((amount - limited)[~capped & ~declined].sum())
         # Ration by cash: each request is accepted with the platform's fill ratio,
         # then accepted amounts are scaled so no platform lends more than it has.
-        req = np.bincount(plat[ok], weights=limited[ok], minlength=book.n)
+        req = sum_by(plat[ok], limited[ok], book.n)
         fill = np.divide(lendable, req, out=np.ones_like(req), where=req > 0)
         ok &= accept_draw < np.minimum(fill, 1.0)[plat]
-        acc = np.bincount(plat[ok], weights=limited[ok], minlength=book.n)
+        acc = sum_by(plat[ok], limited[ok], book.n)
         scale = np.minimum(np.divide(lendable, acc, out=np.ones_like(acc), where=acc > 0), 1.0)
         lent = limited * scale[plat]
         ok &= lent > 0
         b.book_loans(who[ok], plat[ok], lent[ok], apr[ok], term[ok])
-        orig = np.bincount(plat[ok], weights=lent[ok], minlength=book.n)
+        orig = sum_by(plat[ok], lent[ok], book.n)
         book.cash[: book.n] -= orig
         book.loans[: book.n] += orig
         book.originated[: book.n] += orig
         b.borrowed_total += float(lent[ok].sum())
         # A rollover borrower who could not refinance is under stress: credit contagion.
-        b.stressed_until[who[refinancing & ~ok]] = self.month + b.params.contagion_months
+        if stress:
+            b.stressed_until[who[refinancing & ~ok]] = self.month + b.params.contagion_months
         new = float(lent[ok].sum())
         self.recorder.add_credit(new, excluded_cap, excluded_limit, float((apr[ok] * lent[ok]).sum()))
 
@@ -434,6 +447,7 @@ class SandboxModel(mesa.Model):
             exposure_share_cap=pol.exposure_share_cap,
             platform_exposure_cap=pol.customer_exposure_cap,
             customer_room=customer_room,
+            runs=self.channels.runs,
         )
         self.recorder.count("run_requests", int(orders.w_run.sum()))
         return orders
@@ -449,7 +463,7 @@ class SandboxModel(mesa.Model):
         pi, ps, pp, pa = (x[keep] for x in (orders.p_investor, orders.p_slot, orders.p_platform, orders.p_amount))
         new_customer = inv.platform[pi, ps] != pp
         inv.settle_placements(pi, ps, pp, pa, uv)
-        inflow = np.bincount(pp, weights=pa, minlength=size)[:n]
+        inflow = sum_by(pp, pa, size)[:n]
         book.customers[:n] += np.bincount(pp[new_customer], minlength=size)[:n]
         book.units[:n] += inflow / uv[:n]
         book.cash[:n] += inflow
@@ -463,8 +477,7 @@ class SandboxModel(mesa.Model):
         divert = (p.fraud_diversion * inflow + 0.5 * idle) * (1 - CUSTODY_BLOCKS * book.custody[:n])
         self._divert(np.where(fraud, np.minimum(divert, np.maximum(book.cash[:n], 0.0)), 0.0))
         # Withdrawals: pools sell loans at a discount to cover a shortfall.
-        requested = np.bincount(orders.w_platform, weights=orders.w_units * uv[orders.w_platform],
-                                minlength=size)[:n]
+        requested = sum_by(orders.w_platform, orders.w_units * uv[orders.w_platform], size)[:n]
         book.requested[:n] = requested
         short = (requested > book.cash[:n]) & (book.kind[:n] == POOL) & (book.loans[:n] > 0)
         if short.any():
@@ -479,9 +492,8 @@ class SandboxModel(mesa.Model):
         ratio = np.divide(book.cash[:n], requested, out=np.ones(n), where=requested > 0)
         paid_share[:n] = np.clip(ratio, 0.0, 1.0)
         paid = inv.settle_withdrawals(orders, paid_share, uv)
-        paid_by = np.bincount(orders.w_platform, weights=paid, minlength=size)[:n]
-        gone = np.bincount(orders.w_platform, weights=orders.w_units * paid_share[orders.w_platform],
-                           minlength=size)[:n]
+        paid_by = sum_by(orders.w_platform, paid, size)[:n]
+        gone = sum_by(orders.w_platform, orders.w_units * paid_share[orders.w_platform], size)[:n]
         emptied = inv.platform[orders.w_investor, orders.w_slot] < 0
         book.customers[:n] -= np.bincount(orders.w_platform[emptied], minlength=size)[:n]
         book.cash[:n] -= paid_by
@@ -555,28 +567,25 @@ class SandboxModel(mesa.Model):
         fee = self.config.market.platforms.fee
         loans_before = book.loans[:n].copy()
         rep = b.repay(self.month, self.streams.borrowers, self.environment.hazard_multiplier, book.strategic)
-        sums = {k: np.bincount(rep.platform, weights=getattr(rep, k), minlength=size)
+        sums = {k: sum_by(rep.platform, getattr(rep, k), size)
                 for k in ("interest", "principal", "recovery", "loss", "contagion_loss")}
         cash_in = sums["interest"] + sums["principal"] + sums["recovery"]
         book.cash += cash_in
         book.loans -= sums["principal"] + sums["recovery"] + sums["loss"]
         b.paid_total += float(cash_in.sum())
         interest, loss = sums["interest"][:n], sums["loss"][:n]
-        # A live intermediary keeps its fee; investors' unit value takes the rest of
-        # the result on the share of the book they fund (the platform funds the rest).
-        passes = (book.kind[:n] == INTERMEDIARY) & book.alive() & (book.units[:n] > 0)
+        # A live intermediary keeps its fee; investors take the rest of the result.
         fee_due = np.minimum(fee / 12.0 * loans_before, np.maximum(interest, 0.0))
-        funded = np.clip(book.claims() / np.maximum(book.cash[:n] + loans_before, 1.0), 0.0, 1.0)
-        to_investors = np.where(passes, funded * (interest - fee_due - loss), 0.0)
-        floor = -0.99 * book.unit_value[:n] * book.units[:n]  # unit value stays positive
-        to_investors = np.maximum(to_investors, floor)
-        book.unit_value[:n] += np.divide(to_investors, book.units[:n], out=np.zeros(n), where=passes)
+        to_investors = self._pass_through(interest - fee_due - loss, book.cash[:n] + loans_before)
         book.equity_flow[:n] += interest - loss - to_investors
         buyer = book.buyer
         book.equity_flow[buyer] += sums["interest"][buyer] - sums["loss"][buyer]
         book.interest_income[:n] += interest
         book.default_loss[:n] += loss
         book.contagion_loss[:n] += sums["contagion_loss"][:n]
+        hit = np.flatnonzero(rep.contagion_loss > 0)
+        order = hit[np.argsort(rep.contagion_loss[hit], kind="stable")]
+        book.contagion_source[rep.platform[order]] = rep.source[order]  # the largest this month wins
         book.overdue[:n] = 0.8 * book.overdue[:n] + 0.2 * 12 * loss / np.maximum(loans_before, 1.0)
         # Running costs, paid from cash after collections.
         p = self.config.market.platforms
@@ -589,7 +598,58 @@ class SandboxModel(mesa.Model):
         book.last_cost[:n] = cost
         margin = np.where(book.kind[:n] == INTERMEDIARY, fee_due, interest - loss) - cost
         book.loss_months[:n] = np.where(margin < 0, book.loss_months[:n] + 1, 0)
+        if self.exposures.active:
+            self.clear_guarantees(loss)
         self.recorder.add_defaults(rep.defaults, rep.performing, b.defaults_total)
+
+    def _pass_through(self, result: np.ndarray, book_size: np.ndarray) -> np.ndarray:
+        """Credit a live intermediary's investors with their share of ``result`` (yuan per row).
+
+        Investors fund ``claims / book_size`` of the book; the platform's own
+        money funds the rest and keeps its share. Unit values stay positive.
+        Returns what went to investors (zero for other platforms).
+        """
+        book = self.book
+        n = book.n
+        passes = (book.kind[:n] == INTERMEDIARY) & book.alive() & (book.units[:n] > 0)
+        funded = np.clip(book.claims() / np.maximum(book_size, 1.0), 0.0, 1.0)
+        to_investors = np.where(passes, funded * result, 0.0)
+        to_investors = np.maximum(to_investors, -0.99 * book.unit_value[:n] * book.units[:n])
+        book.unit_value[:n] += np.divide(to_investors, book.units[:n], out=np.zeros(n), where=passes)
+        return to_investors
+
+    def clear_guarantees(self, loss: np.ndarray) -> None:
+        """Guarantee fees are paid; this month's calls on loan losses clear by Eisenberg-Noe.
+
+        What a guarantor or peer cannot pay stays with the creditor platform
+        (``exposure_loss``); a platform that cannot pay its peers' calls fails
+        in the failure test; a guarantee company that cannot pay stops guaranteeing.
+        """
+        book, net = self.book, self.exposures
+        n = book.n
+        alive = book.alive()
+        fee = np.minimum(net.fees(book.loans[:n], alive), np.maximum(book.cash[:n], 0.0))
+        net.collect_fees(fee)
+        book.cash[:n] -= fee
+        book.equity_flow[:n] -= fee
+        self.ledger.guarantee_fees += float(fee.sum())
+        s = net.settle(loss, book.cash[:n], alive, backstop=not self.channels.exposures)
+        self.ledger.guarantees_in += s.from_outside
+        # A live intermediary passes what it receives on to its investors, as it did the losses.
+        to_investors = self._pass_through(s.received, book.cash[:n] + book.loans[:n])
+        book.cash[:n] += s.received - s.paid
+        book.equity_flow[:n] += s.received - to_investors - s.paid
+        book.exposure_loss[:n] += s.unpaid
+        has = s.source != -1
+        book.exposure_source[:n][has] = s.source[has]
+        self._exposure_defaults = s.defaulted_rows
+        for g in s.defaulted_guarantors:
+            net.failed_month[g] = self.month
+            self.guarantor_failures.append((self.month, int(g)))
+            guaranteed = np.flatnonzero(alive & (net.guarantor[:n] == g))
+            if self.channels.information and guaranteed.size:
+                # Investors of the platforms it guaranteed learn their guarantee is gone.
+                self.environment.record_failures(np.unique(self.cluster_of(guaranteed)), np.zeros(1), 0.0)
 
     # --------------------------------------------------- 7. failure test
     def failure_test(self) -> None:
@@ -608,8 +668,13 @@ class SandboxModel(mesa.Model):
         before_run = eq + book.sale_loss[:n]
         insolvent = pool & (before_run < 0)
         run = pool & (short | (eq < 0)) & ~insolvent
-        # Insolvent, but solvent without losses on borrowers stressed by a lost lender.
-        tipped = insolvent & (before_run + book.contagion_loss[:n] >= 0)
+        # Insolvent, but solvent without losses on borrowers stressed by a lost lender,
+        # or without guarantee calls its guarantors left unpaid: contagion.
+        tipped = insolvent & (before_run + book.contagion_loss[:n] + book.exposure_loss[:n] >= 0)
+        defaulted = np.zeros(n, dtype=bool)
+        defaulted[self._exposure_defaults] = True
+        self._exposure_defaults = np.zeros(0, dtype=np.int64)
+        tipped |= alive & defaulted & ~(fraud | run)
         unviable = alive & (kind == INTERMEDIARY) & (book.loss_months[:n] >= p.unviable_months) & (
             eq < 0.5 * book.capital[:n])
         self.fail(np.flatnonzero(fraud), FRAUD_CAUSE, orderly=False, absconded=abscond[fraud])
@@ -661,16 +726,52 @@ class SandboxModel(mesa.Model):
         if pol.blacklist:
             book.blacklisted[frauds] = True
         self._failed_pending.append(rows)
+        self.attribute(rows, cause)
         self.recorder.record_failures(rows, cause)
         for row in rows:
             self.platform_agents[int(row)].on_failure(self.recorder.cause_name(cause), bool(book.orderly[row]))
+
+    def attribute(self, rows: np.ndarray, cause: int) -> None:
+        """Name the failure that most plausibly triggered each of ``rows``, and the channel.
+
+        - a run: the largest failure of a look-alike (same cluster) in the last
+          three months, else the largest anywhere (channel ``sentiment``);
+        - credit contagion: the node that left the largest unpaid guarantee call
+          (channel ``exposure``) or the platform whose failure stressed the
+          borrowers who defaulted (channel ``borrowers``), whichever cost more;
+        - fraud, insolvency, regulatory action and orderly exit start a cascade.
+        """
+        book = self.book
+        recent = [(r, m) for m, r, _ in self.recorder.failures if m >= self.month - 2]
+        for row in rows:
+            row = int(row)
+            trigger: str | None = None
+            channel: str | None = None
+            if cause == ILLIQUIDITY_RUN:
+                channel = "sentiment"
+                others = np.array([r for r, _ in recent if r != row], dtype=np.int64)
+                if others.size:
+                    same = others[self.cluster_of(others) == self.cluster_of(np.array([row]))[0]]
+                    pool = same if same.size else others
+                    trigger = f"platform {pool[np.argmax(book.claims_at_failure[pool])]}"
+            elif cause == CREDIT_CONTAGION:
+                if book.exposure_loss[row] >= book.contagion_loss[row] and book.exposure_source[row] != -1:
+                    channel = "exposure"
+                    src = int(book.exposure_source[row])
+                    trigger = f"guarantor {-src - 2}" if src < -1 else f"platform {src}"
+                else:
+                    channel = "borrowers"
+                    src = int(book.contagion_source[row])
+                    trigger = f"platform {src}" if src >= 0 else None
+            self.attribution[row] = (trigger, channel)
 
     # --------------------------------------------------------- 8. contagion
     def contagion(self) -> None:
         """Failures lower sentiment in proportion to size and raise fear of look-alikes."""
         env = self.environment
         env.recover()
-        if not self._failed_pending:
+        if not self._failed_pending or not self.channels.information:
+            self._failed_pending = []
             return
         rows = np.concatenate(self._failed_pending)
         self._failed_pending = []

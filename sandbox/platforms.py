@@ -54,10 +54,12 @@ class PlatformBook:
         "claims_at_failure", "investor_loss", "recovered", "interest_income", "default_loss",
         "contagion_loss", "overdue", "complaints", "risk_score", "lendable", "originated",
         "loss_months", "base_yield", "strategic", "last_cost", "abscond_pressure", "sale_loss",
+        "exposure_loss",
     )
     INT = (
         "kind", "status", "entry_month", "fail_month", "fail_cause", "resolution_end",
         "region", "rung", "deadline", "customers", "controller", "detected_month",
+        "contagion_source", "exposure_source",
     )
     BOOL = ("custody", "orderly", "registered", "blacklisted", "audited", "inspected", "pilot", "exiting")
 
@@ -89,6 +91,8 @@ class PlatformBook:
         self.resolution_end[old:capacity] = -1
         self.detected_month[old:capacity] = -1
         self.controller[old:capacity] = -1
+        self.contagion_source[old:capacity] = -1
+        self.exposure_source[old:capacity] = -1
         self.status[old:capacity] = CLOSED  # spare rows are not alive
         self.capacity = capacity
 

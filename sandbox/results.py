@@ -29,8 +29,13 @@ class RunResult:
         platforms: one row per platform that ever operated.
         investors: one row per investor, or at large scale a percentile summary
             of losses (``kind == "percentile"`` rows) among investors who invested.
-        failures: one row per failure (month, platform, cause).
+        failures: one row per failure: month, platform, cause, the failure that
+            most plausibly triggered it (``trigger``, e.g. ``platform 12`` or
+            ``guarantor 0``), the ``channel`` it came through, and its cascade
+            (``root``, ``depth``).
         summary: the per-run metrics (see :func:`summarize`).
+        counterfactuals: with ``run(..., counterfactuals=True)``, per channel the
+            failures with and without it, and how many disappear without it.
     """
 
     monthly: pd.DataFrame
@@ -38,6 +43,7 @@ class RunResult:
     investors: pd.DataFrame
     failures: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    counterfactuals: pd.DataFrame | None = None
 
     def save(self, out: str | Path) -> Path:
         """Write ``monthly.csv``, ``platforms.csv``, ``failures.csv``, ``investors.parquet``
@@ -51,6 +57,8 @@ class RunResult:
             self.investors.to_parquet(out / "investors.parquet", index=False)
         else:
             self.investors.to_csv(out / "investors.csv", index=False)
+        if self.counterfactuals is not None:
+            self.counterfactuals.to_csv(out / "counterfactuals.csv", index=False)
         (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_json_default) + "\n")
         return out
 
@@ -66,12 +74,39 @@ def collect(model: SandboxModel) -> RunResult:
     monthly = pd.DataFrame(model.recorder.rows)
     platforms = _platform_table(model)
     investors = _investor_table(model)
-    failures = pd.DataFrame(model.recorder.failures, columns=["month_index", "platform", "cause"])
-    failures["month"] = [model.month_label(int(m)) for m in failures["month_index"]]
-    failures["cause"] = [CAUSES[c] for c in failures["cause"]]
+    failures = cascades(model)
     result = RunResult(monthly, platforms, investors, failures)
-    result.summary = summarize(model, monthly, platforms)
+    result.summary = summarize(model, monthly, platforms, failures)
     return result
+
+
+def cascades(model: SandboxModel) -> pd.DataFrame:
+    """The failure log with attribution and cascade trees.
+
+    Each failure points at its trigger (a platform that failed earlier or in
+    the same month, or a guarantee company); following triggers up gives the
+    cascade's ``root`` and the failure's ``depth`` in it (0 for a root).
+    """
+    rows = []
+    for month, row, cause in model.recorder.failures:
+        trigger, channel = model.attribution.get(row, (None, None))
+        rows.append((model.month_label(month), month, row, CAUSES[cause], trigger, channel))
+    table = pd.DataFrame(rows, columns=["month", "month_index", "platform", "cause", "trigger", "channel"])
+    parent = {row: trigger for _, _, row, _, trigger, _ in rows}
+    roots, depths = [], []
+    for row in table["platform"]:
+        node, depth, seen = f"platform {row}", 0, set()
+        while True:
+            up = parent.get(int(node.split()[1])) if node.startswith("platform ") else None
+            if up is None or node in seen:
+                break
+            seen.add(node)
+            node, depth = up, depth + 1
+        roots.append(node)
+        depths.append(depth)
+    table["root"] = roots
+    table["depth"] = depths
+    return table
 
 
 def _platform_table(model: SandboxModel) -> pd.DataFrame:
@@ -153,8 +188,17 @@ def largest_wave_share(monthly: pd.DataFrame, window: int = 3) -> float:
     return float(best)
 
 
-def summarize(model: SandboxModel, monthly: pd.DataFrame, platforms: pd.DataFrame) -> dict[str, Any]:
+def _largest_cascade(table: pd.DataFrame | None) -> int:
+    """Platform failures in the largest cascade tree (1 when nothing spread)."""
+    if table is None or table.empty:
+        return 0
+    return int(table.groupby("root").size().max())
+
+
+def summarize(model: SandboxModel, monthly: pd.DataFrame, platforms: pd.DataFrame,
+              failures: pd.DataFrame | None = None) -> dict[str, Any]:
     """The per-run metrics of MODEL.md section 5."""
+    cascade_table = failures
     inv = model.investors
     took_part = inv.invested > 0
     lost = inv.lost[took_part]
@@ -188,6 +232,9 @@ def summarize(model: SandboxModel, monthly: pd.DataFrame, platforms: pd.DataFram
         "failures_by_cause": causes,
         "largest_wave_share": largest_wave_share(monthly),
         "contagion_share": contagion / failures if failures else 0.0,
+        "largest_cascade": _largest_cascade(cascade_table),
+        "triggered_failures": int(cascade_table["trigger"].notna().sum()) if cascade_table is not None else 0,
+        "guarantor_failures": len(model.guarantor_failures),
         "fraud_loss_total": float(book.investor_loss[:n][fraud].sum()),
         "diverted_total": float(model.ledger.diverted),
         "recovery_rate": float(book.recovered[:n].sum() / max(book.claims_at_failure[:n].sum(), 1.0)),

@@ -160,6 +160,27 @@ class ResolutionParams(Section):
     disorderly_sale_discount: float = Field(0.7, ge=0, le=1)
 
 
+class ExposureParams(Section):
+    """Ties between platforms and third parties, cleared each month (none by default).
+
+    A guarantee company covers ``coverage`` of the loan losses of the platforms
+    it guarantees, for a fee; platforms in one business group cross-guarantee
+    ``group_coverage`` of each other's losses. Calls are cleared by
+    Eisenberg-Noe each month: a guarantor or platform that cannot pay all its
+    calls defaults, and what it does not pay stays with its creditors.
+    """
+
+    guarantors: int = Field(0, ge=0, le=10_000, description="guarantee companies")
+    guarantor_capital: float = Field(5.0e6, ge=0, description="each guarantor's capital, yuan")
+    guaranteed_share: float = Field(0.3, ge=0, le=1, description="share of platforms with a guarantor")
+    concentration: float = Field(1.0, ge=0, le=10, description="Zipf exponent of guarantors' market shares")
+    coverage: float = Field(0.8, ge=0, le=1, description="share of a guaranteed platform's loan losses covered")
+    guarantee_fee: float = Field(0.01, ge=0, le=1, description="annual fee, share of guaranteed loans")
+    groups: int = Field(0, ge=0, le=10_000, description="business groups")
+    group_share: float = Field(0.2, ge=0, le=1, description="share of platforms in a group")
+    group_coverage: float = Field(0.5, ge=0, le=1, description="share of a member's losses its peers cover")
+
+
 class MarketParams(Section):
     """The market: platforms, investors, borrowers."""
 
@@ -168,6 +189,7 @@ class MarketParams(Section):
     borrowers: BorrowerParams = Field(default_factory=BorrowerParams)
     information: InformationParams = Field(default_factory=InformationParams)
     resolution: ResolutionParams = Field(default_factory=ResolutionParams)
+    exposures: ExposureParams = Field(default_factory=ExposureParams)
 
 
 class MacroParams(Section):
@@ -223,6 +245,16 @@ class RegulatorParams(Section):
     detection_custody: float = Field(0.2, ge=0, le=1, description="added when funds sit with a custodian")
 
 
+class ChannelParams(Section):
+    """Contagion channels, all on by default. Switch one off to measure what it
+    causes (the counterfactual runs of ``sandbox run``)."""
+
+    runs: bool = Field(True, description="investors run when perceived risk exceeds tolerance")
+    credit_contagion: bool = Field(True, description="borrowers who lose a lender come under stress")
+    information: bool = Field(True, description="failures move sentiment and look-alike fear")
+    exposures: bool = Field(True, description="unpaid guarantee calls stay with their creditors")
+
+
 class ScenarioBase(Section):
     """Fields every scenario has; the regime's entries are added per registry."""
 
@@ -233,6 +265,7 @@ class ScenarioBase(Section):
     market: MarketParams = Field(default_factory=MarketParams)
     environment: EnvironmentParams = Field(default_factory=EnvironmentParams)
     regulator: RegulatorParams = Field(default_factory=RegulatorParams)
+    channels: ChannelParams = Field(default_factory=ChannelParams)
 
     def month(self, label: str) -> int:
         """Index of month ``label`` (``YYYY-MM``) in this scenario."""

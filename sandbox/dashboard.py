@@ -1,0 +1,376 @@
+"""An interactive dashboard on Mesa's Solara visualization (``sandbox dashboard``).
+
+Three parts:
+
+- :func:`build_scenario`: a base scenario with the dashboard's controls applied
+  to its regime (rate cap, disclosure, custody, licensing screening,
+  inspections, investor education);
+- :class:`DashboardModel`: a thin :class:`~sandbox.model.SandboxModel` whose
+  ``__init__`` takes those controls as keyword arguments (SolaraViz creates the
+  model again with the control values on *Reset*) and keeps a Mesa
+  ``DataCollector`` for the charts;
+- :func:`Page`: the Solara page, served by ``sandbox dashboard``. It reads the
+  scenario file from ``$SANDBOX_DASHBOARD_SCENARIO`` and the seed from
+  ``$SANDBOX_DASHBOARD_SEED``.
+
+A control left at the value the scenario implies leaves the scenario's rule as
+it is (dates included). A changed control replaces every entry of its rule by
+one entry in force from the scenario's first month, keeping the scenario's
+other parameters of that rule (for example ``min_capital`` of licensing); a
+control set to 0 (or unchecked) removes the rule.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import solara
+from matplotlib.figure import Figure
+from mesa.visualization import Slider, SolaraViz, make_plot_component
+from mesa.visualization.utils import update_counter
+
+from sandbox.model import SandboxModel
+from sandbox.platforms import CAUSES, FRAUD, INTERMEDIARY, KINDS, POOL
+from sandbox.scenario import Scenario, load_scenario, scenario_from_dict
+
+SCENARIO_ENV = "SANDBOX_DASHBOARD_SCENARIO"
+SEED_ENV = "SANDBOX_DASHBOARD_SEED"
+
+# control keyword -> rule it sets
+CONTROLS = {
+    "rate_cap": "rate_cap",
+    "disclosure_level": "disclosure",
+    "custody": "custody",
+    "screening_accuracy": "licensing",
+    "inspection_capacity": "inspections",
+    "education_intensity": "investor_education",
+}
+# parameters of the scenario's rule that a changed control does not carry over
+_DROP = {"rate_cap": {"apr", "multiple"}}
+
+KIND_COLORS = {"intermediary": "tab:blue", "pool": "tab:orange", "fraud": "tab:red"}
+ALIVE = {"intermediaries": "tab:blue", "pools": "tab:orange", "frauds": "tab:red"}
+CAUSE_COLORS = dict(zip((c.replace("_", " ") for c in CAUSES),
+                        ("tab:brown", "tab:orange", "tab:red", "tab:purple", "tab:green", "tab:gray"), strict=True))
+SENTIMENT = "sentiment"
+LOSS = "investor loss (million yuan)"
+FIGSIZE = (6.4, 3.6)
+
+
+# --------------------------------------------------------------- scenario
+def _first(scenario: Scenario, rule: str) -> dict[str, Any] | None:
+    """Parameters of the scenario's first entry of ``rule`` (plain data), or None."""
+    for entry in scenario.to_dict().get("regime", []):
+        if rule in entry:
+            return entry[rule]
+    return None
+
+
+def controls_from_scenario(scenario: Scenario) -> dict[str, Any]:
+    """The control values that stand for the scenario's own regime (0 / False: rule absent)."""
+    cap = _first(scenario, "rate_cap")
+    if cap is None:
+        rate_cap = 0
+    elif cap.get("apr") is not None:
+        rate_cap = round(100 * cap["apr"])
+    else:  # a multiple of the benchmark rate: shown at its value in the first month
+        from sandbox.dates import value_at
+
+        rate_cap = round(100 * cap["multiple"] * value_at(scenario.environment.benchmark_rate, 0, scenario.start))
+    disclosure = _first(scenario, "disclosure")
+    licensing = _first(scenario, "licensing")
+    inspections = _first(scenario, "inspections")
+    education = _first(scenario, "investor_education")
+    return {
+        "rate_cap": int(rate_cap),
+        "disclosure_level": float(disclosure.get("level", 0.8)) if disclosure else 0.0,
+        "custody": _first(scenario, "custody") is not None,
+        "screening_accuracy": float(licensing.get("screening_accuracy", 0.5)) if licensing else 0.0,
+        "inspection_capacity": int(inspections.get("capacity", 10)) if inspections else 0,
+        "education_intensity": float(education.get("intensity", 0.02)) if education else 0.0,
+    }
+
+
+def build_scenario(
+    base: Scenario,
+    *,
+    rate_cap: float | None = None,
+    disclosure_level: float | None = None,
+    custody: bool | None = None,
+    screening_accuracy: float | None = None,
+    inspection_capacity: int | None = None,
+    education_intensity: float | None = None,
+) -> Scenario:
+    """``base`` with the given controls applied to its regime (``None``: leave that rule as it is).
+
+    Args:
+        rate_cap: borrower APR cap in percent a year; 0 removes the cap.
+        disclosure_level: required disclosure quality, 0 to 1; 0 removes the rule.
+        custody: bank custody of client funds required (True) or not (False).
+        screening_accuracy: licensing with this chance of catching a fraud; 0 removes licensing.
+        inspection_capacity: inspections a month; 0 removes inspections.
+        education_intensity: share of the literacy gap closed a month; 0 removes education.
+
+    Raises:
+        ScenarioError: if a value is out of its rule's range.
+    """
+    wanted = {
+        "rate_cap": None if rate_cap is None else ({"apr": rate_cap / 100} if rate_cap > 0 else False),
+        "disclosure": None if disclosure_level is None else (
+            {"level": disclosure_level} if disclosure_level > 0 else False),
+        "custody": None if custody is None else ({} if custody else False),
+        "licensing": None if screening_accuracy is None else (
+            {"screening_accuracy": screening_accuracy} if screening_accuracy > 0 else False),
+        "inspections": None if inspection_capacity is None else (
+            {"capacity": int(inspection_capacity)} if inspection_capacity > 0 else False),
+        "investor_education": None if education_intensity is None else (
+            {"intensity": education_intensity} if education_intensity > 0 else False),
+    }
+    data = base.to_dict()
+    regime = data.get("regime", [])
+    for rule, params in wanted.items():
+        if params is None:
+            continue
+        old = next((e[rule] for e in regime if rule in e), {})
+        regime = [e for e in regime if rule not in e]
+        if params is not False:
+            kept = {k: v for k, v in old.items() if k not in {"from", "until", *_DROP.get(rule, ())}}
+            regime.append({rule: {**kept, "from": base.start, **params}})
+    data["regime"] = regime
+    return scenario_from_dict(data, source=base.source)
+
+
+def base_scenario() -> Scenario:
+    """The dashboard's base scenario: ``$SANDBOX_DASHBOARD_SCENARIO``, or the schema's defaults."""
+    path = os.environ.get(SCENARIO_ENV)
+    if path:
+        return load_scenario(Path(path))
+    return scenario_from_dict({"name": "default"})
+
+
+def default_seed() -> int:
+    return int(os.environ.get(SEED_ENV, "1"))
+
+
+# ------------------------------------------------------------------ model
+def _alive(kind: int):
+    return lambda m: int((m.book.alive() & (m.book.kind[: m.book.n] == kind)).sum())
+
+
+def _failed(cause: int):
+    return lambda m: sum(1 for f in m.recorder.failures if f[2] == cause)
+
+
+REPORTERS = {
+    "intermediaries": _alive(INTERMEDIARY),
+    "pools": _alive(POOL),
+    "frauds": _alive(FRAUD),
+    **{name: _failed(i) for i, name in enumerate(CAUSE_COLORS)},
+    SENTIMENT: lambda m: float(m.environment.sentiment),
+    LOSS: lambda m: float(m.investors.lost.sum()) / 1e6,
+}
+
+
+class DashboardModel(SandboxModel):
+    """A :class:`SandboxModel` built from the dashboard's controls (keyword arguments only).
+
+    The base scenario is the class attribute ``base`` (see :func:`model_class`);
+    without one, the dashboard's :func:`base_scenario`. Each control left at
+    ``None`` or at the value the base scenario implies leaves its rule as in
+    the scenario. ``step`` stops at the horizon (``running`` turns False) and
+    settles the wind-downs still running, so every loss is booked.
+    """
+
+    base: Scenario | None = None
+
+    def __init__(
+        self,
+        rate_cap: float | None = None,
+        disclosure_level: float | None = None,
+        custody: bool | None = None,
+        screening_accuracy: float | None = None,
+        inspection_capacity: int | None = None,
+        education_intensity: float | None = None,
+        seed: int | None = 1,
+    ) -> None:
+        base = self.base if self.base is not None else base_scenario()
+        given = {
+            "rate_cap": rate_cap,
+            "disclosure_level": disclosure_level,
+            "custody": custody,
+            "screening_accuracy": screening_accuracy,
+            "inspection_capacity": inspection_capacity,
+            "education_intensity": education_intensity,
+        }
+        implied = controls_from_scenario(base)
+        given = {k: round(v, 6) if isinstance(v, float) else v for k, v in given.items()}  # slider float noise
+        changed = {k: v for k, v in given.items() if v is not None and v != implied[k]}
+        super().__init__(build_scenario(base, **changed), seed=seed)
+        self.controls = {**implied, **changed}
+        self.changed = changed
+        self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+        self.datacollector.collect(self)
+
+    def step(self) -> None:
+        if self.month >= self.months:
+            self.running = False
+            return
+        super().step()
+        if self.month >= self.months:
+            self.finish()
+            self.running = False
+        self.datacollector.collect(self)
+
+
+def model_class(base: Scenario) -> type[DashboardModel]:
+    """A :class:`DashboardModel` subclass bound to ``base`` (what SolaraViz re-instantiates)."""
+    return type("DashboardModel", (DashboardModel,), {"base": base, "__module__": __name__})
+
+
+def model_params(base: Scenario, seed: int = 1) -> dict[str, Any]:
+    """SolaraViz's inputs: one per control, starting at the values the base scenario implies."""
+    v = controls_from_scenario(base)
+    return {
+        "rate_cap": Slider("Rate cap, APR %", value=v["rate_cap"], min=0,
+                           max=max(60, v["rate_cap"]), step=1),
+        "disclosure_level": Slider("Disclosure level", value=v["disclosure_level"],
+                                   min=0.0, max=1.0, step=0.05),
+        "custody": {"type": "Checkbox", "value": v["custody"], "label": "Bank custody required"},
+        "screening_accuracy": Slider("Licensing screening",
+                                     value=v["screening_accuracy"], min=0.0, max=1.0, step=0.05),
+        "inspection_capacity": Slider("Inspections a month", value=v["inspection_capacity"],
+                                      min=0, max=max(50, v["inspection_capacity"]), step=1),
+        "education_intensity": Slider("Investor education", value=v["education_intensity"],
+                                      min=0.0, max=max(0.1, v["education_intensity"]), step=0.005),
+        "seed": seed,
+    }
+
+
+# ------------------------------------------------------------- components
+def _titled(title: str, ylabel: str | None = None):
+    def post(ax) -> None:
+        ax.figure.set_size_inches(*FIGSIZE)  # wide enough to fit a dashboard cell
+        ax.set_title(title)
+        if ylabel:
+            ax.set_ylabel(ylabel)
+
+    return post
+
+
+def _money(x: float) -> str:
+    return f"{x / 1e6:,.2f} million yuan"
+
+
+@solara.component
+def Readout(model: DashboardModel):
+    """Where the run stands, and the regime of this run."""
+    update_counter.get()
+    alive = int(model.book.alive().sum())
+    failed = len(model.recorder.failures)
+    last = model.month_label(model.month - 1) if model.month else "not started"
+    done = " (finished)" if not model.running else ""
+    c = model.controls
+    regime = (f"rate cap {_off(c['rate_cap'], '{:g}%')}, disclosure {_off(c['disclosure_level'], '{:g}')}, "
+              f"custody {'on' if c['custody'] else 'off'}, licensing screening {_off(c['screening_accuracy'], '{:g}')}, "
+              f"inspections {_off(c['inspection_capacity'], '{:g} a month')}, "
+              f"education {_off(c['education_intensity'], '{:g}')}")
+    changed = ", ".join(model.changed) or "none"
+    rows = [
+        f"month <b data-testid='month'>{model.month}</b> of {model.months}{done} (last simulated: {last})",
+        f"platforms alive <b>{alive}</b>; failures so far <b>{failed}</b>",
+        f"sentiment <b>{model.environment.sentiment:.3f}</b>; "
+        f"cumulative investor loss <b>{_money(float(model.investors.lost.sum()))}</b>",
+        f"regime of this run: {html.escape(regime)}",
+        f"controls changed from the scenario: {html.escape(changed)}",
+    ]
+    items = "".join(f"<li>{r}</li>" for r in rows)
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f"<p><b>{html.escape(model.config.name)}</b>, seed {model.seed}</p><ul>{items}</ul>"
+            "<p style='color:#666'>Set the controls (0 or unchecked switches a rule off), press Reset to "
+            "start a run under them, then Step or play.</p>"
+        ),
+        style={"font-size": "0.9em", "padding": "0.5em"},
+        classes=["sandbox-readout"],
+    )
+
+
+def _off(value: float, fmt: str) -> str:
+    return fmt.format(value) if value else "off"
+
+
+@solara.component
+def PlatformView(model: DashboardModel):
+    """Every platform: size (investor claims, log scale) against health (equity over claims).
+
+    Failed platforms are grey, at their claims when they failed; their height is
+    minus the share of those claims investors lost (0 while the wind-down runs).
+    """
+    update_counter.get()
+    book = model.book
+    n = book.n
+    kind = book.kind[:n]
+    alive = book.alive()
+    claims = book.claims()
+    equity = book.equity()
+    health = np.clip(np.divide(equity, claims, out=np.ones(n), where=claims > 1.0), -1.0, 1.0)
+    at_failure = book.claims_at_failure[:n]
+    lost = np.divide(book.investor_loss[:n], at_failure, out=np.zeros(n), where=at_failure > 0)
+    fig = Figure(figsize=FIGSIZE)
+    ax = fig.subplots()
+    dead = ~alive
+    ax.scatter(np.maximum(at_failure[dead], 1e3), -np.clip(lost[dead], 0, 1), s=12, c="lightgray",
+               label=f"failed ({int(dead.sum())})")
+    for code, name in enumerate(KINDS):
+        sel = alive & (kind == code)
+        ax.scatter(np.maximum(claims[sel], 1e3), health[sel], s=16, c=KIND_COLORS[name], alpha=0.75,
+                   label=f"{name} ({int(sel.sum())})")
+    ax.set_xscale("log")
+    ax.set_ylim(-1.08, 1.08)
+    ax.axhline(0.0, color="black", lw=0.6)
+    ax.set_xlabel("investor claims, yuan (log)")
+    ax.set_ylabel("equity / claims (clipped to ±1)")
+    ax.set_title(f"Platforms, month {model.month}")
+    ax.legend(loc="lower right", fontsize="small")
+    solara.FigureMatplotlib(fig, format="png", bbox_inches="tight")
+
+
+def readout(model):
+    return Readout(model)
+
+
+def platform_view(model):
+    return PlatformView(model)
+
+
+COMPONENTS = [
+    (readout, 0),
+    (platform_view, 0),
+    make_plot_component(ALIVE, post_process=_titled("Platforms alive by type", "platforms")),
+    make_plot_component(CAUSE_COLORS, post_process=_titled("Failures by cause (cumulative)", "failures")),
+    make_plot_component(SENTIMENT, post_process=_titled("Market sentiment", "sentiment, 0 to 1")),
+    make_plot_component(LOSS, post_process=_titled("Cumulative investor loss", "million yuan")),
+]
+
+
+def page_for(base: Scenario, seed: int = 1):
+    """A SolaraViz page for ``base`` (for a notebook: display the returned element)."""
+    cls = model_class(base)
+    return SolaraViz(cls(seed=seed), components=COMPONENTS, model_params=model_params(base, seed),
+                     name=f"sandbox dashboard: {base.name}", play_interval=150)
+
+
+@solara.component
+def Page():
+    """The page ``sandbox dashboard`` serves: one model per browser session."""
+    base, seed = solara.use_memo(lambda: (base_scenario(), default_seed()), [])
+    cls = solara.use_memo(lambda: model_class(base), [])
+    model = solara.use_memo(lambda: cls(seed=seed), [])
+    return SolaraViz(model, components=COMPONENTS, model_params=model_params(base, seed),
+                     name=f"sandbox dashboard: {base.name}", play_interval=150)

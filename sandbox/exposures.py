@@ -61,21 +61,33 @@ class ExposureNetwork:
     def active(self) -> bool:
         return self.params.guarantors > 0 or self.params.groups > 0
 
-    def assign(self, rows: np.ndarray, rng: np.random.Generator) -> None:
-        """Draw the ties of new platforms (always the same draws, whatever the regime)."""
+    def draw(self, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Ties of ``k`` applicants: (guarantor, group), -1 for none.
+
+        Drawn for every applicant before screening, so the draws do not
+        depend on the regime (common random numbers).
+        """
         p = self.params
+        u = rng.random((k, 2))
+        guarantor = np.full(k, NONE)
+        group = np.full(k, NONE)
+        if p.guarantors:
+            pick = rng.choice(p.guarantors, size=k, p=self._share)
+            guarantor = np.where(u[:, 0] < p.guaranteed_share, pick, NONE)
+        if p.groups:
+            pick = rng.integers(0, p.groups, k)
+            group = np.where(u[:, 1] < p.group_share, pick, NONE)
+        return guarantor, group
+
+    def assign(self, rows: np.ndarray, guarantor: np.ndarray, group: np.ndarray) -> None:
+        """Record the ties of platforms that entered at ``rows``."""
         size = int(rows.max()) + 1 if rows.size else 0
         if size > self.guarantor.size:
             grow = size - self.guarantor.size
             self.guarantor = np.r_[self.guarantor, np.full(grow, NONE)]
             self.group = np.r_[self.group, np.full(grow, NONE)]
-        u = rng.random((rows.size, 2))
-        if p.guarantors:
-            pick = rng.choice(p.guarantors, size=rows.size, p=self._share)
-            self.guarantor[rows] = np.where(u[:, 0] < p.guaranteed_share, pick, NONE)
-        if p.groups:
-            pick = rng.integers(0, p.groups, rows.size)
-            self.group[rows] = np.where(u[:, 1] < p.group_share, pick, NONE)
+        self.guarantor[rows] = guarantor
+        self.group[rows] = group
 
     def fees(self, loans: np.ndarray, alive: np.ndarray) -> np.ndarray:
         """Monthly guarantee fee each platform owes its (live) guarantor."""
@@ -162,6 +174,10 @@ class ExposureNetwork:
         src_nodes = nodes[worst]
         labels = np.where(src_nodes < G, -(src_nodes + 2), src_nodes - G)
         source[nodes[plat & has_short] - G] = labels[plat & has_short]
+        # A peer that defaults on calls was brought down by the member whose loss it owed most on.
+        owed_most = nodes[liabilities.argmax(axis=1)]
+        broke = plat & defaulted
+        source[nodes[broke] - G] = owed_most[broke] - G
         spent = self.capital[nodes[is_guarantor]] - paid_by[is_guarantor]
         self.capital[nodes[is_guarantor]] = np.maximum(spent, 0.0)  # rounding never leaves it negative
         return Settlement(

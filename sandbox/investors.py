@@ -201,7 +201,8 @@ class InvestorPopulation:
         is_open = np.zeros(promised_yield.size, dtype=bool)
         is_open[open_rows] = True
         has_room = (pid == EMPTY).any(axis=1)
-        new_ok = has_room[:, None] & (customer_room[cand] > 0)
+        already = (cand[:, :, None] == pid[:, None, :]).any(axis=2)  # top up a holding, never a second slot
+        new_ok = has_room[:, None] & (customer_room[cand] > 0) & ~already
         valid = np.concatenate([(pid != EMPTY) & is_open[pid], new_ok], axis=1) & is_open[options]
         score = np.where(valid, score, -np.inf)
         best = score.argmax(axis=1)

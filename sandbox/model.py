@@ -32,6 +32,7 @@ from sandbox.platforms import (
     ORDERLY_EXIT,
     POOL,
     RESOLVING,
+    SUSPENDED,
     Platform,
     PlatformBook,
 )
@@ -57,16 +58,14 @@ class Streams:
     entry: np.random.Generator
     reentry: np.random.Generator
     screening: np.random.Generator
-    signals: np.random.Generator
     investors: np.random.Generator
     borrowers: np.random.Generator
     platforms: np.random.Generator
     regulator: np.random.Generator
-    exposures: np.random.Generator
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:
-        children = np.random.SeedSequence(seed).spawn(10)
+        children = np.random.SeedSequence(seed).spawn(8)
         return cls(*(np.random.default_rng(c) for c in children))
 
 
@@ -154,7 +153,6 @@ class SandboxModel(mesa.Model):
         """Rules in force write this month's policy; then they act; shocks apply."""
         self.environment.begin_month(self.month)
         book = self.book
-        book.inspected[: book.n] = False
         self.policy = self._build_policy()
         for rule in self.rules:
             if rule.in_force(self):
@@ -227,18 +225,24 @@ class SandboxModel(mesa.Model):
             "region": rng.integers(0, p.regions, k),
             "controller": np.full(k, -1),
             "age": np.zeros(k, dtype=np.int64),
+            **dict(zip(("guarantor", "group"), self.exposures.draw(k, rng), strict=True)),
         }
 
     def _create_platforms(self, k: int, rng: np.random.Generator, initial: bool) -> None:
         drawn = self._draw_platforms(k, rng, self.config.market.platforms.mix)
         if initial:
-            drawn["age"] = rng.integers(0, 36, k)
+            drawn["age"] = rng.integers(1, 37, k)  # incumbents: in business before the start
         self._add_platforms(drawn)
 
     def _add_platforms(self, a: dict[str, np.ndarray]) -> np.ndarray:
+        """Add platforms described by arrays (``kind``, ``base_yield``, ``capital``, ``custody``,
+        ``disclosure``, ``visibility``, ``region``; optionally ``controller``, ``age``,
+        ``guarantor``, ``group``) and return their rows."""
         k = a["kind"].size
         if k == 0:
             return np.zeros(0, dtype=np.int64)
+        none = np.full(k, -1)
+        a = {"controller": none, "guarantor": none, "group": none, "age": np.zeros(k, dtype=np.int64), **a}
         self._ensure_capacity(k)
         book = self.book
         rows = book.add(k)
@@ -248,10 +252,11 @@ class SandboxModel(mesa.Model):
         book.entry_month[rows] = self.month - a["age"]
         book.status[rows] = ACTIVE
         book.unit_value[rows] = 1.0
+        book.registered[rows] = self.policy.licensing  # admitted through screening
         book.cash[rows] = a["capital"]  # paid-in capital
         book.equity_flow[rows] = a["capital"]
         self.ledger.capital_in += float(a["capital"].sum())
-        self.exposures.assign(rows, self.streams.exposures)
+        self.exposures.assign(rows, a["guarantor"], a["group"])
         for row in rows:
             self.platform_agents[int(row)] = self.platform_class(self, int(row))
         self.policy = self._build_policy()  # entrants are bound by the rules in force at once
@@ -335,6 +340,7 @@ class SandboxModel(mesa.Model):
         book.loans[: book.n] += orig
         book.originated[: book.n] += orig
         b.borrowed_total += float(lent[ok].sum())
+        b.stress_source[who[ok]] = -1  # refinanced: no longer stranded
         # A rollover borrower who could not refinance is under stress: credit contagion.
         if stress:
             b.stressed_until[who[refinancing & ~ok]] = self.month + b.params.contagion_months
@@ -518,6 +524,7 @@ class SandboxModel(mesa.Model):
         self._abscond = np.zeros(size, dtype=bool)
         self._abscond[:n] = fraud & (draw < hazard)
         book.abscond_pressure[:n] = 0.0
+        book.inspected[:n] = False  # last month's inspections have now been felt
 
     def _within_customer_caps(self, orders: Orders) -> np.ndarray:
         """Placements allowed by per-platform customer caps (pilots): first come, first served."""
@@ -566,6 +573,7 @@ class SandboxModel(mesa.Model):
         n, size = book.n, book.capacity + 1
         fee = self.config.market.platforms.fee
         loans_before = book.loans[:n].copy()
+        cash_before = book.cash[:n].copy()
         rep = b.repay(self.month, self.streams.borrowers, self.environment.hazard_multiplier, book.strategic)
         sums = {k: sum_by(rep.platform, getattr(rep, k), size)
                 for k in ("interest", "principal", "recovery", "loss", "contagion_loss")}
@@ -576,7 +584,7 @@ class SandboxModel(mesa.Model):
         interest, loss = sums["interest"][:n], sums["loss"][:n]
         # A live intermediary keeps its fee; investors take the rest of the result.
         fee_due = np.minimum(fee / 12.0 * loans_before, np.maximum(interest, 0.0))
-        to_investors = self._pass_through(interest - fee_due - loss, book.cash[:n] + loans_before)
+        to_investors = self._pass_through(interest - fee_due - loss, cash_before + loans_before)
         book.equity_flow[:n] += interest - loss - to_investors
         buyer = book.buyer
         book.equity_flow[buyer] += sums["interest"][buyer] - sums["loss"][buyer]
@@ -743,6 +751,7 @@ class SandboxModel(mesa.Model):
         """
         book = self.book
         recent = [(r, m) for m, r, _ in self.recorder.failures if m >= self.month - 2]
+        failed_before = {r for _, r, _ in self.recorder.failures}  # a trigger has failed already
         for row in rows:
             row = int(row)
             trigger: str | None = None
@@ -758,11 +767,14 @@ class SandboxModel(mesa.Model):
                 if book.exposure_loss[row] >= book.contagion_loss[row] and book.exposure_source[row] != -1:
                     channel = "exposure"
                     src = int(book.exposure_source[row])
-                    trigger = f"guarantor {-src - 2}" if src < -1 else f"platform {src}"
+                    if src < -1:
+                        trigger = f"guarantor {-src - 2}"
+                    elif src in failed_before:
+                        trigger = f"platform {src}"
                 else:
                     channel = "borrowers"
                     src = int(book.contagion_source[row])
-                    trigger = f"platform {src}" if src >= 0 else None
+                    trigger = f"platform {src}" if src in failed_before else None
             self.attribution[row] = (trigger, channel)
 
     # --------------------------------------------------------- 8. contagion
@@ -812,10 +824,13 @@ class SandboxModel(mesa.Model):
         back = act & (book.rung[:n] > 0) & ~self.regulators[0].misconduct(np.arange(n), pol)
         book.rung[:n] = np.where(back, 0, book.rung[:n])
         book.deadline[:n] = np.where(back, -1, book.deadline[:n])
+        book.status[:n] = np.where(back & (book.status[:n] == SUSPENDED), ACTIVE, book.status[:n])
 
     def convert_to_intermediary(self, rows: np.ndarray) -> None:
-        """A pool becomes a matching intermediary: it stops promising a yield and passes loan results through."""
+        """A pool becomes a matching intermediary: it stops promising a fixed yield, passes
+        loan results through, and advertises an intermediary's typical yield."""
         self.book.kind[rows] = INTERMEDIARY
+        self.book.base_yield[rows] = self.config.market.platforms.promised_yield.intermediary
         self.recorder.count("conversions", int(rows.size))
 
     def charge_fine(self, row: int, amount: float) -> None:
@@ -875,6 +890,7 @@ class SandboxModel(mesa.Model):
         book = self.book
         pending = np.flatnonzero(book.status[: book.n] == RESOLVING)
         self.close(pending)
+        self.recorder.settle_last_month()
 
     # ---------------------------------------------------------- results
     def month_label(self, index: int | None = None) -> str:

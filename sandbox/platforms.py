@@ -28,8 +28,8 @@ INTERMEDIARY, POOL, FRAUD = 0, 1, 2
 KINDS = ("intermediary", "pool", "fraud")
 
 # Life-cycle states.
-ACTIVE, SUSPENDED, RESOLVING, CLOSED, REFUSED = 0, 1, 2, 3, 4
-STATES = ("active", "suspended", "resolving", "closed", "refused")
+ACTIVE, SUSPENDED, RESOLVING, CLOSED = 0, 1, 2, 3
+STATES = ("active", "suspended", "resolving", "closed")
 
 # Failure causes, in the order reports use.
 CAUSES = ("insolvency", "illiquidity_run", "fraud", "credit_contagion", "regulatory", "orderly_exit")
@@ -52,7 +52,7 @@ class PlatformBook:
         "cash", "loans", "units", "unit_value", "equity_flow",
         "diverted", "fines", "inflow", "outflow", "requested", "inflow_ma", "claims_peak",
         "claims_at_failure", "investor_loss", "recovered", "interest_income", "default_loss",
-        "contagion_loss", "overdue", "complaints", "risk_score", "lendable", "originated",
+        "contagion_loss", "overdue", "complaints", "risk_score", "originated",
         "loss_months", "base_yield", "strategic", "last_cost", "abscond_pressure", "sale_loss",
         "exposure_loss",
     )
@@ -61,7 +61,7 @@ class PlatformBook:
         "region", "rung", "deadline", "customers", "controller", "detected_month",
         "contagion_source", "exposure_source",
     )
-    BOOL = ("custody", "orderly", "registered", "blacklisted", "audited", "inspected", "pilot", "exiting")
+    BOOL = ("custody", "orderly", "registered", "blacklisted", "audited", "inspected", "pilot", "exiting", "warned")
 
     def __init__(self, capacity: int = 256) -> None:
         self.n = 0
@@ -72,8 +72,6 @@ class PlatformBook:
             setattr(self, name, np.zeros(0, dtype=np.int64))
         for name in self.BOOL:
             setattr(self, name, np.zeros(0, dtype=bool))
-        self.buyer_cash = 0.0
-        self.buyer_loans = 0.0
         self._grow(capacity)
 
     def _grow(self, capacity: int) -> None:

@@ -103,6 +103,13 @@ class Recorder:
         self.rows.append(row)
         self._month = defaultdict(float)
 
+    def settle_last_month(self) -> None:
+        """After the horizon's wind-downs are settled, the last row's loss counts include them."""
+        if self.rows:
+            self.investors_with_loss += int(self._month.pop("new_losers", 0))
+            self.rows[-1]["cumulative_investor_loss"] = float(self.model.investors.lost.sum())
+            self.rows[-1]["investors_with_loss"] = self.investors_with_loss
+
     def _overindebted_share(self) -> float:
         """Share of indebted borrowers who owe on two or more platforms and more than they can carry."""
         b = self.model.borrowers

@@ -55,7 +55,7 @@ class Regulator(mesa.Agent):
         premium = (y - np.median(y[alive])) / 0.02 if alive.any() else np.zeros(n)
         complaints = book.complaints[:n] * 10
         growth = np.clip(book.inflow_ma[:n] / claims, 0, 1) * 2
-        overdue = book.overdue[:n] * 20
+        overdue = np.where(book.kind[:n] == FRAUD, 0.0, book.overdue[:n]) * 20  # frauds report none
         no_custody = (~book.custody[:n]).astype(float)
         if policy.early_warning:
             # Disclosed overdue counts little: frauds report none.
@@ -74,7 +74,8 @@ class Regulator(mesa.Agent):
         mine = np.isin(book.region[:n], self.regions) & book.alive()
         scores = self.risk_scores(policy, rng)
         book.risk_score[:n] = np.where(mine, scores, book.risk_score[:n])
-        capacity = policy.inspection_capacity // len(model.regulators)
+        k, i = len(model.regulators), model.regulators.index(self)
+        capacity = policy.inspection_capacity // k + (i < policy.inspection_capacity % k)
         candidates = np.flatnonzero(mine)
         if capacity > 0 and candidates.size:
             if policy.targeting == "random":
@@ -84,9 +85,10 @@ class Regulator(mesa.Agent):
             self.inspect(np.sort(chosen), policy, rng)
         self.enforce_deadlines(policy)
         if policy.early_warning and policy.publish_warnings:
-            flagged = candidates[scores[candidates] > policy.warning_threshold + 3.0]
-            if flagged.size:
-                self.public_warnings += flagged.size
+            flagged = candidates[(scores[candidates] > policy.warning_threshold) & ~book.warned[candidates]]
+            book.warned[flagged] = True  # a platform is named once
+            self.public_warnings += flagged.size
+            if flagged.size and model.channels.information:
                 model.environment.record_warnings(model.cluster_of(flagged))
 
     def misconduct(self, rows: np.ndarray, policy: Policy) -> np.ndarray:

@@ -17,7 +17,7 @@ def test_guarantee_calls_clear_pro_rata_like_eisenberg_noe():
     cover: calls of 80, 40, 40 exceed its capital, so it pays 100 pro rata (50, 25, 25)
     and defaults; 30, 15, 15 stay with the platforms."""
     net = ExposureNetwork(ExposureParams(guarantors=1, guarantor_capital=100.0, guaranteed_share=1.0, coverage=0.8))
-    net.assign(np.arange(3), np.random.default_rng(0))
+    net.assign(np.arange(3), *net.draw(3, np.random.default_rng(0)))
     s = net.settle(np.array([100.0, 50.0, 50.0]), cash=np.zeros(3), alive=np.ones(3, bool), backstop=False)
     np.testing.assert_allclose(s.received, [50, 25, 25])
     np.testing.assert_allclose(s.unpaid, [30, 15, 15])
@@ -35,7 +35,7 @@ def test_group_peers_pay_from_cash_and_default_when_short():
     """Platform 0 loses 100; its two peers cover half, 25 each. Peer 1 has 10 yuan of
     cash: it pays 10 and defaults; peer 2 pays 25."""
     net = ExposureNetwork(ExposureParams(groups=1, group_share=1.0, group_coverage=0.5))
-    net.assign(np.arange(3), np.random.default_rng(0))
+    net.assign(np.arange(3), *net.draw(3, np.random.default_rng(0)))
     s = net.settle(np.array([100.0, 0.0, 0.0]), cash=np.array([0.0, 10.0, 500.0]), alive=np.ones(3, bool),
                    backstop=False)
     np.testing.assert_allclose(s.received, [35, 0, 0])

@@ -73,9 +73,11 @@ def test_rate_cap_as_multiple_of_benchmark_follows_the_benchmark():
 def test_custody_lowers_money_lost_to_fraud():
     """A custodian bank blocks most diversion and most of what an absconding
     controller could take, so frauds leave more behind for investors."""
-    before, after = paired([{"custody": {"from": "2016-01"}}])
+    seeds = (1, 2, 3, 4, 5, 6)
+    before, after = paired([{"custody": {"from": "2016-01"}}], seeds=seeds)
     assert total(after, "diverted_total") < 0.8 * total(before, "diverted_total")
-    assert wins(before, after, "fraud_loss_total") == len(SEEDS)
+    assert total(after, "fraud_loss_total") < 0.8 * total(before, "fraud_loss_total")
+    assert wins(before, after, "fraud_loss_total") >= len(seeds) - 1
 
 
 def test_licensing_with_screening_lets_fewer_frauds_in():
@@ -181,9 +183,10 @@ def test_investor_protection_caps_concentration_of_losses():
 
 def test_resolution_raises_recovery():
     """Orderly wind-downs collect longer, and borrowers keep paying."""
-    before, after = paired([{"resolution": {"from": "2016-01", "orderly_share": 1.0}}])
-    assert wins(before, after, "recovery_rate", lower=False) >= len(SEEDS) - 1
-    assert total(after, "recovery_rate") > total(before, "recovery_rate")
+    seeds = (1, 2, 3, 4, 5, 6)
+    before, after = paired([{"resolution": {"from": "2016-01", "orderly_share": 1.0}}], seeds=seeds)
+    assert wins(before, after, "recovery_rate", lower=False) >= len(seeds) - 1
+    assert total(after, "recovery_rate") > 1.1 * total(before, "recovery_rate")
 
 
 def test_exit_campaign_winds_down_with_higher_recovery_than_disorderly_collapse():

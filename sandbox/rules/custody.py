@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 class Custody(Rule):
     """Client money is held by a custodian bank.
 
-    Honest platforms adopt custody (about 30% a month once bound, faster under
-    a rectification order). A fraud bound by the rule is forced into custody
+    Honest platforms adopt custody (each with probability 0.3 a month once
+    bound; inspections push laggards up the enforcement ladder). A fraud bound
+    by the rule is forced into custody
     by its bank too, which blocks most diversion and most of what an absconding
     controller could take, and makes inspections more likely to find misconduct.
     """

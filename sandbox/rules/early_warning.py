@@ -20,15 +20,15 @@ class EarlyWarning(Rule):
     Without it the score uses yield premium and complaints only, with more
     noise. With ``information_sharing`` off, several local regulators each see
     only part of the picture (noise grows with their number). With
-    ``publish`` on, platforms whose score passes ``threshold`` are named in
-    public warnings, which move sentiment.
+    ``publish`` on, platforms whose score passes ``threshold`` are named (once)
+    in public warnings, which move sentiment.
     """
 
     name: ClassVar[str] = "early_warning"
     summary: ClassVar[str] = "risk scores from all signals, information sharing, public warnings"
     stands_for: ClassVar[str] = "Internet finance risk monitoring platforms, regulators' information sharing"
 
-    threshold: float = Field(2.0, ge=-10, le=50, description="score above which a warning is published")
+    threshold: float = Field(5.0, ge=-10, le=50, description="score above which a warning is published")
     information_sharing: bool = Field(True, description="local regulators share data")
     publish: bool = Field(False, description="publish warnings on platforms above the threshold")
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 @register
 class ExitCampaign(Rule):
-    """Platforms stop new business and exit in an orderly way, spread over ``months``.
+    """Platforms stop new business at once and exit in an orderly way, spread over ``months``.
 
     Each month an equal share of the platforms still operating (smallest
     first) enters an orderly wind-down, so all have exited by the end. Frauds
@@ -40,6 +40,7 @@ class ExitCampaign(Rule):
     def act(self, model: SandboxModel) -> None:
         book = model.book
         alive = np.flatnonzero(book.alive())
+        book.exiting[alive] = True  # no new money, no new loans while they wait their turn
         book.abscond_pressure[alive[book.kind[alive] == FRAUD]] += self.fraud_pressure
         left = self.first_month(model) + self.months - model.month
         if left <= 0 or alive.size == 0:

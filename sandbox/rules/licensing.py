@@ -50,8 +50,6 @@ class Licensing(Rule):
         n = book.n
         deadline = self.first_month(model) + self.grace_months
         alive = book.alive()
-        # Entrants since the rule went live were screened at entry: they hold a licence.
-        book.registered[:n] |= alive & (book.entry_month[:n] >= self.first_month(model))
         waiting = alive & ~book.registered[:n]
         if 0 < deadline - model.month <= 3:
             book.abscond_pressure[:n] += np.where(waiting & (book.kind[:n] == FRAUD), self.deadline_pressure, 0.0)
@@ -62,10 +60,10 @@ class Licensing(Rule):
         fraud = book.kind[rows] == FRAUD
         caught = fraud & (draw < self.screening_accuracy)
         meets = book.capital[rows] >= self.min_capital
-        book.registered[rows[~caught & (meets | fraud)]] = True
+        book.registered[rows[~caught & meets]] = True
         if self.custody_required:
-            book.custody[rows[~caught & meets & ~fraud]] = True
+            book.custody[rows[~caught & meets]] = True
         book.detected_month[rows[caught]] = model.month
         model.regulators[0].revoke(rows[caught], model.policy)
-        model.fail(rows[~fraud & ~meets], ORDERLY_EXIT, orderly=True)
+        model.fail(rows[~caught & ~meets], ORDERLY_EXIT, orderly=True)
 

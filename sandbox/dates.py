@@ -98,4 +98,14 @@ def Dated(ge: float | None = None, le: float | None = None) -> Any:  # noqa: N80
                 raise ValueError(f"found {v:g}; allowed: a number from {lo} to {hi}")
         return param
 
-    return Annotated[float | DatedValues, AfterValidator(check)]
+    return Annotated[float | DatedValues, AfterValidator(check), DatedRange(ge, le)]
+
+
+class DatedRange:
+    """Marker carried by :func:`Dated` fields, so docs can state their range."""
+
+    def __init__(self, ge: float | None, le: float | None) -> None:
+        self.ge, self.le = ge, le
+
+    def __repr__(self) -> str:
+        return f"DatedRange({self.ge}, {self.le})"

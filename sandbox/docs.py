@@ -10,6 +10,7 @@ import inspect
 import types
 import typing
 
+from sandbox.dates import DatedRange
 from sandbox.rules import registry
 from sandbox.rules.base import Rule
 
@@ -50,6 +51,11 @@ def allowed_text(info: object) -> str:
     args = [a for a in typing.get_args(ann) if a is not type(None)]
     if typing.get_origin(ann) in (typing.Union, types.UnionType) and args:
         ann = args[0]
+    for meta in getattr(ann, "__metadata__", ()):
+        if isinstance(meta, DatedRange):
+            lo = "-inf" if meta.ge is None else f"{meta.ge:g}"
+            hi = "inf" if meta.le is None else f"{meta.le:g}"
+            return f"{lo} to {hi}, or dated values"
     if typing.get_origin(ann) is typing.Literal:
         return "one of " + ", ".join(str(a) for a in typing.get_args(ann))
     if ann is bool:

@@ -156,3 +156,21 @@ def test_a_user_rule_registers_and_is_usable_by_name():
             scenario_from_dict({"regime": [{"shouting_warnings": {"from": "2014-03", "loudness": "x"}}]})
     finally:
         registry.unregister("shouting_warnings")
+
+
+def test_a_rule_parameter_can_change_on_dates():
+    """OpenFisca-style dated values: each in force from its month until the next."""
+    import sandbox
+    from sandbox import SandboxModel
+
+    s = scenario_from_dict({"start": "2016-01", "months": 12,
+                            "regime": [{"rate_cap": {"from": "2016-01",
+                                                     "apr": {"values": {"2016-01": 0.36, "2016-07": 0.24}}}}]})
+    model = SandboxModel(s, seed=1)
+    cap = s.rules[0]
+    for _ in range(7):
+        model.step()
+        assert cap.cap(model) == (0.36 if model.month < 6 else 0.24)
+    with pytest.raises(sandbox.ScenarioError, match="dates out of order"):
+        scenario_from_dict({"regime": [{"rate_cap": {"from": "2014-01",
+                                                     "apr": {"values": {"2016-07": 0.2, "2016-01": 0.3}}}}]})

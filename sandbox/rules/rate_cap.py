@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field, model_validator
 
+from sandbox.dates import Dated, value_at
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
@@ -21,14 +22,15 @@ class RateCap(Rule):
     as credit excluded), so the riskiest borrowers lose access: the default
     rate falls, excluded credit rises, and rollover borrowers who are refused
     come under stress. An optional ``investor_yield_cap`` limits promised yields.
+    ``apr`` and ``multiple`` may change on dates: ``apr: {values: {2015-09: 0.36, 2017-08: 0.24}}``.
     """
 
     name: ClassVar[str] = "rate_cap"
     summary: ClassVar[str] = "ceiling on borrower APR (absolute or x benchmark) and optionally on promised yield"
     stands_for: ClassVar[str] = "Judicial 24%/36% cap (2015); 4x the loan prime rate (2020-08)"
 
-    apr: float | None = Field(None, ge=0, le=10, description="cap on borrower APR, fraction a year")
-    multiple: float | None = Field(None, ge=0, le=100, description="cap as a multiple of the benchmark rate")
+    apr: Dated(ge=0, le=10) | None = Field(None, description="cap on borrower APR, fraction a year (or dated values)")
+    multiple: Dated(ge=0, le=100) | None = Field(None, description="cap as a multiple of the benchmark rate (or dated)")
     investor_yield_cap: float | None = Field(None, ge=0, le=10, description="cap on promised investor yield")
 
     @model_validator(mode="after")
@@ -39,9 +41,10 @@ class RateCap(Rule):
 
     def cap(self, model: SandboxModel) -> float:
         """The APR cap in force this month."""
+        start = model.config.start
         if self.apr is not None:
-            return self.apr
-        return self.multiple * model.environment.benchmark_rate
+            return value_at(self.apr, model.month, start)
+        return value_at(self.multiple, model.month, start) * model.environment.benchmark_rate
 
     def apply(self, policy: Policy, model: SandboxModel) -> None:
         bound = self.bound(model)

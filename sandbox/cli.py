@@ -152,6 +152,12 @@ def rules(
         typer.echo(rules_markdown(), nl=False)
 
 
+# Commands defined in their own modules (each imports its heavy libraries inside the command).
+from sandbox.cli_dashboard import register as _register_dashboard  # noqa: E402
+
+_register_dashboard(app)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -41,15 +41,6 @@ from sandbox.scenario import Scenario, load_scenario, scenario_from_dict
 SCENARIO_ENV = "SANDBOX_DASHBOARD_SCENARIO"
 SEED_ENV = "SANDBOX_DASHBOARD_SEED"
 
-# control keyword -> rule it sets
-CONTROLS = {
-    "rate_cap": "rate_cap",
-    "disclosure_level": "disclosure",
-    "custody": "custody",
-    "screening_accuracy": "licensing",
-    "inspection_capacity": "inspections",
-    "education_intensity": "investor_education",
-}
 # parameters of the scenario's rule that a changed control does not carry over
 _DROP = {"rate_cap": {"apr", "multiple"}}
 
@@ -63,36 +54,39 @@ FIGSIZE = (6.4, 3.6)
 
 
 # --------------------------------------------------------------- scenario
-def _first(scenario: Scenario, rule: str) -> dict[str, Any] | None:
-    """Parameters of the scenario's first entry of ``rule`` (plain data), or None."""
-    for entry in scenario.to_dict().get("regime", []):
-        if rule in entry:
-            return entry[rule]
-    return None
+def _first(scenario: Scenario, rule: str):
+    """The scenario's first rule named ``rule`` (a rule object), or None."""
+    return next((r for r in scenario.rules if r.name == rule), None)
 
 
 def controls_from_scenario(scenario: Scenario) -> dict[str, Any]:
-    """The control values that stand for the scenario's own regime (0 / False: rule absent)."""
-    cap = _first(scenario, "rate_cap")
-    if cap is None:
-        rate_cap = 0
-    elif cap.get("apr") is not None:
-        rate_cap = round(100 * cap["apr"])
-    else:  # a multiple of the benchmark rate: shown at its value in the first month
-        from sandbox.dates import value_at
+    """The control values that stand for the scenario's own regime (0 / False: rule absent).
 
-        rate_cap = round(100 * cap["multiple"] * value_at(scenario.environment.benchmark_rate, 0, scenario.start))
+    A rate cap given as a multiple of the benchmark, or as dated values, shows
+    as its APR in the month the rule starts.
+    """
+    from sandbox.dates import month_index, value_at
+
+    cap = _first(scenario, "rate_cap")
+    rate_cap = 0
+    if cap is not None:
+        month = max(0, month_index(cap.start, scenario.start))
+        if cap.apr is not None:
+            rate_cap = round(100 * value_at(cap.apr, month, scenario.start))
+        else:
+            benchmark = value_at(scenario.environment.benchmark_rate, month, scenario.start)
+            rate_cap = round(100 * value_at(cap.multiple, month, scenario.start) * benchmark)
     disclosure = _first(scenario, "disclosure")
     licensing = _first(scenario, "licensing")
     inspections = _first(scenario, "inspections")
     education = _first(scenario, "investor_education")
     return {
         "rate_cap": int(rate_cap),
-        "disclosure_level": float(disclosure.get("level", 0.8)) if disclosure else 0.0,
+        "disclosure_level": float(disclosure.level) if disclosure else 0.0,
         "custody": _first(scenario, "custody") is not None,
-        "screening_accuracy": float(licensing.get("screening_accuracy", 0.5)) if licensing else 0.0,
-        "inspection_capacity": int(inspections.get("capacity", 10)) if inspections else 0,
-        "education_intensity": float(education.get("intensity", 0.02)) if education else 0.0,
+        "screening_accuracy": float(licensing.screening_accuracy) if licensing else 0.0,
+        "inspection_capacity": int(inspections.capacity) if inspections else 0,
+        "education_intensity": float(education.intensity) if education else 0.0,
     }
 
 
@@ -275,10 +269,14 @@ def Readout(model: DashboardModel):
     last = model.month_label(model.month - 1) if model.month else "not started"
     done = " (finished)" if not model.running else ""
     c = model.controls
-    regime = (f"rate cap {_off(c['rate_cap'], '{:g}%')}, disclosure {_off(c['disclosure_level'], '{:g}')}, "
-              f"custody {'on' if c['custody'] else 'off'}, licensing screening {_off(c['screening_accuracy'], '{:g}')}, "
-              f"inspections {_off(c['inspection_capacity'], '{:g} a month')}, "
-              f"education {_off(c['education_intensity'], '{:g}')}")
+    regime = ", ".join([
+        f"rate cap {_off(c['rate_cap'], '{:g}%')}",
+        f"disclosure {_off(c['disclosure_level'], '{:g}')}",
+        f"custody {'on' if c['custody'] else 'off'}",
+        f"licensing screening {_off(c['screening_accuracy'], '{:g}')}",
+        f"inspections {_off(c['inspection_capacity'], '{:g} a month')}",
+        f"education {_off(c['education_intensity'], '{:g}')}",
+    ])
     changed = ", ".join(model.changed) or "none"
     rows = [
         f"month <b data-testid='month'>{model.month}</b> of {model.months}{done} (last simulated: {last})",

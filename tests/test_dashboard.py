@@ -1,0 +1,257 @@
+"""The dashboard: the scenario its controls build, the model SolaraViz re-creates,
+the command, and the page itself in headless Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import typer
+from conftest import ROOT, small_market
+from typer.testing import CliRunner
+
+from sandbox.cli_dashboard import register
+from sandbox.dashboard import (
+    ALIVE,
+    LOSS,
+    SENTIMENT,
+    build_scenario,
+    controls_from_scenario,
+    model_class,
+    model_params,
+)
+from sandbox.scenario import load_scenario
+
+CHROMIUM = Path(os.environ.get("SANDBOX_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOT_COPY = Path("/tmp/dashboard.png")
+
+
+def rules_of(scenario) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for entry in scenario.to_dict()["regime"]:
+        (name, params), = entry.items()
+        out.setdefault(name, []).append(params)
+    return out
+
+
+# ------------------------------------------------------------ scenario
+def test_controls_replace_add_and_remove_rules():
+    base = load_scenario(ROOT / "scenarios/licensing_strict.yaml")
+    assert controls_from_scenario(base) == {
+        "rate_cap": 36, "disclosure_level": 0.0, "custody": False, "screening_accuracy": 0.8,
+        "inspection_capacity": 2, "education_intensity": 0.0,
+    }
+    s = build_scenario(base, rate_cap=24, custody=True, screening_accuracy=0.5, inspection_capacity=0,
+                       education_intensity=0.05)
+    rules = rules_of(s)
+    assert rules["rate_cap"] == [{"from": base.start, "grace_months": 0, "apr": 0.24}]
+    assert rules["custody"] == [{"from": base.start, "grace_months": 0}]
+    # licensing keeps the scenario's other parameters; only its accuracy and date change
+    assert rules["licensing"][0] | {"screening_accuracy": 0.8, "from": "2015-01"} == rules_of(base)["licensing"][0]
+    assert rules["licensing"][0]["screening_accuracy"] == 0.5 and rules["licensing"][0]["from"] == base.start
+    assert "inspections" not in rules  # 0 switches a rule off
+    assert rules["investor_education"][0]["intensity"] == 0.05
+    assert rules["blacklist"] == rules_of(base)["blacklist"]  # rules without a control stay
+    assert controls_from_scenario(s)["rate_cap"] == 24
+    assert build_scenario(base).fingerprint() == base.fingerprint()  # no control: no change
+
+
+def test_dated_and_relative_rate_caps_become_one_absolute_cap():
+    base = load_scenario(ROOT / "scenarios/china_2015_2020.yaml")
+    assert len(rules_of(base)["rate_cap"]) == 2
+    assert controls_from_scenario(base)["rate_cap"] == 36
+    assert rules_of(build_scenario(base, rate_cap=24))["rate_cap"] == [{"from": base.start, "grace_months": 0,
+                                                                          "apr": 0.24}]
+    dated = small_market([{"rate_cap": {"from": "2016-03", "apr": {"values": {"2016-01": 0.36, "2017-01": 0.24}}}}])
+    assert controls_from_scenario(dated)["rate_cap"] == 36
+    assert rules_of(build_scenario(dated, rate_cap=30))["rate_cap"][0]["apr"] == 0.3
+    relative = small_market([{"rate_cap": {"from": "2016-01", "multiple": 4}}],
+                            environment={"benchmark_rate": 0.05, "macro": {"amplitude": 0.0}})
+    assert controls_from_scenario(relative)["rate_cap"] == 20
+
+
+def test_model_left_at_the_scenario_values_runs_the_scenario():
+    base = small_market([{"rate_cap": {"from": "2016-06", "apr": 0.3}}], months=6)
+    cls = model_class(base)
+    same = cls(**controls_from_scenario(base), seed=5)
+    assert same.changed == {} and same.config.fingerprint() == base.fingerprint()
+    changed = cls(rate_cap=20, inspection_capacity=4, seed=5)
+    assert changed.changed == {"rate_cap": 20, "inspection_capacity": 4}
+    assert rules_of(changed.config)["rate_cap"][0]["apr"] == 0.2
+    # SolaraViz's inputs are exactly the model's keyword arguments
+    params = model_params(base, seed=5)
+    assert set(params) == {*controls_from_scenario(base), "seed"}
+
+
+def test_model_collects_the_charted_series_and_stops_at_the_horizon():
+    base = small_market(months=4)
+    model = model_class(base)(seed=2)
+    for _ in range(6):  # two steps past the horizon do nothing
+        model.step()
+    df = model.datacollector.get_model_vars_dataframe()
+    assert len(df) == 5  # the start and four months
+    assert {*ALIVE, SENTIMENT, LOSS} <= set(df.columns)
+    assert not model.running and model.month == 4
+    assert df[list(ALIVE)].iloc[0].sum() == base.market.platforms.initial
+    assert df[LOSS].iloc[-1] == pytest.approx(float(model.investors.lost.sum()) / 1e6)
+
+
+# ------------------------------------------------------------- command
+@pytest.fixture
+def cli() -> typer.Typer:
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.callback()(lambda: None)  # keep `dashboard` a subcommand
+    register(app)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no/such/file.yaml"], "not found"),
+        (["scenarios/baseline.yaml", "--port", "0"], "--port"),
+        (["scenarios/baseline.yaml", "--seed", "-1"], "--seed"),
+    ],
+)
+def test_bad_input_gives_one_line(cli, args, message, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, ["dashboard", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_port_in_use_gives_one_line(cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["dashboard", "scenarios/baseline.yaml", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"--port {port}" in result.output
+
+
+def test_dashboard_is_a_sandbox_command():
+    proc = subprocess.run([sys.executable, "-m", "sandbox", "dashboard", "--help"], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "--port" in proc.stdout
+
+
+# ------------------------------------------------------------- browser
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_serving(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"dashboard exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"dashboard not serving {url} after {timeout:.0f} s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def dashboard(tmp_path):
+    """``sandbox dashboard`` on a free localhost port, with a small market; yields its URL."""
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(
+        f"extends: {ROOT / 'scenarios/baseline.yaml'}\n"
+        "name: small\n"
+        "market:\n"
+        "  platforms: {initial: 40}\n"
+        "  investors: {count: 2000}\n"
+        "  borrowers: {count: 1000}\n"
+    )
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "dashboard", str(scenario), "--port", str(port), "--seed", "3"],
+            stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_serving(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM} (scripts/install-browser.sh installs it)")
+def test_dashboard_in_a_browser(dashboard, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1500})
+            bad: list[str] = []
+            page.on("requestfailed", lambda r: bad.append(f"{r.url} ({r.failure})"))
+            page.on("response", lambda r: bad.append(f"{r.url} ({r.status})") if r.status >= 400 else None)
+            page.goto(dashboard)
+            readout = page.locator(".sandbox-readout")
+            month = page.get_by_test_id("month")
+            expect(month).to_have_text("0", timeout=30_000)
+            expect(readout).to_contain_text("inspections 2 a month")
+
+            # change a control: click at 30% of the inspection capacity slider (0 to 50)
+            slider = page.get_by_role("slider", name="Inspections a month")
+            track = page.locator(".v-input__slider", has_text="Inspections a month").locator(".v-slider")
+            box = track.bounding_box()
+            page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + box["height"] / 2)
+            expect(slider).not_to_have_attribute("aria-valuenow", "2")
+            capacity = slider.get_attribute("aria-valuenow")
+
+            # reset: a new model under the control's value
+            page.get_by_role("button", name="Reset").click()
+            expect(readout).to_contain_text(f"inspections {capacity} a month", timeout=15_000)
+            expect(readout).to_contain_text("controls changed from the scenario: inspection_capacity")
+
+            # the charts are images in this order: platforms, alive by type, failures, sentiment, loss
+            alive_chart = page.locator("img").nth(1)
+            expect(alive_chart).to_be_visible()
+            before = alive_chart.screenshot()
+            for k in range(1, 4):
+                page.get_by_role("button", name="Step").click()
+                expect(month).to_have_text(str(k), timeout=15_000)
+            expect(readout).to_contain_text("last simulated: 2014-03")
+            deadline = time.monotonic() + 10
+            while alive_chart.screenshot() == before and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert alive_chart.screenshot() != before, "the platforms-alive chart did not change after 3 steps"
+
+            shot = tmp_path / "dashboard.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+            with contextlib.suppress(OSError):  # a copy for a person to look at
+                shutil.copyfile(shot, SCREENSHOT_COPY)
+            assert not bad, f"requests that failed (assets must be served offline): {bad}"
+        finally:
+            browser.close()

@@ -12,3 +12,68 @@ def sum_by(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
     weights, which then breaks in-place float arithmetic.
     """
     return np.bincount(index, weights=weights, minlength=size).astype(np.float64, copy=False)
+
+
+# numpy reduces along a short last axis one row at a time; for the few holding
+# or loan slots per agent, a pass per column is several times faster.
+
+
+def row_sum(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=1)`` for a 2-D array with few columns."""
+    out = a[:, 0].copy()
+    for k in range(1, a.shape[1]):
+        out += a[:, k]
+    return out
+
+
+def row_any(a: np.ndarray) -> np.ndarray:
+    """``a.any(axis=1)`` for a 2-D boolean array with few columns."""
+    out = a[:, 0].copy()
+    for k in range(1, a.shape[1]):
+        out |= a[:, k]
+    return out
+
+
+def row_argmax(a: np.ndarray) -> np.ndarray:
+    """``a.argmax(axis=1)`` (first maximum) for a 2-D array with few columns."""
+    best = a[:, 0].copy()
+    arg = np.zeros(a.shape[0], dtype=np.int64)
+    for k in range(1, a.shape[1]):
+        better = a[:, k] > best
+        best[better] = a[better, k]
+        arg[better] = k
+    return arg
+
+
+def take2(table: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """``table[row, col]`` through one flat gather (faster than 2-D fancy indexing)."""
+    return np.take(table.ravel(), row.astype(np.int64) * table.shape[1] + col)
+
+
+def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table for sampling indices in proportion to ``weights``.
+
+    Building costs O(n) once; each draw then costs two random numbers and two
+    lookups, instead of a binary search over the cumulative weights.
+    """
+    n = weights.size
+    prob = weights * (n / weights.sum())
+    alias = np.arange(n)
+    small = [i for i in range(n) if prob[i] < 1.0]
+    large = [i for i in range(n) if prob[i] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        alias[s] = g
+        prob[g] -= 1.0 - prob[s]
+        (small if prob[g] < 1.0 else large).append(g)
+    for i in small + large:  # leftovers are 1 up to rounding
+        prob[i] = 1.0
+    return prob, alias
+
+
+def alias_sample(table: tuple[np.ndarray, np.ndarray], size: int | tuple[int, ...],
+                 rng: np.random.Generator) -> np.ndarray:
+    """Indices drawn from an :func:`alias_table`."""
+    prob, alias = table
+    idx = rng.integers(0, prob.size, size=size)
+    return np.where(rng.random(size) < prob[idx], idx, alias[idx])

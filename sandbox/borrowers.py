@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.arrays import sum_by
+from sandbox.arrays import row_any, row_sum, sum_by
 
 from sandbox.scenario import BorrowerParams
 
@@ -87,12 +87,12 @@ class BorrowerPopulation:
 
     def debt(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Total principal each borrower owes."""
-        return self.principal[idx].sum(axis=1)
+        return row_sum(self.principal[idx])
 
     def request(self, month: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Step 3a: who seeks credit this month. Returns (borrowers, refinancing flag)."""
         p = self.params
-        free = (self.platform == NONE).any(axis=1)
+        free = row_any(self.platform == NONE)
         entered = self.entry_month <= month
         # A borrower who must refinance asks even with no free slot: without a new
         # lender within the month it comes under stress.
@@ -139,7 +139,7 @@ class BorrowerPopulation:
         plat = flat_platform[due]
         principal = self.principal.ravel()[due]
         stressed = self.stressed_until[who] >= month
-        overload = np.maximum(self.debt()[who] / (1.5 * self.demand[who]), 1.0)
+        overload = np.maximum(self.debt(who) / (1.5 * self.demand[who]), 1.0)
         hazard = (1.0 - (1.0 - self.pd[who]) ** (1.0 / 12.0)) * hazard_multiplier * overload
         hazard = np.where(stressed, hazard * p.contagion_multiplier, hazard)
         u = rng.random(due.size)
@@ -175,7 +175,7 @@ class BorrowerPopulation:
             Borrowers who lost a lender.
         """
         lost = failed[self.platform]
-        who = np.flatnonzero(lost.any(axis=1) & self.rollover)
+        who = np.flatnonzero(row_any(lost) & self.rollover)
         self.refinance[who] = True
         first = lost[who].argmax(axis=1)
         self.stress_source[who] = self.platform[who, first]

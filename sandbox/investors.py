@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.arrays import sum_by
+from sandbox.arrays import alias_sample, alias_table, row_any, row_argmax, row_sum, sum_by, take2
 
 from sandbox.scenario import InvestorParams, InformationParams
 
@@ -150,17 +150,18 @@ class InvestorPopulation:
         liquidity &= withdrawing & ~run
         # Money above 110% of budget x confidence comes out, pro rata: investors
         # consume their interest, and cut back when confidence falls.
-        total = value.sum(axis=1)
+        total = row_sum(value)
         target = self.budget[active] * confidence
         excess = np.divide(total - 1.1 * target, total, out=np.zeros(m), where=total > 0)
         share = np.where(run, 1.0, np.where(liquidity, 0.5, 0.0))
         share = np.where(withdrawing, np.maximum(share, np.clip(excess, 0.0, 1.0)[:, None]), 0.0)
         wi, wk = np.nonzero(share > 0)
 
-        # New money: top the portfolio up toward budget x confidence.
-        stays = ~run.any(axis=1) & ~need
+        # New money: top the portfolio up toward budget x confidence, in lumps of at
+        # least a tenth of it (nobody reinvests every small shortfall).
+        stays = ~row_any(run) & ~need
         gap = (target - total) * new_money
-        placing = np.flatnonzero(stays & (gap > 100.0))
+        placing = np.flatnonzero(stays & (gap > np.maximum(100.0, 0.1 * target)))
         orders_p = self._place(
             rng, active[placing], pid[placing], value[placing], band[placing], gap[placing], perception,
             promised_yield, visibility, open_rows, flight, exposure_cap, exposure_share_cap,
@@ -190,8 +191,7 @@ class InvestorPopulation:
                      p_platform=np.zeros(0, np.int32), p_amount=np.zeros(0))
         if m == 0 or open_rows.size == 0:
             return empty
-        w = visibility[open_rows]
-        cand = open_rows[rng.choice(open_rows.size, size=(m, C), p=w / w.sum())].astype(np.int32)
+        cand = open_rows[alias_sample(alias_table(visibility[open_rows]), (m, C), rng)].astype(np.int32)
         options = np.concatenate([pid, cand], axis=1)  # held first, so ties keep money where it is
         score = (
             promised_yield[options]
@@ -200,17 +200,19 @@ class InvestorPopulation:
         )
         is_open = np.zeros(promised_yield.size, dtype=bool)
         is_open[open_rows] = True
-        has_room = (pid == EMPTY).any(axis=1)
-        already = (cand[:, :, None] == pid[:, None, :]).any(axis=2)  # top up a holding, never a second slot
+        has_room = row_any(pid == EMPTY)
+        already = np.zeros(cand.shape, dtype=bool)  # top up a holding, never a second slot
+        for k in range(K):
+            already |= cand == pid[:, k : k + 1]
         new_ok = has_room[:, None] & (customer_room[cand] > 0) & ~already
         valid = np.concatenate([(pid != EMPTY) & is_open[pid], new_ok], axis=1) & is_open[options]
         score = np.where(valid, score, -np.inf)
-        best = score.argmax(axis=1)
+        best = row_argmax(score)
         ok = np.isfinite(score[np.arange(m), best])
         best, inv_ok = best[ok], np.flatnonzero(ok)
         chosen = options[inv_ok, best]
         existing = best < K
-        first_empty = (pid[inv_ok] == EMPTY).argmax(axis=1)
+        first_empty = row_argmax(pid[inv_ok] == EMPTY)
         slot = np.where(existing, best, first_empty)
         current = np.where(existing, value[inv_ok, np.minimum(best, K - 1)], 0.0)
         cap = np.minimum(exposure_cap, exposure_share_cap * self.budget[inv[inv_ok]])
@@ -228,8 +230,9 @@ class InvestorPopulation:
                   platform: np.ndarray) -> np.ndarray:
         """Each investor's own reading of the platforms' risk: band mean plus private noise."""
         mean, noise = perception
+        band, platform = np.broadcast_arrays(band, platform)
         e = rng.standard_normal(platform.shape, dtype=np.float32)
-        return np.maximum(mean[band, platform] + noise[band, platform] * e, 0.0)
+        return np.maximum(take2(mean, band, platform) + take2(noise, band, platform) * e, 0.0)
 
     def settle_withdrawals(self, orders: Orders, paid_share: np.ndarray, unit_value: np.ndarray) -> np.ndarray:
         """Pay the served share of each withdrawal; return yuan paid per order."""

@@ -374,8 +374,8 @@ class SandboxModel(mesa.Model):
         sd = info.signal_noise * (1 - d)[None, :] * (1 - info.literacy_effect * literacy)[:, None] + 0.002
         w = info.prior_noise**2 / (info.prior_noise**2 + sd**2)
         prior = env.prior_risk()[self.cluster_of(np.arange(n))]
-        mean = np.zeros((bands, size))
-        noise = np.zeros((bands, size))
+        mean = np.zeros((bands, size), dtype=np.float32)  # behavioural state: float32 is plenty
+        noise = np.zeros((bands, size), dtype=np.float32)
         # Literate investors read a yield far above the market's as a warning sign.
         alive = book.alive()
         typical = float(np.median(book.promised_yield[:n][alive])) if alive.any() else 0.0

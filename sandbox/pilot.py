@@ -37,9 +37,29 @@ conditions the rule does not carry are the standing conditions, the defaults
 of :class:`PilotRequirements` (:data:`STANDING`); should the ``sandbox_pilot``
 rule gain a field of the same name, the regime's value is used instead.
 
+What the firm file changes in the simulation (:func:`firm_rule`): the funding
+model (matched: intermediary, investors bear the loans' results; pooled or
+guaranteed: a pool promising its yield), the yield, capital, custody,
+disclosure quality (share of the items published), region, the highest APR
+it lends at (riskier borrowers are declined), its per-customer maximum, its
+growth plan (advertising weight, calibrated on incumbents' customer gains, and
+the most customers it takes), the wind-down trigger, and the exit plan (a
+failure becomes an orderly wind-down of the stated months). The rest (terms,
+minimums, loan sizes, frequency, liquidity buffer) is declared and shown.
+"Without the sandbox's caps" keeps all of the firm's own terms, including its
+growth plan, and drops only the sandbox's caps and its end-of-test review.
+
 The compensation reserve is cash the firm sets aside outside the business: it
 is not on the platform's balance sheet and cannot be lent. The report compares
 it with the investor losses of each run.
+
+Metrics (per run, from the firm's row): failed (``fail_month`` within the
+test); investor loss (claims at a failure during the test or at its end-of-test
+review, less what the wind-down paid); customers harmed (holders at failure,
+when investors lost); customers exposed (most distinct customers in the test);
+caps breached (customers above the cap, or one customer's holding above the
+per-customer cap grown by the unit value since); exit recovery (paid over
+claims at failure).
 """
 
 from __future__ import annotations
@@ -50,22 +70,37 @@ import html
 import io
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
-from sandbox.dates import month_index, month_label
-from sandbox.platforms import ACTIVE, CAUSES, FRAUD, INSOLVENCY, INTERMEDIARY, KINDS, ORDERLY_EXIT, POOL, Platform
+from sandbox.dates import month_label
+from sandbox.model import SandboxModel
+from sandbox.platforms import (
+    ACTIVE,
+    CAUSES,
+    FRAUD,
+    INSOLVENCY,
+    INTERMEDIARY,
+    KINDS,
+    ORDERLY_EXIT,
+    POOL,
+    Platform,
+)
 from sandbox.rules.base import Policy, Rule
 from sandbox.scenario import Scenario, ScenarioError, Section, load_scenario
 from sandbox.yamlio import format_validation_error, line_locator, load_yaml
-
-if TYPE_CHECKING:
-    from sandbox.model import SandboxModel
 
 __all__ = [
     "DISCLOSURE_ITEMS",
@@ -82,6 +117,7 @@ __all__ = [
     "load_firm",
     "load_scenario",
     "simulate",
+    "simulations",
 ]
 
 # ---------------------------------------------------------------------------
@@ -112,7 +148,8 @@ class Product(Section):
     """What the firm sells."""
 
     type: Literal["lending", "wealth_management"] = Field(
-        description="lending: loans to borrowers funded by investors; wealth_management: investment products sold online"
+        description="lending: loans to borrowers funded by investors; "
+        "wealth_management: investment products sold online"
     )
     description: str = Field("", description="the product in a sentence")
     innovation: str = Field("", description="what is new (declared; shown, not scored)")
@@ -130,7 +167,9 @@ class Licence(Section):
 class InvestorTerms(Section):
     """Terms offered to investors."""
 
-    annual_yield: float = Field(ge=0, le=1, description="promised (pooled, guaranteed) or target (matched) yield, fraction a year")
+    annual_yield: float = Field(
+        ge=0, le=1, description="promised (pooled, guaranteed) or target (matched) yield, fraction a year"
+    )
     term_months: int = Field(12, ge=1, le=120, description="investment term or lock-up, months (declared)")
     minimum_investment: float = Field(0.0, ge=0, description="smallest investment, yuan (declared)")
     max_investment_per_customer: float = Field(gt=0, description="most one customer may invest, yuan (enforced)")
@@ -147,14 +186,18 @@ class BorrowerTerms(Section):
 class Custody(Section):
     """Who holds client money."""
 
-    arrangement: Literal["bank", "trust", "none"] = Field(description="client money held by a bank or trust custodian, or by the firm")
+    arrangement: Literal["bank", "trust", "none"] = Field(
+        description="client money held by a bank or trust custodian, or by the firm"
+    )
     custodian: str | None = Field(None, min_length=1, description="the custodian's name")
 
 
 class Disclosure(Section):
     """What the firm will publish."""
 
-    publishes: list[DisclosureItem] = Field(default_factory=list, description="items it commits to publish")  # type: ignore[valid-type]
+    publishes: list[DisclosureItem] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="items it commits to publish"
+    )
     frequency: Literal["monthly", "quarterly", "annually"] = Field("monthly", description="how often (declared)")
 
 
@@ -169,7 +212,9 @@ class Customers(Section):
     """Who the firm serves and how many, during the test and after."""
 
     target: str = Field("", description="target customers, in words (declared)")
-    region: int = Field(0, ge=0, le=999, description="region of the market it serves (look-alikes are its region-mates)")
+    region: int = Field(
+        0, ge=0, le=999, description="region of the market it serves (look-alikes are its region-mates)"
+    )
     max_customers: int = Field(ge=1, description="most customers it will serve during the test (enforced)")
     growth_plan: GrowthPlan
 
@@ -178,7 +223,9 @@ class RiskControls(Section):
     """Risk controls; those marked enforced change what the firm does in the simulation."""
 
     wind_down_trigger: float | None = Field(
-        None, ge=0, le=1,
+        None,
+        ge=0,
+        le=1,
         description="start the exit plan when equity falls below this share of capital (enforced)",
     )
     credit_assessment: str = Field("", description="how borrowers are assessed (declared)")
@@ -188,7 +235,9 @@ class RiskControls(Section):
 class ExitPlan(Section):
     """How the firm winds down if the test fails or it must close."""
 
-    wind_down_months: int = Field(ge=1, le=60, description="months of the orderly wind-down that collects its loans (enforced)")
+    wind_down_months: int = Field(
+        ge=1, le=60, description="months of the orderly wind-down that collects its loans (enforced)"
+    )
     backup_servicer: str | None = Field(None, min_length=1, description="who collects the loans if the firm cannot")
     investor_communication: str = Field("", description="how investors are told and paid (declared)")
 
@@ -207,7 +256,9 @@ class FirmFile(Section):
     product: Product
     licence: Licence
     investor_terms: InvestorTerms
-    borrower_terms: BorrowerTerms | None = Field(None, description="required for a lending product")
+    borrower_terms: BorrowerTerms | None = Field(
+        None, validate_default=True, description="required for a lending product"
+    )
     funding_model: Literal["matched", "pooled", "guaranteed"] = Field(
         description="matched: each investment funds named loans, investors bear their results; "
         "pooled: a pool promises a yield; guaranteed: a pool that also guarantees principal"
@@ -217,16 +268,20 @@ class FirmFile(Section):
     disclosure: Disclosure
     customers: Customers
     risk_controls: RiskControls = Field(default_factory=RiskControls)
-    compensation_reserve: float = Field(0.0, ge=0, description="yuan set aside to compensate investors (outside the business)")
+    compensation_reserve: float = Field(
+        0.0, ge=0, description="yuan set aside to compensate investors (outside the business)"
+    )
     exit_plan: ExitPlan | None = Field(None, description="how it winds down; leave out if it has none")
     test: TrialPlan
     source: str | None = Field(None, exclude=True, description="file the firm was loaded from")
 
-    @model_validator(mode="after")
-    def _lending_needs_borrower_terms(self) -> FirmFile:
-        if self.product.type == "lending" and self.borrower_terms is None:
-            raise ValueError("a lending product needs borrower_terms (max_apr at least)")
-        return self
+    @field_validator("borrower_terms")
+    @classmethod
+    def _lending_needs_borrower_terms(cls, value: BorrowerTerms | None, info: ValidationInfo) -> BorrowerTerms | None:
+        product = info.data.get("product")
+        if value is None and product is not None and product.type == "lending":
+            raise ValueError("required for a lending product; allowed: a mapping with max_apr at least")
+        return value
 
     @property
     def disclosure_quality(self) -> float:
@@ -254,7 +309,9 @@ def load_firm(path: str | Path) -> FirmFile:
     try:
         firm = FirmFile.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, model=FirmFile, locate=line_locator(str(path), lines))) from None
+        raise ScenarioError(
+            format_validation_error(exc, model=FirmFile, locate=line_locator(str(path), lines))
+        ) from None
     firm.source = str(path)
     return firm
 
@@ -278,15 +335,25 @@ class PilotRequirements(BaseModel):
     test_start: str = Field(description="month tests start, YYYY-MM (sandbox_pilot: from)")
     max_duration: int = Field(ge=1, description="longest test, months (sandbox_pilot: duration)")
     max_customers: int = Field(ge=1, description="customers one pilot may serve (sandbox_pilot: max_customers)")
-    max_exposure_per_customer: float = Field(gt=0, description="yuan one customer may hold (sandbox_pilot: max_exposure_per_customer)")
+    max_exposure_per_customer: float = Field(
+        gt=0, description="yuan one customer may hold (sandbox_pilot: max_exposure_per_customer)"
+    )
     custody_required: bool = Field(True, description="client money with a bank or trust custodian")
     min_disclosure: float = Field(1.0, ge=0, le=1, description="share of the disclosure items to publish")
     licence_required: bool = Field(True, description="licensed, or partnered with a licensed institution")
     exit_plan_required: bool = Field(True, description="an orderly wind-down plan")
-    min_reserve_share: float = Field(0.10, ge=0, le=1, description="compensation reserve, share of the most the firm may hold")
-    max_failure_probability: float = Field(0.10, ge=0, le=1, description="test: failure probability above this is a risk")
-    max_stress_failure_probability: float = Field(0.30, ge=0, le=1, description="stress: failure probability above this is a risk")
-    reserve_percentile: float = Field(95.0, ge=50, le=100, description="the reserve must cover this percentile of losses")
+    min_reserve_share: float = Field(
+        0.10, ge=0, le=1, description="compensation reserve, share of the most the firm may hold"
+    )
+    max_failure_probability: float = Field(
+        0.10, ge=0, le=1, description="test: failure probability above this is a risk"
+    )
+    max_stress_failure_probability: float = Field(
+        0.30, ge=0, le=1, description="stress: failure probability above this is a risk"
+    )
+    reserve_percentile: float = Field(
+        95.0, ge=50, le=100, description="the reserve must cover this percentile of losses"
+    )
     from_rule: tuple[str, ...] = Field((), description="fields taken from the regime's sandbox_pilot entry")
 
     @classmethod
@@ -321,8 +388,14 @@ class PilotRequirements(BaseModel):
 #: The standing conditions: fields of :class:`PilotRequirements` with defaults here,
 #: overridden by a ``sandbox_pilot`` field of the same name if the rule has one.
 STANDING: tuple[str, ...] = (
-    "custody_required", "min_disclosure", "licence_required", "exit_plan_required", "min_reserve_share",
-    "max_failure_probability", "max_stress_failure_probability", "reserve_percentile",
+    "custody_required",
+    "min_disclosure",
+    "licence_required",
+    "exit_plan_required",
+    "min_reserve_share",
+    "max_failure_probability",
+    "max_stress_failure_probability",
+    "reserve_percentile",
 )
 
 
@@ -342,8 +415,13 @@ class Condition:
     threshold: Any = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "met": bool(self.met), "reason": self.reason, "value": self.value,
-                "threshold": self.threshold}
+        return {
+            "name": self.name,
+            "met": bool(self.met),
+            "reason": self.reason,
+            "value": self.value,
+            "threshold": self.threshold,
+        }
 
 
 def _yuan(x: float) -> str:
@@ -358,75 +436,143 @@ def check_eligibility(firm: FirmFile, req: PilotRequirements) -> list[Condition]
     out: list[Condition] = []
     lic = firm.licence
     if lic.status == "licensed" and lic.licence:
-        out.append(Condition("licensed_or_partnered", True, f"licensed: {lic.licence}", lic.status, "licensed or partnered"))
+        out.append(
+            Condition("licensed_or_partnered", True, f"licensed: {lic.licence}", lic.status, "licensed or partnered")
+        )
     elif lic.status == "partnered" and lic.partner:
-        out.append(Condition("licensed_or_partnered", True, f"partnered with a licensed institution: {lic.partner}",
-                             lic.status, "licensed or partnered"))
+        out.append(
+            Condition(
+                "licensed_or_partnered",
+                True,
+                f"partnered with a licensed institution: {lic.partner}",
+                lic.status,
+                "licensed or partnered",
+            )
+        )
     else:
-        missing = {"licensed": "no licence named", "partnered": "no partner named"}.get(lic.status, "neither licensed nor partnered")
-        out.append(Condition("licensed_or_partnered", not req.licence_required,
-                             f"{missing}; the sandbox requires a licence or a licensed partner"
-                             if req.licence_required else f"{missing} (not required by this sandbox)",
-                             lic.status, "licensed or partnered" if req.licence_required else "not required"))
+        why = {"licensed": "no licence named", "partnered": "no partner named"}.get(
+            lic.status, "neither licensed nor partnered"
+        )
+        out.append(
+            Condition(
+                "licensed_or_partnered",
+                not req.licence_required,
+                f"{why}; the sandbox requires a licence or a licensed partner"
+                if req.licence_required
+                else f"{why} (not required by this sandbox)",
+                lic.status,
+                "licensed or partnered" if req.licence_required else "not required",
+            )
+        )
 
     held = firm.custody.arrangement != "none"
     who = f" ({firm.custody.custodian})" if firm.custody.custodian else ""
-    out.append(Condition(
-        "custody", held or not req.custody_required,
-        f"client money held by a {firm.custody.arrangement} custodian{who}" if held
-        else "client money held by the firm itself; the sandbox requires a custodian" if req.custody_required
-        else "client money held by the firm itself (not required by this sandbox)",
-        firm.custody.arrangement, "bank or trust" if req.custody_required else "not required"))
+    out.append(
+        Condition(
+            "custody",
+            held or not req.custody_required,
+            f"client money held by a {firm.custody.arrangement} custodian{who}"
+            if held
+            else "client money held by the firm itself; the sandbox requires a custodian"
+            if req.custody_required
+            else "client money held by the firm itself (not required by this sandbox)",
+            firm.custody.arrangement,
+            "bank or trust" if req.custody_required else "not required",
+        )
+    )
 
     k, cap = firm.customers.max_customers, req.max_customers
-    out.append(Condition(
-        "customer_cap", k <= cap,
-        f"plans at most {k:,} customers in the test, within the sandbox's {cap:,}" if k <= cap
-        else f"plans {k:,} customers in the test, above the sandbox's cap of {cap:,}",
-        k, cap))
+    out.append(
+        Condition(
+            "customer_cap",
+            k <= cap,
+            f"plans at most {k:,} customers in the test, within the sandbox's {cap:,}"
+            if k <= cap
+            else f"plans {k:,} customers in the test, above the sandbox's cap of {cap:,}",
+            k,
+            cap,
+        )
+    )
 
     e, ecap = firm.investor_terms.max_investment_per_customer, req.max_exposure_per_customer
-    out.append(Condition(
-        "exposure_cap", e <= ecap,
-        f"takes at most {_yuan(e)} per customer, within the sandbox's {_yuan(ecap)}" if e <= ecap
-        else f"takes up to {_yuan(e)} per customer, above the sandbox's cap of {_yuan(ecap)}",
-        e, ecap))
+    out.append(
+        Condition(
+            "exposure_cap",
+            e <= ecap,
+            f"takes at most {_yuan(e)} per customer, within the sandbox's {_yuan(ecap)}"
+            if e <= ecap
+            else f"takes up to {_yuan(e)} per customer, above the sandbox's cap of {_yuan(ecap)}",
+            e,
+            ecap,
+        )
+    )
 
     q, qmin = firm.disclosure_quality, req.min_disclosure
     missing = [i for i in DISCLOSURE_ITEMS if i not in firm.disclosure.publishes]
-    out.append(Condition(
-        "disclosure", q >= qmin - 1e-9,
-        f"publishes {len(DISCLOSURE_ITEMS) - len(missing)} of {len(DISCLOSURE_ITEMS)} disclosure items "
-        f"({q:.0%}; required {qmin:.0%})" + (f"; missing: {', '.join(missing)}" if missing else ""),
-        round(q, 4), qmin))
+    out.append(
+        Condition(
+            "disclosure",
+            q >= qmin - 1e-9,
+            f"publishes {len(DISCLOSURE_ITEMS) - len(missing)} of {len(DISCLOSURE_ITEMS)} disclosure items "
+            f"({q:.0%}; required {qmin:.0%})" + (f"; missing: {', '.join(missing)}" if missing else ""),
+            round(q, 4),
+            qmin,
+        )
+    )
 
     limit = min(firm.customers.max_customers, req.max_customers) * min(
-        firm.investor_terms.max_investment_per_customer, req.max_exposure_per_customer)
+        firm.investor_terms.max_investment_per_customer, req.max_exposure_per_customer
+    )
     need = req.min_reserve_share * limit
     r = firm.compensation_reserve
-    out.append(Condition(
-        "compensation_reserve", r >= need,
-        f"reserve of {_yuan(r)} {'covers' if r >= need else 'is below'} the required {req.min_reserve_share:.0%} "
-        f"of the most it may hold in the test ({_yuan(limit)}): {_yuan(need)}",
-        r, need))
+    out.append(
+        Condition(
+            "compensation_reserve",
+            r >= need,
+            f"reserve of {_yuan(r)} {'covers' if r >= need else 'is below'} the required {req.min_reserve_share:.0%} "
+            f"of the most it may hold in the test ({_yuan(limit)}): {_yuan(need)}",
+            r,
+            need,
+        )
+    )
 
     plan = firm.exit_plan
     if plan is not None:
         servicer = f", backup servicer {plan.backup_servicer}" if plan.backup_servicer else ""
-        out.append(Condition("exit_plan", True, f"orderly wind-down over {plan.wind_down_months} months{servicer}",
-                             plan.wind_down_months, "a plan"))
+        out.append(
+            Condition(
+                "exit_plan",
+                True,
+                f"orderly wind-down over {plan.wind_down_months} months{servicer}",
+                plan.wind_down_months,
+                "a plan",
+            )
+        )
     else:
-        out.append(Condition("exit_plan", not req.exit_plan_required,
-                             "no exit plan; the sandbox requires an orderly wind-down plan" if req.exit_plan_required
-                             else "no exit plan (not required by this sandbox)", None,
-                             "a plan" if req.exit_plan_required else "not required"))
+        out.append(
+            Condition(
+                "exit_plan",
+                not req.exit_plan_required,
+                "no exit plan; the sandbox requires an orderly wind-down plan"
+                if req.exit_plan_required
+                else "no exit plan (not required by this sandbox)",
+                None,
+                "a plan" if req.exit_plan_required else "not required",
+            )
+        )
 
     d, dmax = firm.test.duration_months, req.max_duration
-    out.append(Condition(
-        "test_duration", d <= dmax,
-        f"asks for a {d}-month test, within the sandbox's {dmax} months" if d <= dmax
-        else f"asks for a {d}-month test, longer than the sandbox's {dmax} months",
-        d, dmax))
+    out.append(
+        Condition(
+            "test_duration",
+            d <= dmax,
+            f"asks for a {d}-month test, within the sandbox's {dmax} months"
+            if d <= dmax
+            else f"asks for a {d}-month test, longer than the sandbox's {dmax} months",
+            d,
+            dmax,
+        )
+    )
     return out
 
 
@@ -449,6 +595,7 @@ class FirmState:
     customer_breach: bool = False
     uv_min: float = 1.0
     holders_at_failure: int = 0
+    largest_claim: float = 0.0  # one customer's largest claim at failure, yuan
     exited_at_review: bool = False
     triggered_exit: bool = False
     neighbour: int = -1
@@ -466,7 +613,11 @@ class FirmPlatform(Platform):
         model, book, row = self.model, self.book, self.row
         state: FirmState | None = getattr(model, "pilot_firm", None)
         if state is not None:
-            state.holders_at_failure = int((model.investors.platform == row).any(axis=1).sum())
+            inv = model.investors
+            mask = inv.platform == row
+            state.holders_at_failure = int(mask.any(axis=1).sum())
+            if mask.any():
+                state.largest_claim = float((inv.units * mask).sum(axis=1).max() * book.unit_value[row])
         if self.exit_months is not None:
             # The plan: a prepared, orderly wind-down of the stated length (borrowers keep paying).
             b = model.config.market.borrowers
@@ -478,11 +629,14 @@ class FirmPlatform(Platform):
 class PilotFirm(Rule):
     """One applicant firm enters at ``from`` and is tested under caps for ``duration`` months.
 
-    Its customer cap and per-customer exposure cap bind during the test (``None``:
-    no cap, as if authorised in full); it never lends above ``max_apr``; if its
-    equity falls below ``wind_down_trigger`` of capital it starts its exit plan;
-    with ``end_review``, at the end of the test a firm with negative equity
-    exits (a firm with positive equity graduates and its caps lift).
+    The firm keeps its own terms throughout: no more customers than its growth
+    plan (``target_customers``), no more than ``max_investment`` from one
+    customer, no loan above ``max_apr``, and its exit plan starts if equity
+    falls below ``wind_down_trigger`` of capital. The sandbox's caps
+    (``max_customers``, ``max_exposure_per_customer``) bind during the test
+    only (``None``: as if authorised in full). With ``end_review``, at the end
+    of the test a firm with negative equity exits; one with positive equity
+    graduates and the sandbox's caps lift.
 
     The rule is not registered: :func:`simulate` adds it to each model's rules,
     so the scenario schema and ``sandbox rules`` do not change when this module
@@ -501,8 +655,11 @@ class PilotFirm(Rule):
     target_customers: int = Field(ge=1, description="growth plan: customers to reach ...")
     growth_months: int = Field(ge=1, description="... within this many months")
     region: int = Field(0, ge=0, description="region")
-    max_customers: int | None = Field(None, ge=1, description="customer cap during the test (None: none)")
-    max_exposure_per_customer: float | None = Field(None, gt=0, description="yuan one customer may hold (None: no cap)")
+    max_investment: float | None = Field(None, gt=0, description="its own most one customer may invest, yuan")
+    max_customers: int | None = Field(None, ge=1, description="sandbox's customer cap during the test (None: none)")
+    max_exposure_per_customer: float | None = Field(
+        None, gt=0, description="sandbox's cap on one customer's holding during the test, yuan (None: none)"
+    )
     max_apr: float | None = Field(None, gt=0, description="highest APR it lends at")
     duration: int = Field(ge=1, le=120, description="months of the test")
     exit_months: int | None = Field(None, ge=1, description="orderly wind-down of its exit plan (None: no plan)")
@@ -516,11 +673,15 @@ class PilotFirm(Rule):
         row = state.row
         if self.max_apr is not None:
             policy.rate_cap[row] = min(policy.rate_cap[row], self.max_apr)
-        if model.month < state.end:
-            if self.max_customers is not None:
-                policy.customer_cap[row] = min(policy.customer_cap[row], self.max_customers)
-            if self.max_exposure_per_customer is not None:
-                policy.customer_exposure_cap[row] = min(policy.customer_exposure_cap[row], self.max_exposure_per_customer)
+        # The firm serves no more customers than its growth plan; during the test, no more than its cap.
+        cap = float(self.target_customers)
+        if model.month < state.end and self.max_customers is not None:
+            cap = min(cap, self.max_customers)
+        policy.customer_cap[row] = min(policy.customer_cap[row], cap)
+        ecap = self.max_investment if self.max_investment is not None else math.inf
+        if model.month < state.end and self.max_exposure_per_customer is not None:
+            ecap = min(ecap, self.max_exposure_per_customer)
+        policy.customer_exposure_cap[row] = min(policy.customer_exposure_cap[row], ecap)
 
     def act(self, model: SandboxModel) -> None:
         first = self.first_month(model)
@@ -539,7 +700,11 @@ class PilotFirm(Rule):
         if self.end_review and model.month == state.end and equity < 0:
             state.exited_at_review = True
             model.fail(np.array([row]), ORDERLY_EXIT, orderly=True)
-        elif self.wind_down_trigger is not None and model.month < state.end and equity < self.wind_down_trigger * self.capital:
+        elif (
+            self.wind_down_trigger is not None
+            and model.month < state.end
+            and equity < self.wind_down_trigger * self.capital
+        ):
             state.triggered_exit = True
             model.fail(np.array([row]), ORDERLY_EXIT, orderly=True)
 
@@ -548,8 +713,10 @@ class PilotFirm(Rule):
             raise RuntimeError("one pilot_firm per model")
         regions = model.config.market.platforms.regions
         if self.region >= regions:
-            raise ScenarioError(f"customers.region: found {self.region}; allowed: 0 to {regions - 1} "
-                                f"(the regime's market has {regions} regions)")
+            raise ScenarioError(
+                f"customers.region: found {self.region}; allowed: 0 to {regions - 1} "
+                f"(the regime's market has {regions} regions)"
+            )
         a = {
             "kind": np.array([KINDS.index(self.kind)]),
             "base_yield": np.array([self.promised_yield]),
@@ -596,9 +763,9 @@ class PilotFirm(Rule):
         book, inv, row = model.book, model.investors, state.row
         uv = float(book.unit_value[row])
         state.uv_min = min(state.uv_min, uv)
-        k = int(book.customers[row])
-        claims = float(book.units[row] * uv)
         mask = inv.platform == row
+        k = int(mask.any(axis=1).sum())  # distinct customers
+        claims = float(book.units[row] * uv)
         biggest = float((inv.units * mask).sum(axis=1).max()) * uv if mask.any() else 0.0
         state.customers.append(k)
         state.claims.append(claims)
@@ -608,7 +775,10 @@ class PilotFirm(Rule):
         # A holding is capped when placed; interest accrued since may lift it by uv / uv_min.
         if self.max_customers is not None and k > self.max_customers:
             state.customer_breach = True
-        if self.max_exposure_per_customer is not None and biggest > self.max_exposure_per_customer * uv / state.uv_min + 1.0:
+        if (
+            self.max_exposure_per_customer is not None
+            and biggest > self.max_exposure_per_customer * uv / state.uv_min + 1.0
+        ):
             state.exposure_breach = True
 
 
@@ -650,12 +820,12 @@ def firm_rule(firm: FirmFile, req: PilotRequirements, capped: bool = True) -> Pi
 
     Mapping: ``kind`` from the funding model (matched: intermediary; pooled or
     guaranteed: pool); yield, capital, custody (bank or trust), disclosure
-    quality (share of items published), region, growth plan (visibility),
-    ``max_apr`` and the wind-down trigger and exit plan as declared. Capped:
-    customer and per-customer caps are the lower of the firm's own and the
-    sandbox's, for the test duration (at most the sandbox's); a firm with
-    negative equity at the end exits. Uncapped (as if authorised in full): no
-    customer cap, the firm's own per-customer maximum, no end-of-test review.
+    quality (share of items published), region, growth plan (visibility, and
+    the most customers it takes), its per-customer maximum, ``max_apr``, the
+    wind-down trigger and the exit plan as declared. Capped: the sandbox's
+    customer and per-customer caps bind for the test (its duration at most the
+    sandbox's), and a firm with negative equity at the end exits. Uncapped (as
+    if authorised in full): only the firm's own terms, no end-of-test review.
     """
     duration = min(firm.test.duration_months, req.max_duration)
     return PilotFirm(
@@ -668,11 +838,9 @@ def firm_rule(firm: FirmFile, req: PilotRequirements, capped: bool = True) -> Pi
         target_customers=firm.customers.growth_plan.target_customers,
         growth_months=firm.customers.growth_plan.months,
         region=firm.customers.region,
+        max_investment=firm.investor_terms.max_investment_per_customer,
         max_customers=min(firm.customers.max_customers, req.max_customers) if capped else None,
-        max_exposure_per_customer=(
-            min(firm.investor_terms.max_investment_per_customer, req.max_exposure_per_customer)
-            if capped else firm.investor_terms.max_investment_per_customer
-        ),
+        max_exposure_per_customer=req.max_exposure_per_customer if capped else None,
         max_apr=firm.borrower_terms.max_apr if firm.borrower_terms else None,
         duration=duration,
         exit_months=firm.exit_plan.wind_down_months if firm.exit_plan else None,
@@ -724,8 +892,9 @@ def variants(scenario: Scenario, req: PilotRequirements, firm: FirmFile) -> dict
     shocks = base.to_dict().get("environment", {}).get("shocks", [])
 
     def shocked(shock: dict[str, Any]) -> Scenario:
-        return base.with_updates({"environment.shocks": [*shocks, {"month": when, **shock}],
-                                  "name": f"{base.name} + {shock['kind']} shock"})
+        return base.with_updates(
+            {"environment.shocks": [*shocks, {"month": when, **shock}], "name": f"{base.name} + {shock['kind']} shock"}
+        )
 
     return {
         "test": (base, []),
@@ -735,6 +904,11 @@ def variants(scenario: Scenario, req: PilotRequirements, firm: FirmFile) -> dict
     }
 
 
+def simulations(runs: int) -> int:
+    """Model runs :func:`simulate` makes for ``runs`` seeds: every variant, with and without caps."""
+    return runs * len(VARIANTS) * 2
+
+
 def child_seeds(seed: int, n: int) -> list[int]:
     """``n`` seeds spawned from ``seed`` (the same as :func:`sandbox.experiments.child_seeds`)."""
     return [int(c.generate_state(1, dtype=np.uint64)[0] >> 11) for c in np.random.SeedSequence(seed).spawn(n)]
@@ -742,8 +916,6 @@ def child_seeds(seed: int, n: int) -> list[int]:
 
 def run_once(scenario: Scenario, rules: list[Rule], seed: int, months: int) -> dict[str, Any]:
     """One run with the firm (the first of ``rules``) placed; the firm's outcomes."""
-    from sandbox.model import SandboxModel
-
     model = SandboxModel(scenario, seed=seed, months=months)
     model.rules = [*model.rules, *rules]
     model.run()
@@ -772,14 +944,21 @@ def outcomes(model: SandboxModel) -> dict[str, Any]:
         "claims_at_failure": claims,
         "recovered": float(book.recovered[row]) if counted else 0.0,
         "customers_harmed": state.holders_at_failure if loss > 0.5 else 0,
+        # Every holder of a failed platform is paid the same share of its claim.
+        "largest_customer_loss": state.largest_claim * loss / claims if claims > 0 else 0.0,
         "customers_exposed": state.peak_customers,
         "peak_claims": state.peak_claims,
         "max_exposure": state.max_exposure,
         "customer_cap_breached": state.customer_breach,
         "exposure_cap_breached": state.exposure_breach,
-        "value_per_yuan": float(book.unit_value[row]) if book.status[row] == ACTIVE else None,
+        # What a yuan placed at launch is worth at the end, for a live matched firm
+        # (its investors bear credit losses through this value, not through a failure).
+        "value_per_yuan": float(book.unit_value[row])
+        if book.status[row] == ACTIVE and book.kind[row] == INTERMEDIARY
+        else None,
         "neighbour_claims": state.neighbour_claims,
         "customers": list(state.customers),
+        "accounting_max_rel_error": float(model.recorder.max_rel_error),
     }
 
 
@@ -846,6 +1025,7 @@ def summarize(results: list[dict[str, Any]], reserve: float, percentile: float) 
         "tail_investor_loss": tail,
         "tail_percentile": percentile,
         "max_investor_loss": float(loss.max()) if n else 0.0,
+        "largest_customer_loss": float(max(r["largest_customer_loss"] for r in results)) if n else 0.0,
         "customers_harmed_mean": float(harmed.mean()) if n else 0.0,
         "customers_harmed_max": int(harmed.max()) if n else 0,
         "customers_exposed_mean": float(exposed.mean()) if n else 0.0,
@@ -857,7 +1037,9 @@ def summarize(results: list[dict[str, Any]], reserve: float, percentile: float) 
         "caps_breached_runs": int(sum(r["customer_cap_breached"] or r["exposure_cap_breached"] for r in results)),
         "exit_recovery": float(recovered[counted].sum() / claims[counted].sum()) if claims[counted].sum() > 0 else None,
         "value_per_yuan_p5": float(np.percentile(values, 5)) if values else None,
-        "causes": {c: int(sum(r["cause"] == c for r in results)) for c in CAUSES if any(r["cause"] == c for r in results)},
+        "causes": {
+            c: int(sum(r["cause"] == c for r in results)) for c in CAUSES if any(r["cause"] == c for r in results)
+        },
     }
 
 
@@ -872,74 +1054,134 @@ VERDICT_TEXT = {
 }
 
 
-def result_checks(firm: FirmFile, req: PilotRequirements, summary: dict[str, dict[str, dict[str, Any]]]) -> list[Condition]:
+def result_checks(
+    firm: FirmFile, req: PilotRequirements, summary: dict[str, dict[str, dict[str, Any]]]
+) -> list[Condition]:
     """What the test says, as checks with reasons (their failure makes conditions of admission)."""
     r = firm.compensation_reserve
     test = summary["test"]["sandbox"]
     out = []
     p, pmax = test["failure_probability"], req.max_failure_probability
     lo, hi = test["failure_probability_ci95"]
-    out.append(Condition(
-        "failure_probability", p <= pmax,
-        f"failed in {p:.0%} of {test['runs']} test runs (95% CI {lo:.0%} to {hi:.0%}); "
-        f"{'within' if p <= pmax else 'above'} the sandbox's {pmax:.0%}", round(p, 4), pmax))
+    out.append(
+        Condition(
+            "failure_probability",
+            p <= pmax,
+            f"failed in {p:.0%} of {test['runs']} test runs (95% CI {lo:.0%} to {hi:.0%}); "
+            f"{'within' if p <= pmax else 'above'} the sandbox's {pmax:.0%}",
+            round(p, 4),
+            pmax,
+        )
+    )
     worst = max(VARIANTS[1:], key=lambda v: summary[v]["sandbox"]["failure_probability"])
     ps, psmax = summary[worst]["sandbox"]["failure_probability"], req.max_stress_failure_probability
-    out.append(Condition(
-        "stress_failure_probability", ps <= psmax,
-        f"worst stress ({TITLES[worst]}): failed in {ps:.0%} of runs; "
-        f"{'within' if ps <= psmax else 'above'} the sandbox's {psmax:.0%}", round(ps, 4), psmax))
+    out.append(
+        Condition(
+            "stress_failure_probability",
+            ps <= psmax,
+            f"worst stress ({TITLES[worst]}): failed in {ps:.0%} of runs; "
+            f"{'within' if ps <= psmax else 'above'} the sandbox's {psmax:.0%}",
+            round(ps, 4),
+            psmax,
+        )
+    )
     pct = req.reserve_percentile
     t = test["tail_investor_loss"]
-    out.append(Condition(
-        "reserve_covers_test_losses", r >= t,
-        f"reserve {_yuan(r)} {'covers' if r >= t else 'does not cover'} the {pct:g}th-percentile investor loss "
-        f"in the test ({_yuan(t)})", round(t, 2), r))
+    out.append(
+        Condition(
+            "reserve_covers_test_losses",
+            r >= t,
+            f"reserve {_yuan(r)} {'covers' if r >= t else 'does not cover'} the {pct:g}th-percentile investor loss "
+            f"in the test ({_yuan(t)})",
+            round(t, 2),
+            r,
+        )
+    )
     worst_loss = max(VARIANTS[1:], key=lambda v: summary[v]["sandbox"]["tail_investor_loss"])
     ts = summary[worst_loss]["sandbox"]["tail_investor_loss"]
-    out.append(Condition(
-        "reserve_covers_stress_losses", r >= ts,
-        f"reserve {_yuan(r)} {'covers' if r >= ts else 'does not cover'} the {pct:g}th-percentile investor loss "
-        f"under the worst stress ({TITLES[worst_loss]}: {_yuan(ts)})", round(ts, 2), r))
+    out.append(
+        Condition(
+            "reserve_covers_stress_losses",
+            r >= ts,
+            f"reserve {_yuan(r)} {'covers' if r >= ts else 'does not cover'} the {pct:g}th-percentile investor loss "
+            f"under the worst stress ({TITLES[worst_loss]}: {_yuan(ts)})",
+            round(ts, 2),
+            r,
+        )
+    )
     breached = sum(summary[v]["sandbox"]["caps_breached_runs"] for v in VARIANTS)
-    out.append(Condition(
-        "caps_held", breached == 0,
-        "customer and per-customer caps held in every capped run" if breached == 0
-        else f"caps exceeded in {breached} capped runs", breached, 0))
+    out.append(
+        Condition(
+            "caps_held",
+            breached == 0,
+            "customer and per-customer caps held in every capped run"
+            if breached == 0
+            else f"caps exceeded in {breached} capped runs",
+            breached,
+            0,
+        )
+    )
     return out
 
 
-def judge(conditions: list[Condition], checks: list[Condition], firm: FirmFile,
-          summary: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, list[str], list[str]]:
-    """The verdict, its reasons in plain language, and the conditions of admission (if any).
+def judge(
+    conditions: list[Condition],
+    checks: list[Condition],
+    summary: dict[str, dict[str, dict[str, Any]]],
+) -> tuple[str, str, list[str], list[str]]:
+    """The verdict, a plain-language summary, its reasons, and the conditions of admission (if any).
 
     Refuse if any admission condition is not met; admit with conditions if all
     are met but a test check is not; admit otherwise.
     """
+    test, unc = summary["test"]["sandbox"], summary["test"]["uncapped"]
+    worst = max(summary[v]["sandbox"]["failure_probability"] for v in VARIANTS[1:])
+    record = (
+        f"In {test['runs']} runs of its test it failed in {test['failure_probability']:.0%} "
+        f"({unc['failure_probability']:.0%} without the sandbox's caps) and in up to {worst:.0%} under stress."
+    )
     unmet = [c for c in conditions if not c.met]
     if unmet:
-        reasons = [f"{c.name.replace('_', ' ')}: {c.reason}" for c in unmet]
-        return "refuse", reasons, []
+        names = ", ".join(c.name.replace("_", " ") for c in unmet)
+        text = (
+            f"Refused: the firm does not meet {len(unmet)} of the sandbox's {len(conditions)} admission "
+            f"conditions ({names}). Each is required for admission; the firm may apply again once it meets "
+            f"them. {record}"
+        )
+        return "refuse", text, [f"{c.name.replace('_', ' ')}: {c.reason}" for c in unmet], []
     failing = [c for c in checks if not c.met]
     if not failing:
-        reasons = ["every admission condition is met", *[c.reason for c in checks[:2]],
-                   checks[2].reason, checks[3].reason]
-        return "admit", reasons, []
+        text = (
+            f"Admitted: the firm meets every admission condition. {record} Its compensation reserve covers "
+            "the tail of investor losses in the test and under every stress."
+        )
+        return "admit", text, ["every admission condition is met", *[c.reason for c in checks]], []
     remedies = []
+    reserve_needed = max((c.value for c in failing if c.name.startswith("reserve_covers")), default=None)
+    if reserve_needed is not None:
+        remedies.append(
+            f"raise the compensation reserve to at least {_yuan(math.ceil(reserve_needed / 1000) * 1000)} "
+            "before the test starts"
+        )
     for c in failing:
-        if c.name in ("reserve_covers_test_losses", "reserve_covers_stress_losses"):
-            remedies.append(f"raise the compensation reserve to at least {_yuan(math.ceil(c.value / 1000) * 1000)} "
-                            f"before the test starts")
-        elif c.name == "failure_probability":
-            remedies.append("add capital or lower the customer cap until the failure probability in the test "
-                            f"is within {c.threshold:.0%}; report monthly to the regulator")
+        if c.name == "failure_probability":
+            remedies.append(
+                "add capital or lower the customer cap until the failure probability in the test "
+                f"is within {c.threshold:.0%}; report monthly to the regulator"
+            )
         elif c.name == "stress_failure_probability":
-            remedies.append("hold a liquidity buffer and agree a stress plan with the regulator before growing "
-                            "past half the customer cap")
+            remedies.append(
+                "hold a liquidity buffer and agree a stress plan with the regulator before growing "
+                "past half the customer cap"
+            )
         elif c.name == "caps_held":
             remedies.append("enforce the customer and per-customer caps in the firm's systems, audited monthly")
-    reasons = [f"every admission condition is met, but {c.reason}" for c in failing]
-    return "admit_with_conditions", reasons, list(dict.fromkeys(remedies))
+    text = (
+        f"Admitted with conditions: the firm meets every admission condition, but the test shows risk "
+        f"({', '.join(c.name.replace('_', ' ') for c in failing)}). {record} It may start its test once it "
+        "meets the conditions below."
+    )
+    return "admit_with_conditions", text, [f"{c.reason}" for c in failing], remedies
 
 
 # ---------------------------------------------------------------------------
@@ -998,18 +1240,20 @@ def assess(
     if firm.customers.region >= scenario.market.platforms.regions:
         raise ScenarioError(
             f"{firm.source or firm.name}: customers.region: found {firm.customers.region}; allowed: 0 to "
-            f"{scenario.market.platforms.regions - 1} (regions of the regime's market)")
+            f"{scenario.market.platforms.regions - 1} (regions of the regime's market)"
+        )
     conditions = check_eligibility(firm, req)
     results = simulate(firm, scenario, req, runs=runs, seed=seed, progress=progress)
     pct = req.reserve_percentile
     summary = {v: {k: summarize(rs, firm.compensation_reserve, pct) for k, rs in results[v].items()} for v in VARIANTS}
     checks = result_checks(firm, req, summary)
-    verdict, reasons, remedies = judge(conditions, checks, firm, summary)
+    verdict, text, reasons, remedies = judge(conditions, checks, summary)
     test = summary["test"]["sandbox"]
     duration = min(firm.test.duration_months, req.max_duration)
     data = {
         "verdict": verdict,
         "verdict_text": VERDICT_TEXT[verdict],
+        "verdict_summary": text,
         "reasons": reasons,
         "conditions_of_admission": remedies,
         "conditions": [c.to_dict() for c in conditions],
@@ -1056,8 +1300,11 @@ def assess(
             "months_simulated": horizon(scenario, req, firm),
             "runs": runs,
             "seed": seed,
-            "stresses": {"credit_shock": CREDIT_SHOCK, "funding_stop": FUNDING_STOP,
-                         "neighbour_failure": "largest honest look-alike fails, disorderly"},
+            "stresses": {
+                "credit_shock": CREDIT_SHOCK,
+                "funding_stop": FUNDING_STOP,
+                "neighbour_failure": "largest honest look-alike fails, disorderly",
+            },
         },
         "results": summary,
         "generated": _dt.datetime.now().isoformat(timespec="seconds"),
@@ -1079,7 +1326,7 @@ def chart_png(data: dict[str, Any], results: dict[str, dict[str, list[dict[str, 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (a, b) = plt.subplots(1, 2, figsize=(7.2, 2.3), dpi=110)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(7.2, 2.1), dpi=110)
     colors = {"sandbox": "#1f6f8b", "uncapped": "#c8553d"}
     labels = {"sandbox": "with the sandbox's caps", "uncapped": "without caps"}
     for key in ("sandbox", "uncapped"):
@@ -1124,12 +1371,18 @@ h1 { font-size: 17px; margin: 0 0 2px; } h2 { font-size: 12px; margin: 10px 0 3p
 .verdict { padding: 6px 10px; border-radius: 4px; margin: 6px 0; border: 2px solid; }
 .admit { border-color: #2a9d8f; background: #e9f6f4; } .admit_with_conditions { border-color: #e9a23b; background: #fdf4e6; }
 .refuse { border-color: #c8553d; background: #fbeceb; }
-.verdict b { font-size: 14px; } .verdict ul { margin: 3px 0 0 16px; padding: 0; }
+.verdict b { font-size: 14px; } .verdict ul { margin: 3px 0 0 16px; padding: 0; } .verdict p { margin: 3px 0; }
 table { border-collapse: collapse; width: 100%; } th, td { padding: 1.5px 5px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; font-weight: 600; } tr + tr td { border-top: 1px solid #eee; }
 td.n { text-align: right; white-space: nowrap; } .ok { color: #1b7f5b; font-weight: 700; } .no { color: #b3261e; font-weight: 700; }
 .cols { display: flex; gap: 10px; } .cols > div { flex: 1; }
 .note { color: #555; font-size: 9px; } img { width: 100%; }
+@media print {
+  body { font-size: 8.6px; max-width: none; } h1 { font-size: 15px; } h2 { font-size: 10.5px; margin: 6px 0 2px; }
+  .verdict b { font-size: 12px; } .note { font-size: 7.6px; } th, td { padding: 0.5px 4px; }
+  img { width: 82%; display: block; margin: 0 auto; } .verdict, table, img { break-inside: avoid; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
 """
 
 
@@ -1141,6 +1394,10 @@ def _money(x: float | None) -> str:
     return "-" if x is None else f"{x:,.0f}"
 
 
+def _value(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.0%}"
 
@@ -1150,35 +1407,73 @@ def render_html(data: dict[str, Any], png: str | None = None) -> str:
     f, t, req = data["firm"], data["test"], data["regime"]["requirements"]
     s = data["results"]
     verdict = data["verdict"]
-    mark = lambda ok: '<span class="ok">met</span>' if ok else '<span class="no">not met</span>'  # noqa: E731
+    mark = lambda ok: '<span class="ok">met</span>' if ok else '<span class="no">not met</span>'
     cond_rows = "".join(
         f"<tr><td>{_e(c['name'].replace('_', ' '))}</td><td>{mark(c['met'])}</td><td>{_e(c['reason'])}</td></tr>"
-        for c in data["conditions"])
+        for c in data["conditions"]
+    )
     check_rows = "".join(
         f"<tr><td>{_e(c['name'].replace('_', ' '))}</td><td>{mark(c['met'])}</td><td>{_e(c['reason'])}</td></tr>"
-        for c in data["test_checks"])
+        for c in data["test_checks"]
+    )
     test = s["test"]
     rows = [
-        ("failure probability in the test", _pct(test["sandbox"]["failure_probability"]),
-         _pct(test["uncapped"]["failure_probability"])),
-        ("expected investor loss, yuan", _money(test["sandbox"]["expected_investor_loss"]),
-         _money(test["uncapped"]["expected_investor_loss"])),
-        ("investor loss, 95th percentile, yuan", _money(test["sandbox"]["tail_investor_loss"]),
-         _money(test["uncapped"]["tail_investor_loss"])),
-        ("customers exposed (peak, mean)", _money(test["sandbox"]["customers_exposed_mean"]),
-         _money(test["uncapped"]["customers_exposed_mean"])),
-        ("customers harmed (mean / worst run)",
-         f"{test['sandbox']['customers_harmed_mean']:,.1f} / {test['sandbox']['customers_harmed_max']:,}",
-         f"{test['uncapped']['customers_harmed_mean']:,.1f} / {test['uncapped']['customers_harmed_max']:,}"),
-        ("investors' money at peak (mean), yuan", _money(test["sandbox"]["peak_money_mean"]),
-         _money(test["uncapped"]["peak_money_mean"])),
-        ("largest holding of one customer, yuan", _money(test["sandbox"]["max_exposure_per_customer"]),
-         _money(test["uncapped"]["max_exposure_per_customer"])),
-        ("runs where the reserve covers the loss", _pct(test["sandbox"]["reserve_coverage_share"]),
-         _pct(test["uncapped"]["reserve_coverage_share"])),
+        (
+            "failure probability in the test",
+            _pct(test["sandbox"]["failure_probability"]),
+            _pct(test["uncapped"]["failure_probability"]),
+        ),
+        (
+            "expected investor loss, yuan",
+            _money(test["sandbox"]["expected_investor_loss"]),
+            _money(test["uncapped"]["expected_investor_loss"]),
+        ),
+        (
+            "investor loss, 95th percentile, yuan",
+            _money(test["sandbox"]["tail_investor_loss"]),
+            _money(test["uncapped"]["tail_investor_loss"]),
+        ),
+        (
+            "customers exposed (peak, mean)",
+            _money(test["sandbox"]["customers_exposed_mean"]),
+            _money(test["uncapped"]["customers_exposed_mean"]),
+        ),
+        (
+            "customers harmed (mean / worst run)",
+            f"{test['sandbox']['customers_harmed_mean']:,.1f} / {test['sandbox']['customers_harmed_max']:,}",
+            f"{test['uncapped']['customers_harmed_mean']:,.1f} / {test['uncapped']['customers_harmed_max']:,}",
+        ),
+        (
+            "investors' money at peak (mean), yuan",
+            _money(test["sandbox"]["peak_money_mean"]),
+            _money(test["uncapped"]["peak_money_mean"]),
+        ),
+        (
+            "largest holding of one customer (with interest), yuan",
+            _money(test["sandbox"]["max_exposure_per_customer"]),
+            _money(test["uncapped"]["max_exposure_per_customer"]),
+        ),
+        (
+            "largest loss of one customer, yuan",
+            _money(test["sandbox"]["largest_customer_loss"]),
+            _money(test["uncapped"]["largest_customer_loss"]),
+        ),
+        (
+            "runs where the reserve covers the loss",
+            _pct(test["sandbox"]["reserve_coverage_share"]),
+            _pct(test["uncapped"]["reserve_coverage_share"]),
+        ),
         ("runs with caps exceeded", str(test["sandbox"]["caps_breached_runs"]), "no caps"),
-        ("exit plan recovers (share of claims)", _pct(test["sandbox"]["exit_recovery"]),
-         _pct(test["uncapped"]["exit_recovery"])),
+        (
+            "wind-down recovers (share of claims at failure)",
+            _pct(test["sandbox"]["exit_recovery"]),
+            _pct(test["uncapped"]["exit_recovery"]),
+        ),
+        (
+            "value of 1 yuan placed at launch, end (5th pct; matched)",
+            _value(test["sandbox"]["value_per_yuan_p5"]),
+            _value(test["uncapped"]["value_per_yuan_p5"]),
+        ),
         ("exits at the end-of-test review", _pct(test["sandbox"]["exit_at_review_probability"]), "no review"),
     ]
     result_rows = "".join(f"<tr><td>{_e(a)}</td><td class='n'>{b}</td><td class='n'>{c}</td></tr>" for a, b, c in rows)
@@ -1191,45 +1486,54 @@ def render_html(data: dict[str, Any], png: str | None = None) -> str:
                 f"<td class='n'>{_money(s[v][k]['tail_investor_loss'])}</td>"
                 f"<td class='n'>{s[v][k]['customers_harmed_mean']:,.1f}</td>"
                 for k in ("sandbox", "uncapped")
-            ) + f"<td class='n'>{'yes' if s[v]['sandbox']['reserve_covers_tail'] else 'no'}</td>",
+            )
+            + f"<td class='n'>{'yes' if s[v]['sandbox']['reserve_covers_tail'] else 'no'}</td>",
         )
-        for v in VARIANTS)
+        for v in VARIANTS
+    )
+    # A refusal's reasons are the conditions table, an admission's the checks table: only
+    # an admission with conditions lists its reasons (the checks not met) here.
     reasons = "".join(f"<li>{_e(r)}</li>" for r in data["reasons"])
+    reasons_html = f"<ul>{reasons}</ul>" if verdict == "admit_with_conditions" else ""
     remedies = "".join(f"<li>{_e(r)}</li>" for r in data["conditions_of_admission"])
-    remedies_html = f"<div><b style='font-size:11px'>Conditions of admission</b><ul>{remedies}</ul></div>" if remedies else ""
+    remedies_html = (
+        f"<div><b style='font-size:11px'>Conditions of admission</b><ul>{remedies}</ul></div>" if remedies else ""
+    )
     chart = f"<img alt='chart' src='data:image/png;base64,{png}'>" if png else ""
     d = data["declared"]
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sandbox report card: {_e(f['name'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Sandbox report card: {_e(f["name"])}</title>
 <style>{_CSS}</style></head><body>
-<h1>Sandbox report card: {_e(f['name'])}</h1>
-<p class="sub">{_e(f['product'].replace('_', ' '))}, {_e(f['funding_model'])} funding (simulated as a{'n' if f['platform_kind'][0] == 'i' else ''}
-{_e(f['platform_kind'])}); yield {f['annual_yield']:.1%}; capital {_money(f['capital'])} yuan; reserve {_money(data['compensation_reserve'])} yuan.
-Regime <b>{_e(data['regime']['name'])}</b>: caps {req['max_customers']:,} customers, {_money(req['max_exposure_per_customer'])} yuan each,
-tests of up to {req['max_duration']} months from {_e(req['test_start'])}.</p>
-<div class="verdict {verdict}"><b>Verdict: {_e(data['verdict_text'])}</b><ul>{reasons}</ul>{remedies_html}</div>
+<h1>Sandbox report card: {_e(f["name"])}</h1>
+<p class="sub">{_e(f["product"].replace("_", " "))}, {_e(f["funding_model"])} funding (simulated as a{"n" if f["platform_kind"][0] == "i" else ""}
+{_e(f["platform_kind"])}); yield {f["annual_yield"]:.1%}; capital {_money(f["capital"])} yuan; reserve {_money(data["compensation_reserve"])} yuan.
+Regime <b>{_e(data["regime"]["name"])}</b>: caps {req["max_customers"]:,} customers, {_money(req["max_exposure_per_customer"])} yuan each,
+tests of up to {req["max_duration"]} months from {_e(req["test_start"])}.</p>
+<div class="verdict {verdict}"><b>Verdict: {_e(data["verdict_text"])}</b><p>{_e(data["verdict_summary"])}</p>
+{reasons_html}{remedies_html}</div>
 <h2>Admission conditions</h2>
 <table><tr><th style="width:22%">condition</th><th style="width:9%"></th><th>reason</th></tr>{cond_rows}</table>
-<p class="note">Declared, not scored. Innovation: {_e(d['innovation'] or '-')} Consumer benefit: {_e(d['consumer_benefit'] or '-')}</p>
-<h2>Test results: {t['runs']} runs of {t['duration_months']} months from {_e(t['start'])} (seed {t['seed']})</h2>
+<p class="note">Declared by the firm, shown but not scored. Innovation: {_e(d["innovation"] or "-")}.
+Consumer benefit: {_e(d["consumer_benefit"] or "-")}.</p>
+<h2>Test results: {t["runs"]} runs of {t["duration_months"]} months from {_e(t["start"])} (seed {t["seed"]})</h2>
 <div class="cols"><div>
 <table><tr><th></th><th class="n">with the sandbox's caps</th><th class="n">without caps</th></tr>{result_rows}</table>
 </div><div>
 <table><tr><th style="width:34%">check</th><th style="width:12%"></th><th>reason</th></tr>{check_rows}</table>
 </div></div>
-<h2>Stress results (from {_e(t['stress_month'])}; same seeds)</h2>
+<h2>Stress results (from {_e(t["stress_month"])}; same seeds)</h2>
 <table><tr><th rowspan="2">condition</th><th colspan="4" style="text-align:center">with the sandbox's caps</th>
 <th colspan="4" style="text-align:center">without caps</th><th rowspan="2" class="n">reserve covers 95th pct</th></tr>
 <tr><th class="n">fails</th><th class="n">mean loss</th><th class="n">95th pct loss</th><th class="n">harmed</th>
 <th class="n">fails</th><th class="n">mean loss</th><th class="n">95th pct loss</th><th class="n">harmed</th></tr>{stress_rows}</table>
 {chart}
-<p class="note">Method: the firm is one platform in the regime's simulated market ({_e(data['regime']['name'])}), entering at the start of the test,
-run {t['runs']} times on seeds spawned from {t['seed']}; each run is repeated under a credit shock (borrowers' default hazard
-x{1 + CREDIT_SHOCK['size']:g} for {CREDIT_SHOCK['duration']} months), the disorderly failure of its largest look-alike, and a stop of
-{FUNDING_STOP['size']:.0%} of new money for {FUNDING_STOP['duration']} months, and without the sandbox's caps (as if authorised in full),
+<p class="note">Method: the firm is one platform in the regime's simulated market ({_e(data["regime"]["name"])}), entering at the start of the test,
+run {t["runs"]} times on seeds spawned from {t["seed"]}; each run is repeated under a credit shock (borrowers' default hazard
+x{1 + CREDIT_SHOCK["size"]:g} for {CREDIT_SHOCK["duration"]} months), the disorderly failure of its largest look-alike, and a stop of
+{FUNDING_STOP["size"]:.0%} of new money for {FUNDING_STOP["duration"]} months, and without the sandbox's caps (as if authorised in full),
 all on the same seeds. Fails: failure during the test. Losses: investors' claims at a failure during the test or at the end-of-test
-review, less what the wind-down paid. Harmed: customers holding the firm when it failed, when investors lost. The compensation
-reserve is set aside outside the business (not lent) and compared with each run's losses. {_e(d['not_simulated'].capitalize())}.
-Generated {_e(data['generated'])} by <code>sandbox pilot</code>.</p>
+review, less what the wind-down paid (investors in a matched firm also bear its borrowers' defaults through the value of their
+holdings). Harmed: customers holding the firm when it failed, when investors lost. {_e(d["not_simulated"][0].upper() + d["not_simulated"][1:])}.
+Generated {_e(data["generated"])} by <code>sandbox pilot</code>.</p>
 </body></html>
 """

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sandbox.arrays import row_sum
 from sandbox.platforms import CAUSES, FRAUD, INTERMEDIARY, POOL
 
 if TYPE_CHECKING:
@@ -114,13 +115,15 @@ class Recorder:
         """Share of indebted borrowers who owe on two or more platforms and more than they can carry."""
         b = self.model.borrowers
         plat = b.platform
-        has = plat >= 0
-        n_loans = has.sum(axis=1)
-        indebted = n_loans > 0
+        # A borrower owes on two or more platforms when some loan's lender differs from its first loan's.
+        first = plat[:, 0].copy()
+        for k in range(1, plat.shape[1]):
+            first = np.where(first >= 0, first, plat[:, k])
+        indebted = first >= 0
         if not indebted.any():
             return 0.0
-        hi = np.where(has, plat, -1).max(axis=1)
-        lo = np.where(has, plat, np.iinfo(np.int32).max).min(axis=1)
-        multi = (n_loans >= 2) & (hi != lo)
-        over = multi & (b.principal.sum(axis=1) > 1.5 * b.demand)
+        multi = np.zeros(plat.shape[0], dtype=bool)
+        for k in range(plat.shape[1]):
+            multi |= (plat[:, k] >= 0) & (plat[:, k] != first)
+        over = multi & (row_sum(b.principal) > 1.5 * b.demand)
         return float(over.sum() / indebted.sum())

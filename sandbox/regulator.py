@@ -63,7 +63,7 @@ class Regulator(mesa.Agent):
             noise = 0.3 if policy.information_sharing else 0.3 * np.sqrt(len(self.model.regulators))
         else:
             score = premium + complaints
-            noise = 1.0
+            noise = 2.0  # no monitoring system: a rough view
         return score + rng.normal(0, noise, n)
 
     def step_month(self, policy: Policy, rng: np.random.Generator) -> None:

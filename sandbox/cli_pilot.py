@@ -1,0 +1,137 @@
+"""The ``sandbox pilot`` command: would a firm be admitted to the sandbox, and how would it fare?
+
+``register(app)`` adds it to the main Typer app. It checks the firm file
+against the sandbox's conditions, runs the firm in the regime's market (and
+under three stresses, with and without the sandbox's caps, on the same seeds),
+prints the verdict and a short table, and with ``--out`` writes
+``report_card.json`` and ``report_card.html``. A bad firm or regime file
+prints one line per problem (file, line, field) and exits 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One-line error and exit (``sandbox.cli.fail``, imported late: ``sandbox.cli`` imports this module)."""
+    from sandbox.cli import fail as cli_fail
+
+    cli_fail(message, code)
+
+
+def _problems(path: Path, problems: list[str]) -> NoReturn:
+    if len(problems) == 1:
+        fail(problems[0])
+    typer.secho(f"error: {path}: {len(problems)} problems", fg=typer.colors.RED, err=True)
+    for problem in problems:
+        typer.echo(f"  {problem}", err=True)
+    raise typer.Exit(2)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``pilot`` command to ``app``."""
+    app.command("pilot")(pilot)
+
+
+def pilot(
+    firm: Annotated[Path, typer.Argument(help="The firm's application (YAML).")],
+    regime: Annotated[Path, typer.Option(help="The sandbox regime: a scenario with a sandbox_pilot entry.")],
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", help="Runs per condition (test and each stress).", min=1, max=1000)
+    ] = 20,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed: run i uses its i-th child seed (default: drawn, and recorded).", min=0)
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for report_card.html and report_card.json.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")] = sys.stderr.isatty(),
+) -> None:
+    """Check a firm against the sandbox's conditions, test it in the market and under stress, and give a verdict."""
+    from sandbox.cli import load
+    from sandbox.pilot import VARIANTS, assess, load_firm, simulations
+    from sandbox.scenario import ScenarioError
+
+    try:
+        application = load_firm(firm)
+    except ScenarioError as err:
+        _problems(firm, err.problems)
+    scenario = load(regime)
+    if out is not None and out.exists() and not out.is_dir():
+        fail(f"--out {out}: exists and is not a folder")
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=simulations(runs), desc=application.name, unit="run", disable=not progress, leave=False)
+    try:
+        report = assess(application, scenario, runs=runs, seed=seed, progress=bar.update)
+    except ScenarioError as err:
+        _problems(regime, err.problems)
+    finally:
+        bar.close()
+    _print(report.data, VARIANTS)
+    if out is not None:
+        try:
+            paths = report.write(out)
+        except OSError as err:
+            fail(f"--out {out}: cannot write the report card: {err.strerror or err}")
+        typer.echo(f"report card written to {paths[1]} and {paths[0].name}")
+
+
+SHORT = {
+    "test": "test",
+    "credit_shock": "credit shock",
+    "neighbour_failure": "neighbour fails",
+    "funding_stop": "funding stop",
+}
+
+
+def _print(data: dict, variants: tuple[str, ...]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=False, highlight=False)
+    colour = {"admit": "green", "admit_with_conditions": "yellow", "refuse": "red"}[data["verdict"]]
+    console.print(f"[bold {colour}]Verdict: {data['verdict_text']}[/] ({data['firm']['name']})")
+    console.print(data["verdict_summary"], markup=False, soft_wrap=True)
+    if data["verdict"] != "refuse":  # a refusal's reasons are the conditions not met, listed below
+        for reason in data["reasons"]:
+            console.print(f"  - {reason}", markup=False, soft_wrap=True)
+    for remedy in data["conditions_of_admission"]:
+        console.print(f"  condition: {remedy}", markup=False, soft_wrap=True)
+    console.print("Admission conditions")
+    for c in data["conditions"]:
+        console.print(
+            f"  {'met    ' if c['met'] else 'NOT MET'}  {c['name']}: {c['reason']}", markup=False, soft_wrap=True
+        )
+
+    t = data["test"]
+    results = Table(title=f"Results: {t['runs']} runs each, seed {t['seed']}", title_justify="left")
+    for name in ("condition", "caps", "fails", "mean loss", "p95 loss", "exposed", "harmed"):
+        results.add_column(name, justify="left" if name in ("condition", "caps") else "right", no_wrap=True)
+    for v in variants:
+        for key, label in (("sandbox", "sandbox"), ("uncapped", "none")):
+            r = data["results"][v][key]
+            results.add_row(
+                SHORT[v] if key == "sandbox" else "",
+                label,
+                f"{r['failure_probability']:.0%}",
+                f"{r['expected_investor_loss']:,.0f}",
+                f"{r['tail_investor_loss']:,.0f}",
+                f"{r['customers_exposed_mean']:,.0f}",
+                f"{r['customers_harmed_mean']:,.1f}",
+                end_section=key == "uncapped",
+            )
+    console.print(results)
+    reserve = "covers" if data["reserve_covers_losses"] else "does NOT cover"
+    console.print(
+        f"compensation reserve {data['compensation_reserve']:,.0f} yuan {reserve} the 95th-percentile "
+        "loss in the test and under every stress",
+        markup=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,292 @@
+"""Sandbox admission (`sandbox pilot`): eligibility, the test with and without caps, the verdict, the report card."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import typer
+import yaml
+from conftest import ROOT
+from typer.testing import CliRunner
+
+from sandbox import cli_pilot, pilot
+from sandbox.model import SandboxModel
+from sandbox.platforms import INSOLVENCY
+from sandbox.scenario import ScenarioError
+
+REGIME = ROOT / "scenarios/sandbox_regime.yaml"
+GOOD = ROOT / "scenarios/firms/steady_lending.yaml"
+BAD = ROOT / "scenarios/firms/golden_harvest.yaml"
+CONDITIONS = [
+    "licensed_or_partnered",
+    "custody",
+    "customer_cap",
+    "exposure_cap",
+    "disclosure",
+    "compensation_reserve",
+    "exit_plan",
+    "test_duration",
+]
+RUNS = 4
+
+
+@pytest.fixture(scope="module")
+def regime():
+    return pilot.load_scenario(REGIME)
+
+
+@pytest.fixture(scope="module")
+def reports(regime):
+    """Both shipped firms, assessed once for the module (4 seeds x 4 conditions x caps on/off)."""
+    return {path.stem: pilot.assess(pilot.load_firm(path), regime, runs=RUNS, seed=11) for path in (GOOD, BAD)}
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer(pretty_exceptions_enable=False, rich_markup_mode=None)
+    app.command("noop")(lambda: None)  # a second command, so `pilot` stays a subcommand
+    cli_pilot.register(app)
+    return app
+
+
+# ------------------------------------------------------------------ verdicts
+
+
+def test_the_admitted_firm_meets_every_condition_and_the_test(reports):
+    data = reports["steady_lending"].data
+    assert [c["name"] for c in data["conditions"]] == CONDITIONS
+    assert all(c["met"] for c in data["conditions"])
+    assert all(c["met"] for c in data["test_checks"]), data["test_checks"]
+    assert data["verdict"] == "admit"
+    assert data["failure_probability"] == 0.0
+    assert data["reserve_covers_losses"] is True
+    assert data["conditions_of_admission"] == []
+
+
+def test_the_refused_firm_fails_the_conditions_it_states(reports):
+    data = reports["golden_harvest"].data
+    met = {c["name"]: c["met"] for c in data["conditions"]}
+    assert met == {name: name == "test_duration" for name in CONDITIONS}
+    assert data["verdict"] == "refuse"
+    reasons = {c["name"]: c["reason"] for c in data["conditions"]}
+    assert "neither licensed nor partnered" in reasons["licensed_or_partnered"]
+    assert "3,000 customers" in reasons["customer_cap"] and "300" in reasons["customer_cap"]
+    assert "100,000 yuan" in reasons["exposure_cap"] and "20,000 yuan" in reasons["exposure_cap"]
+    assert "3 of 10" in reasons["disclosure"]
+    assert "600,000 yuan" in reasons["compensation_reserve"]
+    assert "no exit plan" in reasons["exit_plan"]
+    assert len(data["reasons"]) == 7 and "7 of the sandbox's 8" in data["verdict_summary"]
+
+
+@pytest.mark.parametrize(
+    ("change", "condition"),
+    [
+        ({"licence": {"status": "partnered"}}, "licensed_or_partnered"),
+        ({"custody": {"arrangement": "none"}}, "custody"),
+        ({"customers.max_customers": 301}, "customer_cap"),
+        ({"investor_terms.max_investment_per_customer": 20001}, "exposure_cap"),
+        ({"disclosure.publishes": ["risk_warnings"]}, "disclosure"),
+        ({"compensation_reserve": 599_999}, "compensation_reserve"),
+        ({"exit_plan": None}, "exit_plan"),
+        ({"test.duration_months": 13}, "test_duration"),
+    ],
+)
+def test_each_condition_turns_on_its_own_number(regime, change, condition):
+    data = yaml.safe_load(GOOD.read_text())
+    for path, value in change.items():
+        *parents, last = path.split(".")
+        node = data
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    firm = pilot.FirmFile.model_validate(data)
+    req = pilot.PilotRequirements.from_scenario(regime)
+    unmet = [c.name for c in pilot.check_eligibility(firm, req) if not c.met]
+    assert unmet == [condition]
+
+
+def test_requirements_come_from_the_regimes_sandbox_pilot_entry(regime):
+    req = pilot.PilotRequirements.from_scenario(regime)
+    assert (req.test_start, req.max_duration, req.max_customers, req.max_exposure_per_customer) == (
+        "2016-07",
+        12,
+        300,
+        20_000,
+    )
+    tighter = regime.with_updates({"regime.sandbox_pilot.max_customers": 200})
+    firm = pilot.load_firm(GOOD)
+    cap = next(
+        c
+        for c in pilot.check_eligibility(firm, pilot.PilotRequirements.from_scenario(tighter))
+        if c.name == "customer_cap"
+    )
+    assert not cap.met and cap.threshold == 200
+    with pytest.raises(ScenarioError, match="no sandbox_pilot entry"):
+        pilot.PilotRequirements.from_scenario(pilot.load_scenario(ROOT / "scenarios/baseline.yaml"))
+
+
+def test_a_risky_test_admits_with_conditions():
+    conditions = [pilot.Condition(name, True, "ok") for name in CONDITIONS]
+    checks = [
+        pilot.Condition("failure_probability", True, "ok", 0.0, 0.1),
+        pilot.Condition("stress_failure_probability", True, "ok", 0.0, 0.3),
+        pilot.Condition("reserve_covers_test_losses", False, "short", 120_400.0, 50_000),
+        pilot.Condition("reserve_covers_stress_losses", False, "short", 310_200.0, 50_000),
+        pilot.Condition("caps_held", True, "ok", 0, 0),
+    ]
+    result = {"runs": 4, "failure_probability": 0.25}
+    summary = {v: {"sandbox": result, "uncapped": result} for v in pilot.VARIANTS}
+    verdict, text, reasons, remedies = pilot.judge(conditions, checks, summary)
+    assert verdict == "admit_with_conditions"
+    assert reasons == ["short", "short"]
+    assert remedies == ["raise the compensation reserve to at least 311,000 yuan before the test starts"]
+    assert "every admission condition" in text
+    assert pilot.judge([*conditions[:-1], pilot.Condition("test_duration", False, "long")], checks, summary)[0] == (
+        "refuse"
+    )
+
+
+# ------------------------------------------------------------------ the test
+
+
+def test_caps_are_never_breached_in_the_capped_runs(reports):
+    for name, report in reports.items():
+        firm = pilot.load_firm(GOOD if name == "steady_lending" else BAD)
+        cap = min(firm.customers.max_customers, 300)
+        for variant in pilot.VARIANTS:
+            for run in report.results[variant]["sandbox"]:
+                assert not run["customer_cap_breached"] and not run["exposure_cap_breached"]
+                assert run["customers_exposed"] <= cap
+                assert max(run["customers"]) <= cap
+                # The cap binds when money is placed; a year's returns (under 15% for both) may lift a holding above it.
+                assert run["max_exposure"] <= 20_000 * 1.15
+                assert run["accounting_max_rel_error"] < 1e-9
+            assert report.data["results"][variant]["sandbox"]["caps_breached_runs"] == 0
+
+
+def test_caps_lower_customers_exposed_and_money_at_risk_on_paired_seeds(reports):
+    results = reports["steady_lending"].results
+    for variant in pilot.VARIANTS:
+        capped, uncapped = results[variant]["sandbox"], results[variant]["uncapped"]
+        assert len(capped) == len(uncapped) == RUNS
+        for c, u in zip(capped, uncapped, strict=True):  # same seed, with and without the caps
+            assert c["customers_exposed"] <= u["customers_exposed"]
+        assert np.mean([c["customers_exposed"] for c in capped]) < np.mean([u["customers_exposed"] for u in uncapped])
+        assert np.mean([c["peak_claims"] for c in capped]) < np.mean([u["peak_claims"] for u in uncapped])
+    # The refused firm would take 100,000 yuan from one customer without the caps: what one customer can lose.
+    bad = reports["golden_harvest"].data["results"]
+    for variant in pilot.VARIANTS:
+        assert bad[variant]["sandbox"]["max_exposure_per_customer"] < 25_000
+        assert bad[variant]["uncapped"]["max_exposure_per_customer"] > 25_000
+        assert bad[variant]["sandbox"]["largest_customer_loss"] <= 20_000 * 1.15
+
+
+def test_the_stresses_are_what_they_say(regime):
+    firm = pilot.load_firm(BAD)
+    req = pilot.PilotRequirements.from_scenario(regime)
+    specs = pilot.variants(regime, req, firm)
+    assert specs["credit_shock"][0].environment.shocks[-1].kind == "credit"
+    assert specs["funding_stop"][0].environment.shocks[-1].kind == "funding"
+    assert specs["credit_shock"][0].environment.shocks[-1].month == pilot.stress_month(req, 12) == "2016-10"
+    # The neighbour's failure: the largest honest look-alike in the firm's region fails at the stress month.
+    scenario, extra = specs["neighbour_failure"]
+    model = SandboxModel(scenario, seed=3, months=pilot.horizon(regime, req, firm))
+    model.rules = [*model.rules, pilot.firm_rule(firm, req), *extra]
+    for _ in range(scenario.month("2016-10") + 1):
+        model.step()
+    state = model.pilot_firm
+    assert state.neighbour >= 0 and model.book.fail_month[state.neighbour] == scenario.month("2016-10")
+    assert model.book.region[state.neighbour] == firm.customers.region
+    assert model.cluster_of(np.array([state.neighbour]))[0] == model.cluster_of(np.array([state.row]))[0]
+
+
+def test_the_exit_plan_makes_a_failure_orderly_over_its_months(regime):
+    firm = pilot.load_firm(GOOD)
+    req = pilot.PilotRequirements.from_scenario(regime)
+    model = SandboxModel(regime, seed=2, months=30)
+    model.rules = [*model.rules, pilot.firm_rule(firm, req)]
+    for _ in range(regime.month("2016-07") + 3):
+        model.step()
+    row = model.pilot_firm.row
+    holders = int((model.investors.platform == row).any(axis=1).sum())
+    assert holders > 0
+    model.fail(np.array([row]), INSOLVENCY, orderly=False)
+    assert model.book.orderly[row]
+    assert model.book.resolution_end[row] == model.month + firm.exit_plan.wind_down_months
+    assert model.pilot_firm.holders_at_failure == holders
+
+
+# ------------------------------------------------------------------ files and the command
+
+
+def test_a_bad_firm_file_is_reported_with_file_line_field_and_a_suggestion(tmp_path):
+    text = GOOD.read_text()
+    text = text.replace("funding_model: matched", "funding_model: ponzi")
+    text = text.replace("  annual_yield: 0.08 ", "  annual_yield: 1.5 ")
+    text = text.replace("custody:\n  arrangement: bank", "custdy:\n  arrangement: bank")
+    bad = tmp_path / "firm.yaml"
+    bad.write_text(text)
+    lines = text.splitlines()
+
+    def line_of(prefix: str) -> int:
+        return next(i for i, line in enumerate(lines, 1) if line.startswith(prefix))
+
+    with pytest.raises(ScenarioError) as err:
+        pilot.load_firm(bad)
+    problems = err.value.problems
+    assert (
+        f"{bad}:{line_of('funding_model')}: funding_model: found 'ponzi'; allowed: one of 'matched', "
+        "'pooled', 'guaranteed'" in problems
+    )
+    assert (
+        f"{bad}:{line_of('  annual_yield')}: investor_terms.annual_yield: found 1.5; allowed: a number <= 1" in problems
+    )
+    assert any(
+        p.startswith(f"{bad}:{line_of('custdy')}: custdy: unknown key 'custdy'; did you mean 'custody'?")
+        for p in problems
+    )
+    assert any("custody: required value missing" in p for p in problems)
+
+    result = CliRunner().invoke(_app(), ["pilot", str(bad), "--regime", str(REGIME)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert f"{bad}:{line_of('funding_model')}: funding_model" in result.output
+    missing = CliRunner().invoke(_app(), ["pilot", str(tmp_path / "nope.yaml"), "--regime", str(REGIME)])
+    assert missing.exit_code == 2 and "firm file not found" in missing.output
+
+
+def test_a_regime_without_a_sandbox_is_one_line(tmp_path):
+    result = CliRunner().invoke(
+        _app(), ["pilot", str(GOOD), "--regime", str(ROOT / "scenarios/baseline.yaml"), "--runs", "1"]
+    )
+    assert result.exit_code == 2
+    assert "no sandbox_pilot entry" in result.output
+    assert len([line for line in result.output.splitlines() if line.strip()]) == 1
+
+
+def test_the_command_prints_the_verdict_and_writes_the_report_card(tmp_path):
+    out = tmp_path / "card"
+    result = CliRunner().invoke(
+        _app(), ["pilot", str(BAD), "--regime", str(REGIME), "--runs", "1", "--seed", "5", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Verdict: Refuse" in result.output and "NOT MET  custody" in result.output
+    card = json.loads((out / "report_card.json").read_text())
+    assert {
+        "verdict",
+        "conditions",
+        "failure_probability",
+        "expected_investor_loss",
+        "reserve_covers_losses",
+    } <= card.keys()
+    assert card["verdict"] in ("admit", "admit_with_conditions", "refuse")
+    assert all({"name", "met", "reason"} <= c.keys() for c in card["conditions"])
+    assert isinstance(card["reserve_covers_losses"], bool)
+    assert 0 <= card["failure_probability"] <= 1 and math.isfinite(card["expected_investor_loss"])
+    assert card["test"]["seed"] == 5 and set(card["results"]) == set(pilot.VARIANTS)
+    page = (out / "report_card.html").read_text()
+    assert "Verdict: Refuse" in page and "Admission conditions" in page and "Stress results" in page
+    assert "data:image/png;base64," in page
+    assert "<link" not in page and "<script" not in page and "http" not in page.split("<body>")[1]

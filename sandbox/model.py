@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sandbox.arrays import sum_by
+from sandbox.arrays import row_any, row_sum, sum_by
 
 from sandbox.accounting import Ledger
 from sandbox.borrowers import BorrowerPopulation
@@ -308,7 +308,7 @@ class SandboxModel(mesa.Model):
             return
         # Borrowers go to platforms in proportion to what they can lend.
         cdf = np.cumsum(lendable) / total
-        plat = np.minimum(np.searchsorted(cdf, pick, side="right"), book.n - 1).astype(np.int32)
+        plat = np.minimum(np.searchsorted(cdf, pick, side="right"), book.n - 1)
         amount = b.demand[who] * size
         funding = book.promised_yield + p.fee
         apr = b.price(who, plat, funding)
@@ -318,10 +318,10 @@ class SandboxModel(mesa.Model):
         company = b.company[who]
         lim_p = np.where(company, pol.limit_company_platform, pol.limit_individual_platform)
         lim_t = np.where(company, pol.limit_company_total, pol.limit_individual_total)
-        on_plat = np.where(b.platform[who] == plat[:, None], b.principal[who], 0.0).sum(axis=1)
+        on_plat = row_sum(np.where(b.platform[who] == plat[:, None], b.principal[who], 0.0))
         room = np.maximum(np.minimum(lim_p - on_plat, lim_t - b.debt(who)), 0.0)
         limited = np.minimum(amount, room)
-        has_slot = (b.platform[who] < 0).any(axis=1)
+        has_slot = row_any(b.platform[who] < 0)
         ok = ~capped & ~declined & (limited > 0) & has_slot
         excluded_cap = float(amount[capped].sum())
         excluded_limit = float((amount - limited)[~capped & ~declined].sum())

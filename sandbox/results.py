@@ -44,6 +44,7 @@ class RunResult:
     failures: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     counterfactuals: pd.DataFrame | None = None
+    scenario: dict[str, Any] | None = None
 
     def save(self, out: str | Path) -> Path:
         """Write ``monthly.csv``, ``platforms.csv``, ``failures.csv``, ``investors.parquet``
@@ -59,6 +60,8 @@ class RunResult:
             self.investors.to_csv(out / "investors.csv", index=False)
         if self.counterfactuals is not None:
             self.counterfactuals.to_csv(out / "counterfactuals.csv", index=False)
+        if self.scenario is not None:  # what was run, resolved (reports mark rule dates from it)
+            (out / "scenario.json").write_text(json.dumps(self.scenario, indent=2) + "\n")
         (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_json_default) + "\n")
         return out
 
@@ -75,7 +78,7 @@ def collect(model: SandboxModel) -> RunResult:
     platforms = _platform_table(model)
     investors = _investor_table(model)
     failures = cascades(model)
-    result = RunResult(monthly, platforms, investors, failures)
+    result = RunResult(monthly, platforms, investors, failures, scenario=model.config.to_dict())
     result.summary = summarize(model, monthly, platforms, failures)
     return result
 

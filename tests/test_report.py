@@ -165,8 +165,14 @@ def test_run_report(folders: dict, reports: dict) -> None:
     np.testing.assert_allclose(curve, [summary["investors_with_loss_share"], summary["investors_losing_over_10pct"],
                                        summary["investors_losing_over_50pct"]])
     assert GO_LIVE in text and "Contagion channels switched off" in text
-    # Without the scenario there are no dates to mark, and the report says so.
-    bare = build_report(folders["run"])
+    # A run folder records its scenario (scenario.json), so the dates are there without --scenario.
+    assert GO_LIVE in set(build_report(folders["run"]).go_live["start"])
+    # Without it there are no dates to mark, and the report says so.
+    (folders["run"] / "scenario.json").rename(folders["run"] / "scenario.json.bak")
+    try:
+        bare = build_report(folders["run"])
+    finally:
+        (folders["run"] / "scenario.json.bak").rename(folders["run"] / "scenario.json")
     assert bare.go_live.empty and any("--scenario" in n for n in bare.notes)
     matplotlib.pyplot.close("all")
 

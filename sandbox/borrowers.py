@@ -33,18 +33,6 @@ class Repayments:
     performing: int
 
 
-@dataclass
-class Requests:
-    """Loan requests this month and the platform each was sent to."""
-
-    borrower: np.ndarray
-    platform: np.ndarray
-    amount: np.ndarray
-    rate: np.ndarray
-    term: np.ndarray
-    refinancing: np.ndarray
-
-
 class BorrowerPopulation:
     """All borrowers as struct-of-arrays.
 

@@ -152,7 +152,6 @@ class SandboxModel(mesa.Model):
     def scheduled_events(self) -> Policy:
         """Rules in force write this month's policy; then they act; shocks apply."""
         self.environment.begin_month(self.month)
-        book = self.book
         self.policy = self._build_policy()
         for rule in self.rules:
             if rule.in_force(self):
@@ -340,7 +339,8 @@ class SandboxModel(mesa.Model):
         book.loans[: book.n] += orig
         book.originated[: book.n] += orig
         b.borrowed_total += float(lent[ok].sum())
-        b.stress_source[who[ok]] = -1  # refinanced: no longer stranded
+        refinanced = who[ok]
+        b.stress_source[refinanced[b.stressed_until[refinanced] < self.month]] = -1  # no longer stranded
         # A rollover borrower who could not refinance is under stress: credit contagion.
         if stress:
             b.stressed_until[who[refinancing & ~ok]] = self.month + b.params.contagion_months
@@ -679,10 +679,11 @@ class SandboxModel(mesa.Model):
         # Insolvent, but solvent without losses on borrowers stressed by a lost lender,
         # or without guarantee calls its guarantors left unpaid: contagion.
         tipped = insolvent & (before_run + book.contagion_loss[:n] + book.exposure_loss[:n] >= 0)
+        # A platform that could not pay its peers' calls in cash fails if that left it insolvent.
         defaulted = np.zeros(n, dtype=bool)
         defaulted[self._exposure_defaults] = True
         self._exposure_defaults = np.zeros(0, dtype=np.int64)
-        tipped |= alive & defaulted & ~(fraud | run)
+        tipped |= alive & defaulted & (eq < 0) & ~(fraud | run)
         unviable = alive & (kind == INTERMEDIARY) & (book.loss_months[:n] >= p.unviable_months) & (
             eq < 0.5 * book.capital[:n])
         self.fail(np.flatnonzero(fraud), FRAUD_CAUSE, orderly=False, absconded=abscond[fraud])
@@ -819,7 +820,9 @@ class SandboxModel(mesa.Model):
         book.custody[:n] |= act & pol.custody_required[:n]
         book.disclosure[:n] = np.where(act, np.maximum(book.disclosure[:n], pol.disclosure_required[:n]),
                                        book.disclosure[:n])
-        convert = act & (book.kind[:n] == POOL) & pol.pool_banned[:n] & (book.equity() >= 0)
+        # Under a pool ban every solvent pool works toward converting, from the day
+        # the ban is announced (incumbents have until the end of their grace period).
+        convert = act & (book.kind[:n] == POOL) & (pol.pool_banned[:n] | pol.pool_ban_entry) & (book.equity() >= 0)
         self.convert_to_intermediary(np.flatnonzero(convert))
         back = act & (book.rung[:n] > 0) & ~self.regulators[0].misconduct(np.arange(n), pol)
         book.rung[:n] = np.where(back, 0, book.rung[:n])

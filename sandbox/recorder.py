@@ -67,6 +67,7 @@ class Recorder:
             "entries": int(c["entries"]),
             "refused_entries": int(c["refused"]),
             "refused_fraud_entries": int(c["refused_fraud"]),
+            "conversions": int(c["conversions"]),
         }
         for cause in CAUSES:
             row[f"failures_{cause}"] = int(c[f"failures_{cause}"])

@@ -248,7 +248,7 @@ def summarize(model: SandboxModel, monthly: pd.DataFrame, platforms: pd.DataFram
         "borrower_default_rate": float(1 - (1 - defaults / due) ** 12) if due > 0 else 0.0,
         "overindebted_share": float(monthly["overindebted_share"].mean()) if len(monthly) else 0.0,
         "entries": int(monthly["entries"].sum()),
-        "fraud_entries": int(fraud.sum()),
+        "fraud_entries": int((fraud & (book.entry_month[:n] >= 0)).sum()),  # incumbents predate the start
         "refused_entries": int(monthly["refused_entries"].sum()),
         "frauds_detected": int(detected.sum()),
         "fraud_detection_months": float(np.mean(book.detected_month[:n][detected] - book.entry_month[:n][detected]))

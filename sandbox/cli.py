@@ -154,9 +154,11 @@ def rules(
 
 # Commands defined in their own modules (each imports its heavy libraries inside the command).
 from sandbox.cli_dashboard import register as _register_dashboard  # noqa: E402
+from sandbox.cli_experiments import register as _register_experiments  # noqa: E402
 from sandbox.cli_pilot import register as _register_pilot  # noqa: E402
 from sandbox.cli_report import register as _register_report  # noqa: E402
 
+_register_experiments(app)
 _register_report(app)
 _register_dashboard(app)
 _register_pilot(app)

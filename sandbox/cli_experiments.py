@@ -20,17 +20,18 @@ import typer
 if TYPE_CHECKING:
     from sandbox.scenario import Scenario
 
-# The metrics shown in the tables at the end (the CSVs have them all).
-SHOWN = (
-    "investor_loss_total",
-    "investor_loss_share",
-    "investors_losing_over_50pct",
-    "platform_failures",
-    "contagion_share",
-    "largest_wave_share",
-    "credit_supplied_total",
-    "credit_excluded_total",
-)
+# The metrics shown in the tables at the end, with short labels (the CSVs have them all).
+SHOWN = {
+    "investor_loss_total": "investor loss",
+    "investor_loss_share": "loss, share of peak",
+    "investors_losing_over_50pct": "investors losing >50%",
+    "platform_failures": "platform failures",
+    "contagion_share": "contagion share",
+    "largest_wave_share": "largest 3-month wave",
+    "credit_supplied_total": "credit supplied",
+    "credit_excluded_total": "credit excluded",
+}
+SHARES = {"investor_loss_share", "investors_losing_over_50pct", "contagion_share", "largest_wave_share"}
 PARAM = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*=\s*([^:]+):([^:]+)$")
 
 Runs = Annotated[int, typer.Option("--runs", "-n", help="Runs (per scenario, per point).", min=1)]
@@ -48,6 +49,11 @@ Scheduler = Annotated[
     typer.Option(help="Dask: 'local' starts a LocalCluster; tcp://host:8786 uses a running one."),
 ]
 Progress = Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")]
+Counterfactuals = Annotated[
+    bool,
+    typer.Option(help="Also rerun each run with each contagion channel off; adds failures_avoided_<channel> (5x cost)."),
+]
+ON_TERMINAL = sys.stderr.isatty()
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -79,7 +85,8 @@ def replicate(
     months: Months = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
-    progress: Progress = sys.stderr.isatty(),
+    progress: Progress = ON_TERMINAL,
+    counterfactuals: Counterfactuals = False,
 ) -> None:
     """Run a scenario N times on spawned seeds; write the store and runs.csv (run, seed, metrics)."""
     from sandbox import experiments
@@ -87,7 +94,7 @@ def replicate(
     spec = load(scenario)
     result, failures = _call(
         experiments.replicate, spec, runs=runs, seed=seed, months=months, workers=workers,
-        scheduler=scheduler, out=out, progress=progress,
+        scheduler=scheduler, out=out, progress=progress, counterfactuals=counterfactuals,
     )
     _write_csv(result.runs, out / "runs.csv")
     _print_replicate(result, f"{spec.name}: {len(result.runs)} runs, seed {result.seed}")
@@ -102,7 +109,8 @@ def compare(
     months: Months = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
-    progress: Progress = sys.stderr.isatty(),
+    progress: Progress = ON_TERMINAL,
+    counterfactuals: Counterfactuals = False,
 ) -> None:
     """Run scenarios on the same seeds; write comparison.csv (paired differences, 95% CIs) and runs.csv."""
     from sandbox import experiments
@@ -112,7 +120,7 @@ def compare(
     specs = [load(path) for path in scenarios]
     result, failures = _call(
         experiments.compare, specs, runs=runs, seed=seed, months=months, workers=workers,
-        scheduler=scheduler, out=out, progress=progress,
+        scheduler=scheduler, out=out, progress=progress, counterfactuals=counterfactuals,
     )
     comparison = result.comparison
     if len(result.names) == 2:
@@ -135,12 +143,15 @@ def sweep(
     points: Annotated[
         int, typer.Option(help="Points per axis (grid), points (lhs), base samples (sobol), trajectories (morris).")
     ] = 10,
-    runs: Annotated[int, typer.Option("--runs", "-n", help="Replicates per point (same seeds at every point).", min=1)] = 1,
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", help="Replicates per point (same seeds at every point).", min=1)
+    ] = 1,
     seed: Seed = None,
     months: Months = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
-    progress: Progress = sys.stderr.isatty(),
+    progress: Progress = ON_TERMINAL,
+    counterfactuals: Counterfactuals = False,
 ) -> None:
     """Vary parameters over a design; write sweep.csv (parameter values, run, seed, metrics)."""
     from sandbox import experiments
@@ -152,6 +163,7 @@ def sweep(
     result, failures = _call(
         experiments.sweep, spec, parameters, design=design, points=points, runs=runs, seed=seed,
         months=months, workers=workers, scheduler=scheduler, out=out, progress=progress,
+        counterfactuals=counterfactuals,
     )
     _write_csv(result.runs, out / "sweep.csv")
     _print_sweep(result)
@@ -214,52 +226,69 @@ def _done(out: Path, written: str, failures: list[Any]) -> None:
         raise typer.Exit(1)
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float | None, metric: str = "") -> str:
+    """Compact numbers: shares in percent, large values with k/M/B, three significant figures."""
     if value is None or not math.isfinite(value):
         return "-"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
+    if metric in SHARES:
+        return f"{value:.1%}"
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{suffix}"
     return f"{value:.3g}"
 
 
-def _print_replicate(result: Any, title: str) -> None:
+def _console() -> Any:
     from rich.console import Console
+
+    # Piped or captured output has no width to respect: don't squeeze the table into 80 columns.
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
+def _print_replicate(result: Any, title: str) -> None:
     from rich.table import Table
 
     table = Table(title=title)
-    for name, justify in (("metric", "left"), ("mean", "right"), ("sd", "right"), ("95% CI of the mean", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("metric", no_wrap=True)
+    table.add_column("mean", justify="right")
+    table.add_column("sd", justify="right")
+    table.add_column("95% CI of the mean", justify="right", no_wrap=True)
     described = result.describe([m for m in SHOWN if m in result.runs.columns])
     for row in described.itertuples():
-        table.add_row(row.metric, _fmt(row.mean), _fmt(row.sd), f"{_fmt(row.ci_low)} to {_fmt(row.ci_high)}")
-    Console().print(table)
+        m = row.metric
+        ci = f"{_fmt(row.ci_low, m)} to {_fmt(row.ci_high, m)}"
+        table.add_row(SHOWN[m], _fmt(row.mean, m), _fmt(row.sd, m), ci)
+    _console().print(table)
 
 
 def _print_compare(result: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"paired comparison, {result.runs['run'].nunique()} runs each, seed {result.seed}")
-    table.add_column("metric")
+    table.add_column("metric", no_wrap=True)
     for name in result.names:
         table.add_column(f"mean {name}", justify="right")
-    table.add_column("difference [95% CI]", justify="right")
+    if len(result.names) > 2:
+        table.add_column("versus")
+    table.add_column("difference", justify="right")
+    table.add_column("95% CI", justify="right", no_wrap=True)
     table.add_column("better in", justify="right")
-    rows = result.comparison[result.comparison["metric"].isin(SHOWN)]
+    rows = result.comparison[result.comparison["metric"].isin(list(SHOWN))]
     for row in rows.to_dict("records"):
-        label = row["metric"] if len(result.names) == 2 else f"{row['metric']} ({row['versus']})"
+        m = row["metric"]
         share = "-" if not math.isfinite(row["share_better"]) else f"{row['share_better']:.0%}"
         table.add_row(
-            label,
-            *(_fmt(row[f"mean_{name}"]) for name in result.names),
-            f"{_fmt(row['difference'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]",
+            SHOWN[m],
+            *(_fmt(row[f"mean_{name}"], m) for name in result.names),
+            *([row["versus"]] if len(result.names) > 2 else []),
+            _fmt(row["difference"], m),
+            f"{_fmt(row['ci_low'], m)} to {_fmt(row['ci_high'], m)}",
             share,
         )
-    Console().print(table)
+    _console().print(table)
 
 
 def _print_sweep(result: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from sandbox.experiments import describe_runs
@@ -267,16 +296,16 @@ def _print_sweep(result: Any) -> None:
     points = len(result.points)
     title = f"{result.design} sweep: {points} points x {result.runs_per_point} runs, seed {result.seed}"
     table = Table(title=title)
-    table.add_column("")
+    table.add_column("", no_wrap=True)
     table.add_column("low", justify="right")
     table.add_column("mean", justify="right")
     table.add_column("high", justify="right")
     for path, (low, high) in result.parameters.items():
-        table.add_row(f"parameter {path}", _fmt(low), "", _fmt(high))
+        table.add_row(path, _fmt(low), "", _fmt(high))
     if len(result.runs):
         shown = [m for m in SHOWN if m in result.runs.columns]
         described = describe_runs(result.runs, shown).set_index("metric")
-        for metric in shown:
-            column = result.runs[metric]
-            table.add_row(metric, _fmt(column.min()), _fmt(described.loc[metric, "mean"]), _fmt(column.max()))
-    Console().print(table)
+        for m in shown:
+            column = result.runs[m]
+            table.add_row(SHOWN[m], _fmt(column.min(), m), _fmt(described.loc[m, "mean"], m), _fmt(column.max(), m))
+    _console().print(table)

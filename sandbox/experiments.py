@@ -40,7 +40,7 @@ from scipy import stats
 from sandbox.api import run as run_scenario
 from sandbox.executors import chunk, open_backend, run_chunks
 from sandbox.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, scenario_schema_version
-from sandbox.store import RunStore, read_manifest, scenario_files
+from sandbox.store import CODE_VERSION, RunStore, read_manifest, scenario_files
 
 Design = Literal["grid", "lhs", "sobol", "morris"]
 DESIGNS: tuple[str, ...] = ("grid", "lhs", "sobol", "morris")
@@ -142,6 +142,8 @@ class RunSpec:
     seed: int
     months: int | None
     labels: dict[str, Any]
+    counterfactuals: bool = False
+    code: str = CODE_VERSION
 
 
 @dataclass
@@ -253,10 +255,11 @@ def child_seeds(seed: int, n: int) -> list[int]:
     """``n`` independent integer seeds spawned from ``seed``.
 
     Child ``i`` is the same whatever ``n`` is, so runs keep their seeds when an
-    experiment is extended.
+    experiment is extended. Seeds are below ``2**53``.
     """
-    # Shift by one bit: a non-negative int64, which every consumer accepts.
-    return [int(child.generate_state(1, dtype=np.uint64)[0] >> 1) for child in np.random.SeedSequence(seed).spawn(n)]
+    # 53 bits: exact as a double too, so a seed survives CSV readers (R, spreadsheets)
+    # and pandas rows upcast to float; collisions stay negligible (~n**2 / 2**54).
+    return [int(child.generate_state(1, dtype=np.uint64)[0] >> 11) for child in np.random.SeedSequence(seed).spawn(n)]
 
 
 def _design_seed(seed: int) -> int:
@@ -273,7 +276,8 @@ def _root_seed(seed: int | None, out: str | Path | None) -> int:
     stored = read_manifest(out) if out is not None else None
     if stored and isinstance(stored.get("seeds"), dict) and "root" in stored["seeds"]:
         return int(stored["seeds"]["root"])
-    return int(np.random.SeedSequence().entropy % (2**63))
+    # Fresh entropy, cut to 53 bits: exact as a double, like the children.
+    return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 11)
 
 
 # --- running -----------------------------------------------------------------------------
@@ -299,9 +303,11 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _simulate(scenario: Scenario, seed: int, months: int | None) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Run one scenario; its flat summary and monthly series."""
-    result = run_scenario(scenario, seed=seed, months=months)
+def _simulate(scenario: Scenario, seed: int, months: int | None,
+              counterfactuals: bool = False) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Run one scenario; its flat summary and monthly series (with ``failures_avoided_<channel>``
+    columns when ``counterfactuals``)."""
+    result = run_scenario(scenario, seed=seed, months=months, counterfactuals=counterfactuals)
     return flatten_summary(result.summary), result.monthly
 
 
@@ -310,11 +316,17 @@ def run_chunk(specs: list[RunSpec]) -> list[RunOutcome]:
     outcomes = []
     for spec in specs:
         try:
+            if spec.code != CODE_VERSION:
+                raise RuntimeError(
+                    f"this worker runs other sandbox code ({CODE_VERSION}) than the caller ({spec.code}): "
+                    "edited since the workers started? restart them (or the notebook kernel)"
+                )
             scenario = scenario_from_dict(spec.scenario)
             if scenario.fingerprint() != spec.fingerprint:
                 # E.g. a rule registered in the parent process but not imported in the worker.
                 raise RuntimeError("the scenario changed on its way to the worker (a rule not registered there?)")
-            summary, monthly = _simulate(scenario, spec.seed, spec.months)
+            extra = {"counterfactuals": True} if spec.counterfactuals else {}
+            summary, monthly = _simulate(scenario, spec.seed, spec.months, **extra)
             outcomes.append(RunOutcome(spec.key, summary=summary, monthly=monthly))
         except Exception as exc:  # noqa: BLE001 - recorded as a failed run
             outcomes.append(RunOutcome(spec.key, error=f"{type(exc).__name__}: {exc}", traceback=tb.format_exc()))
@@ -393,6 +405,8 @@ def _tables(
         return pd.DataFrame(columns=[*(specs[0].labels if specs else []), "seed"]), pd.DataFrame()
     labels = pd.DataFrame([{**spec.labels, "seed": spec.seed} for spec in finished])
     metrics = pd.concat([results[spec.key][0] for spec in finished], ignore_index=True)
+    # A swept field that is also a summary entry (``months``) appears once, as a parameter.
+    metrics = metrics.drop(columns=[c for c in metrics.columns if c in labels.columns])
     runs = pd.concat([labels, metrics], axis=1)
     parts = []
     for spec in finished:
@@ -417,6 +431,7 @@ def _manifest(
     return {
         "kind": kind,
         "sandbox_version": __version__,
+        "sandbox_code": CODE_VERSION,
         "scenario_schema_version": scenario_schema_version(),
         "fingerprints": [s.fingerprint() for s in scenarios],
         "months": months,
@@ -466,6 +481,7 @@ def replicate(
     out: str | Path | None = None,
     progress: bool = True,
     chunk_size: int | None = None,
+    counterfactuals: bool = False,
 ) -> ReplicateResult:
     """Run one scenario ``runs`` times with seeds spawned from ``seed``.
 
@@ -496,8 +512,10 @@ def replicate(
     seed = _root_seed(seed, out)
     seeds = child_seeds(seed, runs)
     data, fingerprint = scenario.to_dict(), scenario.fingerprint()
-    specs = [RunSpec(f"r{i:06d}", data, fingerprint, s, months, {"run": i}) for i, s in enumerate(seeds)]
-    manifest = _manifest("replicate", [scenario], [scenario.name], {"runs": runs}, seed, seeds, months)
+    specs = [RunSpec(f"r{i:06d}", data, fingerprint, s, months, {"run": i}, counterfactuals)
+             for i, s in enumerate(seeds)]
+    design = {"runs": runs, **({"counterfactuals": True} if counterfactuals else {})}
+    manifest = _manifest("replicate", [scenario], [scenario.name], design, seed, seeds, months)
     results, failures = _execute(
         specs, manifest, out, workers, scheduler, progress, chunk_size, f"replicate {scenario.name}"
     )
@@ -555,6 +573,7 @@ def compare(
     out: str | Path | None = None,
     progress: bool = True,
     chunk_size: int | None = None,
+    counterfactuals: bool = False,
 ) -> CompareResult:
     """Run two or more scenarios on the same seeds and compare them run by run.
 
@@ -565,7 +584,13 @@ def compare(
     Args:
         scenarios: the reference first, then the proposals (scenarios or paths).
         runs: runs per scenario.
-        seed, months, workers, scheduler, out, progress, chunk_size: as for :func:`replicate`.
+        seed: the experiment's seed (``None``: the store's when resuming, else drawn).
+        months: horizon; defaults to each scenario's.
+        workers: processes (``None``: one per core; ``1``: serial, in this process).
+        scheduler: as for :func:`replicate`.
+        out: a results store folder (resumable), as for :func:`replicate`.
+        progress: show a progress bar.
+        chunk_size: runs sent to a worker at once (default: sized to the workers).
 
     Returns:
         The runs (with a ``scenario`` column), the monthly series and the
@@ -584,11 +609,13 @@ def compare(
     data = [(s.to_dict(), s.fingerprint()) for s in loaded]
     # Run by run, all scenarios together: an interrupted experiment leaves complete pairs.
     specs = [
-        RunSpec(f"s{i}-r{r:06d}", data[i][0], data[i][1], s, months, {"scenario": names[i], "run": r})
+        RunSpec(f"s{i}-r{r:06d}", data[i][0], data[i][1], s, months, {"scenario": names[i], "run": r},
+                counterfactuals)
         for r, s in enumerate(seeds)
         for i in range(len(loaded))
     ]
-    manifest = _manifest("compare", loaded, names, {"runs": runs, "scenarios": len(loaded)}, seed, seeds, months)
+    design = {"runs": runs, "scenarios": len(loaded), **({"counterfactuals": True} if counterfactuals else {})}
+    manifest = _manifest("compare", loaded, names, design, seed, seeds, months)
     results, failures = _execute(
         specs, manifest, out, workers, scheduler, progress, chunk_size, f"compare {' vs '.join(names)}"
     )
@@ -796,6 +823,7 @@ def sweep(
     out: str | Path | None = None,
     progress: bool = True,
     chunk_size: int | None = None,
+    counterfactuals: bool = False,
 ) -> SweepResult:
     """Vary scenario parameters over a design and run ``runs`` replicates at each point.
 
@@ -808,8 +836,14 @@ def sweep(
         points: points per axis (grid), points (lhs), base samples (sobol),
             trajectories (morris).
         runs: replicates per point; every point uses the same ``runs`` seeds.
-        seed, months, workers, scheduler, out, progress, chunk_size: as for
-            :func:`replicate`. ``seed`` also seeds the design.
+        seed: the experiment's seed, which also seeds the design (``None``:
+            the store's when resuming, else drawn).
+        months: horizon; defaults to the scenario's.
+        workers: processes (``None``: one per core; ``1``: serial, in this process).
+        scheduler: as for :func:`replicate`.
+        out: a results store folder (resumable), as for :func:`replicate`.
+        progress: show a progress bar.
+        chunk_size: runs sent to a worker at once (default: sized to the workers).
 
     Returns:
         The design, the runs (parameter values, run, seed, metrics) and the monthly series.
@@ -841,15 +875,18 @@ def sweep(
         data, fingerprint = point.to_dict(), point.fingerprint()
         for r, s in enumerate(seeds):
             labels = {"point": p, **point_values, "run": r}
-            specs.append(RunSpec(f"p{p:06d}-r{r:06d}", data, fingerprint, s, months, labels))
+            specs.append(RunSpec(f"p{p:06d}-r{r:06d}", data, fingerprint, s, months, labels, counterfactuals))
     design_record = {
         "design": design,
         "points": points,
         "runs": runs,
+        **({"counterfactuals": True} if counterfactuals else {}),
         "parameters": {p: list(b) for p, b in bounds.items()},
         "values": values,
     }
     manifest = _manifest("sweep", [scenario], [scenario.name], design_record, seed, seeds, months)
+    # The design as sampled (integer parameters unrounded), for SALib's analyses of a stored sweep.
+    manifest["design_samples"] = samples.tolist()
     results, failures = _execute(
         specs, manifest, out, workers, scheduler, progress, chunk_size, f"sweep {scenario.name} ({design})"
     )
@@ -905,7 +942,8 @@ def sensitivity(
         raise ExperimentError(f"method {method} needs a sweep with design='{method}'; this one is '{result.design}'")
     unknown = [o for o in outputs if o not in result.runs.columns]
     if unknown:
-        raise ExperimentError(f"outputs: unknown {', '.join(unknown)}; allowed: {', '.join(metric_columns(result.runs))}")
+        allowed = ", ".join(metric_columns(result.runs, exclude=list(result.parameters)))
+        raise ExperimentError(f"outputs: unknown {', '.join(unknown)}; allowed: {allowed}")
     means = result.point_means(outputs)
     problem = result.problem()
     analyze: Callable[[np.ndarray], dict[str, Any]]
@@ -929,7 +967,8 @@ def sensitivity(
         y = means[output].to_numpy(dtype=float)
         missing = np.flatnonzero(~np.isfinite(y))
         if missing.size:
-            raise ExperimentError(f"{output}: no value at points {missing[:10].tolist()} (failed runs); rerun them first")
+            where = missing[:10].tolist()
+            raise ExperimentError(f"{output}: no value at points {where} (their runs failed); rerun them first")
         indices = analyze(y)
         for i, name in enumerate(problem["names"]):
             rows.append({"output": output, "parameter": name, **{c: float(indices[c][i]) for c in columns}})

@@ -34,7 +34,33 @@ SUMMARY_SUFFIX = ".summary.parquet"
 MONTHLY_SUFFIX = ".monthly.parquet"
 
 # The manifest entries that must match for a folder to be resumed.
-IDENTITY_KEYS = ("kind", "sandbox_version", "scenario_schema_version", "fingerprints", "months", "design", "seeds")
+IDENTITY_KEYS = (
+    "kind",
+    "sandbox_version",
+    "sandbox_code",
+    "scenario_schema_version",
+    "fingerprints",
+    "months",
+    "design",
+    "seeds",
+)
+
+
+def _hash_sources() -> str:
+    """A short hash of the sandbox package's source files, as they are on disk now."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+# Taken when the package is imported, i.e. the code this process runs. Workers
+# compare theirs with the caller's: a worker started before the code was edited
+# (a reusable pool, a long-lived cluster) would give different results; and a
+# store is resumed only by the same code, so resumed results equal a clean run.
+CODE_VERSION = _hash_sources()
 
 
 class StoreMismatch(ValueError):  # noqa: N818 - reads as what happened
@@ -47,7 +73,11 @@ def now() -> str:
 
 
 def identity(manifest: dict[str, Any]) -> dict[str, Any]:
-    """What defines an experiment's results: the entries that must match to resume."""
+    """What defines an experiment's results: the entries that must match to resume.
+
+    ``sandbox_code`` is a hash of the package's source files: after any edit
+    to them, a store is refused rather than finished with different code.
+    """
     return {key: manifest.get(key) for key in IDENTITY_KEYS}
 
 

@@ -34,22 +34,6 @@ def row_any(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def row_argmax(a: np.ndarray) -> np.ndarray:
-    """``a.argmax(axis=1)`` (first maximum) for a 2-D array with few columns."""
-    best = a[:, 0].copy()
-    arg = np.zeros(a.shape[0], dtype=np.int64)
-    for k in range(1, a.shape[1]):
-        better = a[:, k] > best
-        best[better] = a[better, k]
-        arg[better] = k
-    return arg
-
-
-def take2(table: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
-    """``table[row, col]`` through one flat gather (faster than 2-D fancy indexing)."""
-    return np.take(table.ravel(), row.astype(np.int64) * table.shape[1] + col)
-
-
 def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Walker's alias table for sampling indices in proportion to ``weights``.
 
@@ -74,6 +58,13 @@ def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def alias_sample(table: tuple[np.ndarray, np.ndarray], size: int | tuple[int, ...],
                  rng: np.random.Generator) -> np.ndarray:
     """Indices drawn from an :func:`alias_table`."""
+    return alias_pick(table, rng.random(size))
+
+
+def alias_pick(table: tuple[np.ndarray, np.ndarray], u: np.ndarray) -> np.ndarray:
+    """Map uniforms ``u`` in [0, 1) to indices of an :func:`alias_table`: one uniform
+    a draw (its integer part picks a column, its fraction decides column or alias)."""
     prob, alias = table
-    idx = rng.integers(0, prob.size, size=size)
-    return np.where(rng.random(size) < prob[idx], idx, alias[idx])
+    scaled = u * prob.size
+    idx = np.minimum(scaled.astype(np.intp), prob.size - 1)
+    return np.where(scaled - idx < prob[idx], idx, alias[idx])

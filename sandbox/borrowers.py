@@ -20,15 +20,18 @@ NONE = -1
 
 @dataclass
 class Repayments:
-    """One month of repayments, as flat arrays over the loans that were due."""
+    """One month of repayments: over the loans that were due (``platform``,
+    ``interest``, ``principal``; zero where the loan defaulted), and over the
+    defaulted loans only (the ``default_*`` arrays, ``loss``, ``recovery``)."""
 
     platform: np.ndarray
     interest: np.ndarray
     principal: np.ndarray
+    default_platform: np.ndarray
     recovery: np.ndarray
     loss: np.ndarray
     contagion_loss: np.ndarray
-    source: np.ndarray  # for each loan, the platform whose failure stressed its borrower (-1: none)
+    source: np.ndarray  # for each default, the platform whose failure stressed its borrower (-1: none)
     defaults: int
     performing: int
 
@@ -52,6 +55,7 @@ class BorrowerPopulation:
         a = params.pd_mean * params.pd_concentration
         b = (1 - params.pd_mean) * params.pd_concentration
         self.pd = rng.beta(a, b, n).astype(np.float32)
+        self.monthly_pd = (1.0 - (1.0 - self.pd) ** (1.0 / 12.0)).astype(np.float32)
         self.company = rng.random(n) < params.company_share
         size = np.where(self.company, params.company_demand_factor, 1.0)
         self.demand = size * rng.lognormal(np.log(params.demand_median), params.demand_sigma, n)
@@ -130,30 +134,37 @@ class BorrowerPopulation:
         principal = self.principal.ravel()[due]
         stressed = self.stressed_until[who] >= month
         overload = np.maximum(self.debt(who) / (1.5 * self.demand[who]), 1.0)
-        hazard = (1.0 - (1.0 - self.pd[who]) ** (1.0 / 12.0)) * hazard_multiplier * overload
-        hazard = np.where(stressed, hazard * p.contagion_multiplier, hazard)
-        u = rng.random(due.size)
-        default = u < np.minimum(hazard, 1.0)
-        default |= (u >= np.minimum(hazard, 1.0)) & (rng.random(due.size) < strategic_default[plat])
-        interest = np.where(default, 0.0, principal * self.rate.ravel()[due] / 12.0)
+        hazard = self.monthly_pd[who] * np.float32(hazard_multiplier) * overload
+        hazard[stressed] *= p.contagion_multiplier
+        default = rng.random(due.size, dtype=np.float32) < hazard
+        # Borrowers of failed platforms stop paying them (strategic default).
+        exposed = np.flatnonzero(~default & (strategic_default[plat] > 0))
+        default[exposed[rng.random(exposed.size) < strategic_default[plat[exposed]]]] = True
+        # Performing loans pay interest and an equal instalment; the few defaults
+        # are handled on their own (about 1% of loans a month).
         remaining = self.remaining.ravel()[due]
-        instalment = np.where(default, 0.0, principal / np.maximum(remaining, 1))
-        loss = np.where(default, principal * p.loss_given_default, 0.0)
-        recovery = np.where(default, principal - loss, 0.0)
-        contagion_loss = np.where(default & stressed, loss, 0.0)
+        interest = principal * self.rate.ravel()[due] / 12.0
+        instalment = principal / np.maximum(remaining, 1)
+        d = np.flatnonzero(default)
+        interest[d] = 0.0
+        instalment[d] = 0.0
+        loss = principal[d] * p.loss_given_default
+        recovery = principal[d] - loss
+        contagion_loss = np.where(stressed[d], loss, 0.0)
 
-        new_principal = np.where(default, 0.0, principal - instalment)
-        new_remaining = np.where(default, 0, remaining - 1).astype(np.int16)
-        ended = default | (new_remaining <= 0)
-        new_principal[ended & ~default] = 0.0  # last instalment clears rounding
+        new_remaining = (remaining - 1).astype(np.int16)
+        new_remaining[d] = 0
+        ended = new_remaining <= 0
+        new_principal = principal - instalment
+        new_principal[ended] = 0.0  # defaulted, or the last instalment (clears rounding)
         self.principal.ravel()[due] = new_principal
         self.remaining.ravel()[due] = new_remaining
         flat_platform[due[ended]] = NONE
         # A rollover borrower whose loan matured must refinance next month.
         self.refinance[who[ended & ~default & self.rollover[who]]] = True
-        self.defaults_total += int(default.sum())
-        return Repayments(plat, interest, instalment, recovery, loss, contagion_loss,
-                          self.stress_source[who], int(default.sum()), int(due.size))
+        self.defaults_total += d.size
+        return Repayments(plat, interest, instalment, plat[d], recovery, loss, contagion_loss,
+                          self.stress_source[who[d]], d.size, int(due.size))
 
     def lose_lender(self, failed: np.ndarray) -> np.ndarray:
         """Rollover borrowers of failed platforms must find another lender.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.arrays import alias_sample, alias_table, row_any, row_argmax, row_sum, sum_by, take2
+from sandbox.arrays import alias_sample, alias_table, row_any, row_sum, sum_by
 
 from sandbox.scenario import InvestorParams, InformationParams
 
@@ -141,9 +141,13 @@ class InvestorPopulation:
 
         # Runs: withdraw the whole holding when perceived risk (plus the crowd's
         # flight, weighted by herding) exceeds tolerance.
-        risk = self._perceive(rng, perception, band[:, None], pid) + self.herding[active, None] * flight[pid]
         withdrawing = held & alive[pid]
-        run = withdrawing & (risk > self.tolerance[active, None]) & runs
+        run = np.zeros_like(withdrawing)
+        if runs:
+            i, k = np.nonzero(withdrawing)
+            j = pid[i, k]
+            risk = self._perceive(rng, perception, band[i], j) + self.herding[active[i]] * flight[j]
+            run[i, k] = risk > self.tolerance[active[i]]
         # Liquidity needs: half of one holding, for a few investors.
         need = rng.random(m) < min(1.0, p.liquidity_rate / attention)
         slot = rng.integers(0, self.K, m)
@@ -155,9 +159,9 @@ class InvestorPopulation:
         total = row_sum(value)
         target = self.budget[active] * confidence
         excess = np.divide(total - 1.1 * target, total, out=np.zeros(m), where=total > 0)
-        share = np.where(run, 1.0, np.where(liquidity, 0.5, 0.0))
-        share = np.where(withdrawing, np.maximum(share, np.clip(excess, 0.0, 1.0)[:, None]), 0.0)
-        wi, wk = np.nonzero(share > 0)
+        wi, wk = np.nonzero(run | liquidity | (withdrawing & (excess > 0)[:, None]))
+        share = np.maximum(np.where(run[wi, wk], 1.0, np.where(liquidity[wi, wk], 0.5, 0.0)),
+                           np.clip(excess[wi], 0.0, 1.0))
 
         # New money: top the portfolio up toward budget x confidence, in lumps of at
         # least a tenth of it (nobody reinvests every small shortfall).
@@ -173,7 +177,7 @@ class InvestorPopulation:
             w_investor=active[wi],
             w_slot=wk,
             w_platform=pid[wi, wk],
-            w_units=self.units[active[wi], wk] * share[wi, wk],
+            w_units=self.units[active[wi], wk] * share,
             w_run=run[wi, wk],
             **orders_p,
         )
@@ -195,11 +199,6 @@ class InvestorPopulation:
             return empty
         cand = open_rows[alias_sample(alias_table(visibility[open_rows]), (m, C), rng)]
         options = np.concatenate([pid, cand], axis=1)  # held first, so ties keep money where it is
-        score = (
-            promised_yield[options]
-            - self.risk_aversion[inv, None] * 12
-            * (self._perceive(rng, perception, band[:, None], options) + self.herding[inv, None] * flight[options])
-        )
         is_open = np.zeros(promised_yield.size, dtype=bool)
         is_open[open_rows] = True
         has_room = row_any(pid == EMPTY)
@@ -208,13 +207,18 @@ class InvestorPopulation:
             already |= cand == pid[:, k : k + 1]
         new_ok = has_room[:, None] & (customer_room[cand] > 0) & ~already
         valid = np.concatenate([(pid != EMPTY) & is_open[pid], new_ok], axis=1) & is_open[options]
-        score = np.where(valid, score, -np.inf)
-        best = row_argmax(score)
+        # Score only the options an investor can take.
+        i, k = np.nonzero(valid)
+        j = options[i, k]
+        seen = self._perceive(rng, perception, band[i], j) + self.herding[inv[i]] * flight[j]
+        score = np.full(options.shape, -np.inf)
+        score[i, k] = promised_yield[j] - self.risk_aversion[inv[i]] * 12 * seen
+        best = score.argmax(axis=1)
         ok = np.isfinite(score[np.arange(m), best])
         best, inv_ok = best[ok], np.flatnonzero(ok)
         chosen = options[inv_ok, best]
         existing = best < K
-        first_empty = row_argmax(pid[inv_ok] == EMPTY)
+        first_empty = (pid[inv_ok] == EMPTY).argmax(axis=1)
         slot = np.where(existing, best, first_empty)
         current = np.where(existing, value[inv_ok, np.minimum(best, K - 1)], 0.0)
         cap = np.minimum(exposure_cap, exposure_share_cap * self.budget[inv[inv_ok]])
@@ -232,9 +236,11 @@ class InvestorPopulation:
                   platform: np.ndarray) -> np.ndarray:
         """Each investor's own reading of the platforms' risk: band mean plus private noise."""
         mean, noise = perception
-        band, platform = np.broadcast_arrays(band, platform)
-        e = rng.standard_normal(platform.shape, dtype=np.float32)
-        return np.maximum(take2(mean, band, platform) + take2(noise, band, platform) * e, 0.0)
+        flat = band.astype(np.intp) * mean.shape[1] + platform
+        out = np.take(noise.ravel(), flat)
+        out *= rng.standard_normal(flat.shape, dtype=np.float32)
+        out += np.take(mean.ravel(), flat)
+        return np.maximum(out, 0.0, out=out)
 
     def settle_withdrawals(self, orders: Orders, paid_share: np.ndarray, unit_value: np.ndarray) -> np.ndarray:
         """Pay the served share of each withdrawal; return yuan paid per order."""
@@ -248,9 +254,10 @@ class InvestorPopulation:
     def settle_placements(self, inv: np.ndarray, slot: np.ndarray, platform: np.ndarray, amount: np.ndarray,
                           unit_value: np.ndarray) -> None:
         """Buy units with the accepted placements."""
+        # One placement per investor a month, so plain fancy indexing adds correctly.
         self.platform[inv, slot] = platform
-        np.add.at(self.units, (inv, slot), amount / unit_value[platform])
-        np.add.at(self.invested, inv, amount)
+        self.units[inv, slot] += amount / unit_value[platform]
+        self.invested[inv] += amount
 
     def _clear_small(self, inv: np.ndarray, slot: np.ndarray) -> None:
         gone = self.units[inv, slot] <= 1e-9

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sandbox.arrays import row_any, row_sum, sum_by
+from sandbox.arrays import alias_pick, alias_table, row_any, row_sum, sum_by
 
 from sandbox.accounting import Ledger
 from sandbox.borrowers import BorrowerPopulation
@@ -306,8 +306,7 @@ class SandboxModel(mesa.Model):
             self.recorder.add_credit(0.0, 0.0, 0.0, 0.0)
             return
         # Borrowers go to platforms in proportion to what they can lend.
-        cdf = np.cumsum(lendable) / total
-        plat = np.minimum(np.searchsorted(cdf, pick, side="right"), book.n - 1)
+        plat = alias_pick(alias_table(lendable), pick)
         amount = b.demand[who] * size
         funding = book.promised_yield + p.fee
         apr = b.price(who, plat, funding)
@@ -575,8 +574,9 @@ class SandboxModel(mesa.Model):
         loans_before = book.loans[:n].copy()
         cash_before = book.cash[:n].copy()
         rep = b.repay(self.month, self.streams.borrowers, self.environment.hazard_multiplier, book.strategic)
-        sums = {k: sum_by(rep.platform, getattr(rep, k), size)
-                for k in ("interest", "principal", "recovery", "loss", "contagion_loss")}
+        sums = {k: sum_by(rep.platform, getattr(rep, k), size) for k in ("interest", "principal")}
+        sums |= {k: sum_by(rep.default_platform, getattr(rep, k), size)
+                 for k in ("recovery", "loss", "contagion_loss")}
         cash_in = sums["interest"] + sums["principal"] + sums["recovery"]
         book.cash += cash_in
         book.loans -= sums["principal"] + sums["recovery"] + sums["loss"]
@@ -593,7 +593,7 @@ class SandboxModel(mesa.Model):
         book.contagion_loss[:n] += sums["contagion_loss"][:n]
         hit = np.flatnonzero(rep.contagion_loss > 0)
         order = hit[np.argsort(rep.contagion_loss[hit], kind="stable")]
-        book.contagion_source[rep.platform[order]] = rep.source[order]  # the largest this month wins
+        book.contagion_source[rep.default_platform[order]] = rep.source[order]  # the largest this month wins
         book.overdue[:n] = 0.8 * book.overdue[:n] + 0.2 * 12 * loss / np.maximum(loans_before, 1.0)
         # Running costs, paid from cash after collections.
         p = self.config.market.platforms

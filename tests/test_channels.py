@@ -99,7 +99,7 @@ def test_borrower_who_relies_on_rollover_comes_under_stress_when_its_platform_fa
     b = model.borrowers
     on_a = (b.platform == 0).any(axis=1)
     exposed = on_a & b.rollover
-    assert exposed.sum() > 30
+    assert exposed.sum() > 20
     model.book.status[1] = 1  # the other platform is suspended: nobody can refinance
     model.fail(np.array([0]), REGULATORY, orderly=True)
     step(model, 2)
@@ -183,7 +183,8 @@ def test_orderly_wind_down_recovers_more_than_disorderly_failure(kind):
         step(model, 8)
         book = model.book
         candidates = book.alive() & (book.kind[: book.n] == kind)
-        victim = int(np.argmax(np.where(candidates, book.claims(), -1.0)))
+        # The platform with the largest loan book: how its loans are collected matters most.
+        victim = int(np.argmax(np.where(candidates, book.loans[: book.n], -1.0)))
         assert candidates[victim]
         model.fail(np.array([victim]), REGULATORY, orderly=orderly)
         assert book.fail_month[victim] == model.month

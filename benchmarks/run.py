@@ -14,7 +14,7 @@ Usage (see benchmarks/README.md)::
 Every measurement runs in a fresh subprocess (this same file, with the hidden
 ``--worker`` option) with ``OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=MKL_NUM_THREADS=1``,
 so ``peak_mib`` is the peak resident set of that one run (``ru_maxrss``,
-including the interpreter and imported libraries, reported separately as
+including the interpreter and imported libraries, whose share is reported as
 ``import_mib``) and the timing is single-core.
 
 A scale run times ``sandbox.run(scenario, seed, months)``: model construction,
@@ -91,14 +91,19 @@ def build_scenario(scale: str, months: int):
 
 
 # --------------------------------------------------------------------------- workers
-def code_digest() -> str:
-    """A short hash of the sandbox package sources, so a number can be tied to the code it measured."""
+def sandbox_sources() -> dict[str, bytes]:
+    """The sandbox package's source files as they are now (read right after import)."""
+    return {str(path): path.read_bytes() for path in sorted((ROOT / "sandbox").rglob("*.py"))}
+
+
+def code_digest(sources: dict[str, bytes]) -> str:
+    """A short hash of the sandbox sources, so a number can be tied to the code it measured."""
     import hashlib
 
     h = hashlib.sha256()
-    for path in sorted((ROOT / "sandbox").rglob("*.py")):
-        h.update(str(path.relative_to(ROOT)).encode())
-        h.update(path.read_bytes())
+    for path, text in sorted(sources.items()):
+        h.update(os.path.relpath(path, ROOT).encode())
+        h.update(text)
     return h.hexdigest()[:12]
 
 
@@ -125,9 +130,9 @@ def _timed_model_class(phase_seconds: dict[str, float]):
         method.__name__ = name
         return method
 
-    namespace = {name: wrap(name) for name in (*PHASES, "finish")}
+    namespace = {name: wrap(name) for name in (*PHASES, "finish") if hasattr(SandboxModel, name)}
 
-    def __init__(self, *args, **kwargs):  # noqa: N807
+    def __init__(self, *args, **kwargs):
         t0 = time.perf_counter()
         SandboxModel.__init__(self, *args, **kwargs)
         phase_seconds["construct"] += time.perf_counter() - t0
@@ -138,11 +143,15 @@ def _timed_model_class(phase_seconds: dict[str, float]):
 
 def worker_scale(spec: dict) -> dict:
     """Build the scaled scenario and time one ``sandbox.run``; called in a fresh process."""
-    import_mib = _peak_mib()
+    import pandas  # noqa: F401  (imported by result collection; counted in import_mib, not in the run)
+
     import sandbox
+
+    sources = sandbox_sources()  # the code this process runs (others may edit the files meanwhile)
 
     scale, months, seed = spec["scale"], spec["months"], spec["seed"]
     scenario = build_scenario(scale, months)
+    import_mib = _peak_mib()  # interpreter, libraries and the scenario: everything but the model
     phase_seconds: dict[str, float] = defaultdict(float)
     model_class = _timed_model_class(phase_seconds)
     profiler = None
@@ -153,11 +162,11 @@ def worker_scale(spec: dict) -> dict:
         profiler = cProfile.Profile()
         profiler.enable()
     if spec.get("line_profile"):
-        line_timer = LineTimer(str(Path(sandbox.__file__).parent))
+        line_timer = LineTimer(str(Path(sandbox.__file__).parent), sources)
         line_timer.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = sandbox.run(scenario, seed=seed, months=months, model_class=model_class)
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(spec["profile"])
@@ -174,9 +183,10 @@ def worker_scale(spec: dict) -> dict:
         "investors": size["investors"],
         "borrowers": size["borrowers"],
         "platforms": size["platforms"],
-        "platforms_ever": int(len(result.platforms)),
+        "platforms_ever": len(result.platforms),
         "seconds": seconds,
         "seconds_per_month": seconds / months,
+        "cpu_seconds": cpu_seconds,
         "peak_mib": _peak_mib(),
         "import_mib": import_mib,
         "accounting_max_rel_error": float(s["accounting_max_rel_error"]),
@@ -184,7 +194,7 @@ def worker_scale(spec: dict) -> dict:
         "peak_investor_money": float(s["peak_investor_money"]),
         "phase_seconds": {k: round(v, 4) for k, v in phase_seconds.items()},
         "profiled": bool(profiler or line_timer),
-        "code_digest": code_digest(),
+        "code_digest": code_digest(sources),
     }
     if line_timer is not None:
         out["line_profile"] = line_timer.table(spec.get("line_top", 40))
@@ -202,8 +212,9 @@ class LineTimer:
     small compared with the lines it measures.
     """
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, sources: dict[str, bytes]) -> None:
         self.prefix = prefix
+        self.sources = {path: text.decode(errors="replace").splitlines() for path, text in sources.items()}
         # (file, line, function) -> [hits, inclusive seconds, self seconds]
         self.stats: dict[tuple[str, int, str], list] = defaultdict(lambda: [0, 0.0, 0.0])
         self._frames: dict[int, list] = {}  # id(frame) -> [line, line start, child seconds, frame start]
@@ -252,7 +263,9 @@ class LineTimer:
         sys.settrace(None)
 
     def table(self, top: int) -> dict[str, list[dict]]:
-        import linecache
+        def source(file: str, line: int) -> str:
+            lines = self.sources.get(file, [])
+            return lines[line - 1].strip()[:110] if 0 < line <= len(lines) else ""
 
         def rows(index: int) -> list[dict]:
             ranked = sorted(self.stats.items(), key=lambda kv: -kv[1][index])[:top]
@@ -261,7 +274,7 @@ class LineTimer:
                 out.append({
                     "where": f"{os.path.relpath(file, ROOT)}:{line}", "function": func, "hits": hits,
                     "self_seconds": round(own, 4), "inclusive_seconds": round(incl, 4),
-                    "code": linecache.getline(file, line).strip()[:110],
+                    "code": source(file, line),
                 })
             return out
 
@@ -275,6 +288,8 @@ def worker_mesa(spec: dict) -> dict:
 
     from sandbox.investors import InvestorPopulation
     from sandbox.scenario import InformationParams, InvestorParams
+
+    sources = sandbox_sources()
 
     n, P, steps, warmup, seed = spec["investors"], spec["platforms"], spec["steps"], spec["warmup"], spec["seed"]
     params = InvestorParams(count=n)
@@ -332,6 +347,7 @@ def worker_mesa(spec: dict) -> dict:
     if literal_model is not None:
         lit = statistics.median(lit_times)
         extra = {"mesa_literal_seconds": lit, "ratio_literal": lit / vec,
+                 "ratio_literal_paired_median": statistics.median(b / a for a, b in zip(vec_times, lit_times)),
                  "mesa_literal_seconds_all": [round(t, 4) for t in lit_times], "orders_mesa_literal": med(lit_counts)}
     return {
         "investors": n,
@@ -341,6 +357,7 @@ def worker_mesa(spec: dict) -> dict:
         "vectorized_seconds": vec,
         "mesa_seconds": mes,
         "ratio": mes / vec,
+        "ratio_paired_median": statistics.median(b / a for a, b in zip(vec_times, mesa_times)),
         "vectorized_seconds_all": [round(t, 5) for t in vec_times],
         "mesa_seconds_all": [round(t, 4) for t in mesa_times],
         "orders_vectorized": med(vec_counts),
@@ -348,7 +365,7 @@ def worker_mesa(spec: dict) -> dict:
         "mesa_build_seconds": build_seconds,
         **extra,
         "peak_mib": _peak_mib(),
-        "code_digest": code_digest(),
+        "code_digest": code_digest(sources),
     }
 
 
@@ -373,8 +390,10 @@ def _platform_inputs(P: int, bands: int, rng) -> dict:
     import numpy as np
 
     size = P + 1
-    perceived = np.zeros((bands, size))
-    perceived[:, :P] = np.clip(0.006 * rng.lognormal(0.0, 1.0, (bands, P)), 0, 1)
+    mean = np.zeros((bands, size))  # perceived monthly failure risk by literacy band: mean and private noise
+    mean[:, :P] = np.clip(0.006 * rng.lognormal(0.0, 1.0, (bands, P)), 0, 1)
+    noise = np.zeros((bands, size))
+    noise[:, :P] = rng.uniform(0.001, 0.01, (bands, P))
     unit_value = np.zeros(size)
     unit_value[:P] = 1.0 + rng.uniform(0, 0.3, P)
     yields = np.zeros(size)
@@ -386,12 +405,13 @@ def _platform_inputs(P: int, bands: int, rng) -> dict:
     open_rows = np.flatnonzero(alive & (rng.random(size) < 0.95))
     flight = np.zeros(size)  # 0.2 x last month's net outflow share; most platforms have none
     flight[:P] = np.where(rng.random(P) < 0.3, 0.2 * rng.uniform(0, 0.1, P), 0.0)
-    return dict(
-        perceived=perceived, unit_value=unit_value, promised_yield=yields, visibility=visibility,
-        open_rows=open_rows, alive=alive, flight=flight, attention=0.3, confidence=0.9, new_money=1.0,
-        exposure_cap=float("inf"), exposure_share_cap=float("inf"),
-        platform_exposure_cap=np.full(size, np.inf), customer_room=np.full(size, np.inf),
-    )
+    return {
+        "perception": (mean, noise), "unit_value": unit_value, "promised_yield": yields,
+        "visibility": visibility, "open_rows": open_rows, "alive": alive, "flight": flight,
+        "attention": 0.3, "confidence": 0.9, "new_money": 1.0,
+        "exposure_cap": float("inf"), "exposure_share_cap": float("inf"),
+        "platform_exposure_cap": np.full(size, np.inf), "customer_room": np.full(size, np.inf),
+    }
 
 
 def _order_stats_vectorized(orders) -> dict:
@@ -418,13 +438,15 @@ if _mesa is not None:
         ``herding``, ``entry_month`` and ``holdings``, a list of at most ``K``
         ``[platform, units]`` pairs (the list index is the slot).
 
-        :meth:`step` mirrors ``InvestorPopulation.decide`` and ``_place`` (as of
-        the sandbox version whose ``decide`` takes ``flight`` and ``new_money``)
-        for this one investor, with the same rules:
+        :meth:`step` mirrors ``InvestorPopulation.decide``, ``_place`` and
+        ``_perceive`` (as of the sandbox version whose ``decide`` takes
+        ``perception=(mean, noise)``, ``flight`` and ``new_money``) for this one
+        investor, with the same rules:
 
         1. attention: act this month with probability ``attention`` (once entered);
         2. runs: withdraw a whole holding on an alive platform whose perceived
-           risk (for the investor's band) plus ``herding`` x the platform's
+           risk (its own reading: ``max(mean + noise x e, 0)`` for its band, with
+           a fresh standard normal ``e``) plus ``herding`` x the platform's
            ``flight`` exceeds ``tolerance``;
         3. liquidity: with probability ``liquidity_rate / attention`` withdraw
            half of the holding in a random slot (if held, alive and not run);
@@ -432,11 +454,13 @@ if _mesa is not None:
            rata from every holding on an alive platform (the share withdrawn
            from a holding is the largest of run, liquidity and excess);
         5. new money: if it neither ran nor needed liquidity and its gap
-           ``(budget x confidence - holdings) x new_money`` exceeds 100 yuan,
-           sample ``candidates`` platforms by visibility among open ones, score
-           them and its open holdings (yield - 12 x risk_aversion x (perceived
-           + herding x flight); new platforms only with a free slot and
-           customer room), take the best (held first on ties) and place
+           ``(budget x confidence - holdings) x new_money`` exceeds the larger
+           of 100 yuan and a tenth of ``budget x confidence``, sample
+           ``candidates`` platforms by visibility among open ones, score them
+           and its open holdings (yield - 12 x risk_aversion x (perceived +
+           herding x flight), with fresh readings of the risk; a candidate only
+           with a free slot, customer room, and not already held), take the
+           best (held first on ties) and place
            ``min(gap, cap - current)`` if above 1 yuan.
 
         Orders are appended to the model's lists (``withdrawals``,
@@ -458,7 +482,7 @@ if _mesa is not None:
             rng = m.rng
             if self.entry_month > m.month or rng.random() >= m.attention:
                 return
-            perceived = m.perceived[self.band]
+            mean, noise = m.risk_mean[self.band], m.risk_noise[self.band]
             unit_value, alive, flight = m.unit_value, m.alive, m.flight
             values = [units * unit_value[plat] for plat, units in self.holdings]
             total = sum(values)
@@ -470,7 +494,8 @@ if _mesa is not None:
             for slot, (plat, units) in enumerate(self.holdings):
                 if not alive[plat]:
                     continue
-                if perceived[plat] + self.herding * flight[plat] > self.tolerance:
+                perceived = max(mean[plat] + noise[plat] * rng.standard_normal(), 0.0)
+                if perceived + self.herding * flight[plat] > self.tolerance:
                     m.withdrawals.append((self.unique_id, slot, plat, units, True))
                     ran = True
                 else:
@@ -480,30 +505,35 @@ if _mesa is not None:
             if ran or need:
                 return
             gap = (target - total) * m.new_money
-            if gap > 100.0:
+            if gap > max(100.0, 0.1 * target):  # top up in lumps of at least a tenth of the target
                 self.place(gap, values)
 
         def place(self, gap: float, values: list) -> None:
             m = self.model
-            perceived = m.perceived[self.band]
+            rng = m.rng
+            mean, noise = m.risk_mean[self.band], m.risk_noise[self.band]
             is_open, yields, flight = m.is_open, m.promised_yield, m.flight
             ra12, herding = 12.0 * self.risk_aversion, self.herding
-            best_score, best_slot, best_plat = -float("inf"), -1, -1
-            for slot, (plat, _units) in enumerate(self.holdings):  # held first: ties keep money where it is
-                if is_open[plat]:
-                    score = yields[plat] - ra12 * (perceived[plat] + herding * flight[plat])
-                    if score > best_score:
-                        best_score, best_slot, best_plat = score, slot, plat
-            if len(self.holdings) < m.K:
+            options = [plat for plat, _units in self.holdings]  # held first: ties keep money where it is
+            held = len(options)
+            if held < m.K:
                 if m.literal:  # the per-agent transcription of decide's rng.choice(..., p=...)
-                    candidates = m.rng.choice(m.open_rows, size=m.C, p=m.open_p)
+                    candidates = rng.choice(m.open_rows, size=m.C, p=m.open_p)
                 else:
-                    candidates = m.open_rows[m.open_cdf.searchsorted(m.rng.random(m.C), side="right")]
-                for plat in candidates.tolist():
-                    if m.customer_room[plat] > 0:
-                        score = yields[plat] - ra12 * (perceived[plat] + herding * flight[plat])
-                        if score > best_score:
-                            best_score, best_slot, best_plat = score, len(self.holdings), plat
+                    candidates = m.open_rows[m.open_cdf.searchsorted(rng.random(m.C), side="right")]
+                options += candidates.tolist()
+            e = rng.standard_normal(len(options)).tolist()  # this investor's readings of their risk
+            best_score, best_slot, best_plat = -float("inf"), -1, -1
+            for i, plat in enumerate(options):
+                if i < held:
+                    if not is_open[plat]:
+                        continue
+                elif not m.customer_room[plat] > 0 or plat in options[:held]:  # never a second slot
+                    continue
+                perceived = max(mean[plat] + noise[plat] * e[i], 0.0)
+                score = yields[plat] - ra12 * (perceived + herding * flight[plat])
+                if score > best_score:
+                    best_score, best_slot, best_plat = score, min(i, held), plat
             if best_plat < 0:
                 return
             current = values[best_slot] if best_slot < len(values) else 0.0
@@ -549,7 +579,7 @@ if _mesa is not None:
 
             self.month = month
             if self.literal:  # agents index the numpy arrays directly
-                self.perceived = inputs["perceived"]
+                self.risk_mean, self.risk_noise = inputs["perception"]
                 for key in ("unit_value", "promised_yield", "alive", "platform_exposure_cap", "customer_room"):
                     setattr(self, key, inputs[key])
                 self.flight = inputs["flight"]
@@ -563,7 +593,8 @@ if _mesa is not None:
                 self.exposure_cap = inputs["exposure_cap"]
                 self.exposure_share_cap = inputs["exposure_share_cap"]
                 return
-            self.perceived = inputs["perceived"].tolist()
+            self.risk_mean = inputs["perception"][0].tolist()
+            self.risk_noise = inputs["perception"][1].tolist()
             self.unit_value = inputs["unit_value"].tolist()
             self.promised_yield = inputs["promised_yield"].tolist()
             self.alive = inputs["alive"].tolist()
@@ -606,7 +637,7 @@ def spawn(spec: dict, timeout: float) -> dict:
         env[var] = "1"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+        proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:g} s", **spec}
     if proc.returncode != 0:
@@ -644,6 +675,8 @@ def measure_scale(scale: str, months: int, repeat: int, seed: int, timeout: floa
         "accounting_max_rel_error": max(r["accounting_max_rel_error"] for r in runs),
         "repeat": repeat,
         "seconds_all": [round(s, 3) for s in seconds],
+        "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+        "cpu_seconds_all": [round(r["cpu_seconds"], 3) for r in runs],
         "peak_mib_all": [round(r["peak_mib"], 1) for r in runs],
         "import_mib": runs[0]["import_mib"],
         "platforms_ever": runs[0]["platforms_ever"],
@@ -656,7 +689,7 @@ def measure_scale(scale: str, months: int, repeat: int, seed: int, timeout: floa
 
 def print_scale_table(rows: list[dict]) -> None:
     head = f"{'scale':<9} {'investors':>10} {'borrowers':>10} {'platforms':>9} {'months':>6} " \
-           f"{'seconds':>9} {'s/month':>8} {'peak MiB':>9} {'acct rel err':>12}"
+           f"{'seconds':>9} {'cpu s':>8} {'s/month':>8} {'peak MiB':>9} {'acct rel err':>12}"
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -664,7 +697,8 @@ def print_scale_table(rows: list[dict]) -> None:
             print(f"{r['scale']:<9} FAILED: {r['error']}")
             continue
         print(f"{r['scale']:<9} {r['investors']:>10,} {r['borrowers']:>10,} {r['platforms']:>9,} {r['months']:>6} "
-              f"{r['seconds']:>9.2f} {r['seconds_per_month']:>8.3f} {r['peak_mib']:>9.0f} "
+              f"{r['seconds']:>9.2f} {r.get('cpu_seconds', float('nan')):>8.2f} {r['seconds_per_month']:>8.3f} "
+              f"{r['peak_mib']:>9.0f} "
               f"{r['accounting_max_rel_error']:>12.1e}")
     for r in rows:
         if "error" in r:
@@ -751,9 +785,11 @@ def main(argv: list[str] | None = None) -> int:
             if "error" not in r:
                 out[s]["seconds_per_agent"] = r["seconds"] / agents
                 out[s]["seconds_per_agent_month"] = r["seconds"] / agents / args.months
+                out[s]["cpu_seconds_per_agent"] = r["cpu_seconds"] / agents
         ok = all("error" not in r for r in rows.values())
         if ok:
             out["ratio"] = out["national"]["seconds_per_agent"] / out["province"]["seconds_per_agent"]
+            out["cpu_ratio"] = out["national"]["cpu_seconds_per_agent"] / out["province"]["cpu_seconds_per_agent"]
         if args.json:
             print(json.dumps(out))
         else:
@@ -762,9 +798,10 @@ def main(argv: list[str] | None = None) -> int:
             for s in ("province", "national"):
                 if "seconds_per_agent" in out[s]:
                     print(f"{s:<9} {out[s]['agents']:>10,} agents  "
-                          f"{out[s]['seconds_per_agent'] * 1e6:8.2f} us per (investor + borrower) per run")
+                          f"{out[s]['seconds_per_agent'] * 1e6:8.2f} us wall, "
+                          f"{out[s]['cpu_seconds_per_agent'] * 1e6:8.2f} us CPU per (investor + borrower) per run")
             if ok:
-                print(f"ratio national / province: {out['ratio']:.2f} (1.0 = linear)")
+                print(f"ratio national / province: {out['ratio']:.2f} wall, {out['cpu_ratio']:.2f} CPU (1.0 = linear)")
         return 0 if ok else 1
 
     if not args.scale:

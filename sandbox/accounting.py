@@ -13,7 +13,7 @@ side of a flow with what the other side recorded:
 4. money: all cash held by platforms and the buyer equals what came in
    (capital, investments, borrower payments, guarantee payments) less what
    went out (payouts, new loans, diversion, fines, costs, guarantee fees,
-   money returned to owners), each total
+   money lost in custodian bank failures, money returned to owners), each total
    taken from the sector that paid or received it.
 
 The check returns the largest absolute error in yuan.
@@ -41,6 +41,7 @@ class Ledger:
     owners_out: float = 0.0
     guarantees_in: float = 0.0  # paid by guarantee companies (and, counterfactually, a backstop)
     guarantee_fees: float = 0.0  # paid to guarantee companies
+    bank_losses: float = 0.0  # client money lost in custodian bank failures
 
     def check(self, model: SandboxModel) -> float:
         """Largest absolute accounting error this month, over the four identities."""
@@ -66,6 +67,7 @@ class Ledger:
             - self.owners_out
             + self.guarantees_in
             - self.guarantee_fees
+            - self.bank_losses
         )
         e4 = abs(cash - expected)
         return float(max(e1, e2, e3, e4))

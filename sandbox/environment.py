@@ -32,6 +32,10 @@ class Environment:
         self.macro = 1.0
         self._shocks = [(month_index(s.month, start), s) for s in params.shocks]
 
+    def bank_failures(self, month: int) -> list:
+        """Custodian bank failures scheduled for ``month``."""
+        return [s for first, s in self._shocks if s.kind == "bank_failure" and first == month]
+
     def begin_month(self, month: int) -> None:
         """Step 1: dated values and scheduled shocks for ``month``."""
         p = self.params

@@ -29,6 +29,27 @@ from sandbox.contagion import eisenberg_noe
 from sandbox.scenario import ExposureParams
 
 NONE = -1
+# Codes for nodes outside the platform book, in exposure sources and triggers.
+BANK_BASE = 1_000_000
+
+
+def guarantor_code(g: int | np.ndarray) -> int | np.ndarray:
+    return -(g + 2)
+
+
+def bank_code(b: int) -> int:
+    return -(BANK_BASE + b)
+
+
+def node_label(code: int) -> str | None:
+    """``platform 12``, ``guarantor 0``, ``bank 1``, or None for no node."""
+    if code >= 0:
+        return f"platform {code}"
+    if code <= -BANK_BASE:
+        return f"bank {-code - BANK_BASE}"
+    if code < -1:
+        return f"guarantor {-code - 2}"
+    return None
 
 
 @dataclass
@@ -56,13 +77,15 @@ class ExposureNetwork:
         self._share = weights / weights.sum() if g else weights
         self.guarantor = np.zeros(0, dtype=np.int64)
         self.group = np.zeros(0, dtype=np.int64)
+        self.custodian = np.zeros(0, dtype=np.int64)
+        self.bank_failures: list[tuple[int, int, float]] = []  # (month, bank, yuan lost)
 
     @property
     def active(self) -> bool:
         return self.params.guarantors > 0 or self.params.groups > 0
 
-    def draw(self, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Ties of ``k`` applicants: (guarantor, group), -1 for none.
+    def draw(self, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ties of ``k`` applicants: (guarantor, group, custodian bank), -1 for none.
 
         Drawn for every applicant before screening, so the draws do not
         depend on the regime (common random numbers).
@@ -77,17 +100,29 @@ class ExposureNetwork:
         if p.groups:
             pick = rng.integers(0, p.groups, k)
             group = np.where(u[:, 1] < p.group_share, pick, NONE)
-        return guarantor, group
+        custodian = rng.integers(0, p.custodians, k) if p.custodians else np.full(k, NONE)
+        return guarantor, group, custodian
 
-    def assign(self, rows: np.ndarray, guarantor: np.ndarray, group: np.ndarray) -> None:
+    def assign(self, rows: np.ndarray, guarantor: np.ndarray, group: np.ndarray, custodian: np.ndarray) -> None:
         """Record the ties of platforms that entered at ``rows``."""
         size = int(rows.max()) + 1 if rows.size else 0
         if size > self.guarantor.size:
             grow = size - self.guarantor.size
             self.guarantor = np.r_[self.guarantor, np.full(grow, NONE)]
             self.group = np.r_[self.group, np.full(grow, NONE)]
+            self.custodian = np.r_[self.custodian, np.full(grow, NONE)]
         self.guarantor[rows] = guarantor
         self.group[rows] = group
+        self.custodian[rows] = custodian
+
+    def declare(self) -> None:
+        """Apply the scenario's declared ties to the initial platforms (rows 0..initial-1)."""
+        for tie in self.params.ties:
+            rows = np.asarray(tie.platforms)
+            for kind in ("guarantor", "group", "custodian"):
+                value = getattr(tie, kind)
+                if value is not None:
+                    getattr(self, kind)[rows] = value
 
     def fees(self, loans: np.ndarray, alive: np.ndarray) -> np.ndarray:
         """Monthly guarantee fee each platform owes its (live) guarantor."""
@@ -172,7 +207,7 @@ class ExposureNetwork:
         worst = short.argmax(axis=0)
         has_short = unpaid_by > 1e-9
         src_nodes = nodes[worst]
-        labels = np.where(src_nodes < G, -(src_nodes + 2), src_nodes - G)
+        labels = np.where(src_nodes < G, guarantor_code(src_nodes), src_nodes - G)
         source[nodes[plat & has_short] - G] = labels[plat & has_short]
         # A peer that defaults on calls was brought down by the member whose loss it owed most on.
         owed_most = nodes[liabilities.argmax(axis=1)]

@@ -18,7 +18,7 @@ from sandbox.accounting import Ledger
 from sandbox.borrowers import BorrowerPopulation
 from sandbox.dates import month_label, value_at
 from sandbox.environment import Environment
-from sandbox.exposures import ExposureNetwork
+from sandbox.exposures import ExposureNetwork, node_label
 from sandbox.investors import InvestorPopulation, Orders
 from sandbox.platforms import (
     ACTIVE,
@@ -123,6 +123,7 @@ class SandboxModel(mesa.Model):
         self._short = np.zeros(0, dtype=bool)
         self._abscond = np.zeros(0, dtype=bool)
         self._create_platforms(m.platforms.initial, self.streams.population, initial=True)
+        self.exposures.declare()  # declared ties of initial platforms replace their draws
 
     # ------------------------------------------------------------------ month
     def step(self) -> None:
@@ -152,6 +153,8 @@ class SandboxModel(mesa.Model):
     def scheduled_events(self) -> Policy:
         """Rules in force write this month's policy; then they act; shocks apply."""
         self.environment.begin_month(self.month)
+        for shock in self.environment.bank_failures(self.month):
+            self.fail_custodian(shock.bank, shock.size)
         self.policy = self._build_policy()
         for rule in self.rules:
             if rule.in_force(self):
@@ -224,7 +227,7 @@ class SandboxModel(mesa.Model):
             "region": rng.integers(0, p.regions, k),
             "controller": np.full(k, -1),
             "age": np.zeros(k, dtype=np.int64),
-            **dict(zip(("guarantor", "group"), self.exposures.draw(k, rng), strict=True)),
+            **dict(zip(("guarantor", "group", "custodian"), self.exposures.draw(k, rng), strict=True)),
         }
 
     def _create_platforms(self, k: int, rng: np.random.Generator, initial: bool) -> None:
@@ -241,7 +244,8 @@ class SandboxModel(mesa.Model):
         if k == 0:
             return np.zeros(0, dtype=np.int64)
         none = np.full(k, -1)
-        a = {"controller": none, "guarantor": none, "group": none, "age": np.zeros(k, dtype=np.int64), **a}
+        a = {"controller": none, "guarantor": none, "group": none, "custodian": none,
+             "age": np.zeros(k, dtype=np.int64), **a}
         self._ensure_capacity(k)
         book = self.book
         rows = book.add(k)
@@ -255,7 +259,7 @@ class SandboxModel(mesa.Model):
         book.cash[rows] = a["capital"]  # paid-in capital
         book.equity_flow[rows] = a["capital"]
         self.ledger.capital_in += float(a["capital"].sum())
-        self.exposures.assign(rows, a["guarantor"], a["group"])
+        self.exposures.assign(rows, a["guarantor"], a["group"], a["custodian"])
         for row in rows:
             self.platform_agents[int(row)] = self.platform_class(self, int(row))
         self.policy = self._build_policy()  # entrants are bound by the rules in force at once
@@ -626,6 +630,27 @@ class SandboxModel(mesa.Model):
         book.unit_value[:n] += np.divide(to_investors, book.units[:n], out=np.zeros(n), where=passes)
         return to_investors
 
+    def fail_custodian(self, bank: int, lost_share: float) -> None:
+        """A custodian bank fails: platforms banking there lose ``lost_share`` of their cash.
+
+        A live intermediary's investors bear it through their unit value, as they
+        bear loan losses; other platforms lose equity. The loss counts as coming
+        through an exposure tie (``exposure_loss``, source ``bank b``).
+        """
+        from sandbox.exposures import bank_code
+
+        book, net = self.book, self.exposures
+        n = book.n
+        hit = book.alive() & book.custody[:n] & (net.custodian[:n] == bank)
+        loss = np.where(hit, lost_share * np.maximum(book.cash[:n], 0.0), 0.0)
+        to_investors = self._pass_through(-loss, book.cash[:n] + book.loans[:n])
+        book.cash[:n] -= loss
+        book.equity_flow[:n] -= loss + to_investors
+        book.exposure_loss[:n] += loss
+        book.exposure_source[:n][hit] = bank_code(bank)
+        self.ledger.bank_losses += float(loss.sum())
+        net.bank_failures.append((self.month, bank, float(loss.sum())))
+
     def clear_guarantees(self, loss: np.ndarray) -> None:
         """Guarantee fees are paid; this month's calls on loan losses clear by Eisenberg-Noe.
 
@@ -768,10 +793,8 @@ class SandboxModel(mesa.Model):
                 if book.exposure_loss[row] >= book.contagion_loss[row] and book.exposure_source[row] != -1:
                     channel = "exposure"
                     src = int(book.exposure_source[row])
-                    if src < -1:
-                        trigger = f"guarantor {-src - 2}"
-                    elif src in failed_before:
-                        trigger = f"platform {src}"
+                    if src < -1 or src in failed_before:  # a guarantor, a bank, or a platform that failed
+                        trigger = node_label(src)
                 else:
                     channel = "borrowers"
                     src = int(book.contagion_source[row])

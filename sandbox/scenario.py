@@ -160,6 +160,25 @@ class ResolutionParams(Section):
     disorderly_sale_discount: float = Field(0.7, ge=0, le=1)
 
 
+class Tie(Section):
+    """A declared tie of initial platforms (numbered 0 to ``market.platforms.initial - 1``):
+    give exactly one of ``guarantor``, ``group`` or ``custodian``."""
+
+    platforms: list[int] = Field(min_length=1, description="initial platforms, by number from 0")
+    guarantor: int | None = Field(None, ge=0, description="guarantee company that covers them")
+    group: int | None = Field(None, ge=0, description="business group they belong to")
+    custodian: int | None = Field(None, ge=0, description="custodian bank holding their client money")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Tie:
+        given = [k for k in ("guarantor", "group", "custodian") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"found {len(given)} of guarantor, group, custodian; allowed: exactly one")
+        if any(p < 0 for p in self.platforms):
+            raise ValueError("platforms: allowed: numbers from 0")
+        return self
+
+
 class ExposureParams(Section):
     """Ties between platforms and third parties, cleared each month (none by default).
 
@@ -179,6 +198,8 @@ class ExposureParams(Section):
     groups: int = Field(0, ge=0, le=10_000, description="business groups")
     group_share: float = Field(0.2, ge=0, le=1, description="share of platforms in a group")
     group_coverage: float = Field(0.5, ge=0, le=1, description="share of a member's losses its peers cover")
+    custodians: int = Field(0, ge=0, le=10_000, description="custodian banks (platforms with custody bank at one)")
+    ties: list[Tie] = Field(default_factory=list, description="declared ties of initial platforms (override draws)")
 
 
 class MarketParams(Section):
@@ -220,11 +241,23 @@ class Shock(Section):
     """A scheduled shock."""
 
     month: Month = Field(description="month the shock starts, YYYY-MM")
-    kind: Literal["credit", "sentiment", "funding"] = Field(
-        description="credit: default hazards rise; sentiment: sentiment drops; funding: new money stops"
+    kind: Literal["credit", "sentiment", "funding", "bank_failure"] = Field(
+        description="credit: default hazards rise; sentiment: sentiment drops; funding: new money stops; "
+        "bank_failure: a custodian bank fails"
     )
-    size: float = Field(ge=0, le=100, description="credit: hazard multiple minus 1; sentiment: drop; funding: share cut")
+    size: float = Field(
+        ge=0, le=100,
+        description="credit: hazard multiple minus 1; sentiment: drop; funding: share cut; "
+        "bank_failure: share of client money held there that is lost (0 to 1)",
+    )
     duration: int = Field(1, ge=1, le=600, description="months")
+    bank: int | None = Field(None, ge=0, description="bank_failure: which custodian bank, from 0")
+
+    @model_validator(mode="after")
+    def _bank(self) -> Shock:
+        if self.kind == "bank_failure" and (self.bank is None or self.size > 1):
+            raise ValueError("a bank_failure needs 'bank' (a custodian, from 0) and a 'size' from 0 to 1")
+        return self
 
 
 class EnvironmentParams(Section):
@@ -334,6 +367,19 @@ class Scenario(ScenarioBase):
         for i, shock in enumerate(self.environment.shocks):
             if not 0 <= month_index(shock.month, self.start) < self.months:
                 raise ValueError(f"environment.shocks[{i}].month: {shock.month} is outside the horizon")
+            if shock.kind == "bank_failure" and shock.bank >= self.market.exposures.custodians:
+                raise ValueError(f"environment.shocks[{i}].bank: found {shock.bank}; allowed: 0 to "
+                                 f"{self.market.exposures.custodians - 1} (market.exposures.custodians)")
+        ex, initial = self.market.exposures, self.market.platforms.initial
+        limits = {"guarantor": ex.guarantors, "group": ex.groups, "custodian": ex.custodians}
+        for i, tie in enumerate(ex.ties):
+            if max(tie.platforms) >= initial:
+                raise ValueError(f"market.exposures.ties[{i}].platforms: found {max(tie.platforms)}; "
+                                 f"allowed: 0 to {initial - 1} (the initial platforms)")
+            for kind, count in limits.items():
+                value = getattr(tie, kind)
+                if value is not None and value >= count:
+                    raise ValueError(f"market.exposures.ties[{i}].{kind}: found {value}; allowed: 0 to {count - 1}")
         return self
 
     def to_dict(self) -> dict[str, Any]:

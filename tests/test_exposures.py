@@ -116,3 +116,51 @@ def test_counterfactuals_count_failures_each_channel_causes():
     exposure_failures = int((result.failures["channel"] == "exposure").sum())
     assert table.loc["exposures", "failures_avoided"] >= exposure_failures > 0
     assert result.summary["failures_avoided"]["exposures"] == table.loc["exposures", "failures_avoided"]
+
+
+def test_declared_ties_replace_the_drawn_ones_and_are_validated():
+    scenario = small_market(market__exposures={
+        "guarantors": 2, "groups": 1, "custodians": 2, "guaranteed_share": 0.0, "group_share": 0.0,
+        "ties": [{"platforms": [0, 1], "guarantor": 1}, {"platforms": [2, 3], "group": 0},
+                 {"platforms": [4], "custodian": 1}],
+    })
+    model = sandbox.SandboxModel(scenario, seed=1)
+    net = model.exposures
+    assert list(net.guarantor[:6]) == [1, 1, -1, -1, -1, -1]
+    assert list(net.group[:6]) == [-1, -1, 0, 0, -1, -1]
+    assert net.custodian[4] == 1
+    with pytest.raises(sandbox.ScenarioError, match=r"ties\[0\].platforms: found 9; allowed: 0 to 5"):
+        small_market(market__exposures={"guarantors": 1, "ties": [{"platforms": [9], "guarantor": 0}]})
+    with pytest.raises(sandbox.ScenarioError, match="exactly one"):
+        small_market(market__exposures={"guarantors": 1, "groups": 1,
+                                        "ties": [{"platforms": [0], "guarantor": 0, "group": 0}]})
+
+
+def test_a_custodian_bank_failure_passes_losses_to_the_platforms_banking_there():
+    """Pools whose client money sits at bank 0 lose 90% of their cash when it fails;
+    pools at bank 1 do not. Those that fail are attributed to the bank."""
+    scenario = small_market(
+        market__platforms={"initial": 10, "entry_per_month": 0, "capital_median": 2e5, "capital_sigma": 0.0,
+                           "custody_share": 1.0, "pool_reserve": 0.4,
+                           "mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0}},
+        market__exposures={"custodians": 2, "ties": [{"platforms": [0, 1, 2, 3, 4], "custodian": 0},
+                                                     {"platforms": [5, 6, 7, 8, 9], "custodian": 1}]},
+        environment__shocks=[{"month": "2016-07", "kind": "bank_failure", "bank": 0, "size": 0.9}],
+        channels={"runs": False, "information": False},
+    )
+    model = sandbox.SandboxModel(scenario, seed=2)
+    for _ in range(6):
+        model.step()
+    at_bank0 = model.book.alive()[:5]
+    assert at_bank0.sum() >= 3
+    cash_before = model.book.cash[:5][at_bank0].clip(min=0).sum()
+    model.step()  # 2016-07: the bank fails at the start of the month
+    (month, bank, lost), = model.exposures.bank_failures
+    assert (month, bank) == (6, 0) and lost == pytest.approx(0.9 * cash_before)
+    assert (model.book.exposure_loss[5:10] == 0).all() and (model.book.exposure_loss[:5][at_bank0] > 0).all()
+    model.run()
+    result = sandbox.results.collect(model)
+    assert result.summary["accounting_max_rel_error"] < 1e-9
+    through_bank = result.failures.query("trigger == 'bank 0'")
+    assert len(through_bank) >= 1 and set(through_bank["platform"]) <= {0, 1, 2, 3, 4}
+    assert (through_bank["channel"] == "exposure").all()

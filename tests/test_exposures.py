@@ -48,18 +48,22 @@ def test_group_peers_pay_from_cash_and_default_when_short():
     assert backstopped.defaulted_rows.size == 0 and backstopped.from_outside == pytest.approx(15.0)
 
 
-def guaranteed_pools(exposures: bool, seed: int) -> sandbox.RunResult:
+def guarantor_market(**channels: bool) -> sandbox.Scenario:
     """Pools guaranteed by one thin guarantor; a credit shock exhausts it. Runs and
     sentiment are switched off to isolate the exposure channel."""
-    scenario = small_market(
+    return small_market(
         market__platforms={"initial": 12, "entry_per_month": 0, "capital_median": 3e5, "capital_sigma": 0.0,
                            "mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0}},
         market__exposures={"guarantors": 1, "guarantor_capital": 5e5, "guaranteed_share": 1.0, "coverage": 0.9},
         market__borrowers={"count": 3000, "active_at_start": 1.0, "pd_mean": 0.06, "term_months": [12],
                            "term_weights": [1.0]},
         environment__shocks=[{"month": "2016-10", "kind": "credit", "size": 3.0, "duration": 4}],
-        channels={"runs": False, "information": False, "exposures": exposures},
+        channels={"runs": False, "information": False, **channels},
     )
+
+
+def guaranteed_pools(exposures: bool, seed: int) -> sandbox.RunResult:
+    scenario = guarantor_market(exposures=exposures)
     return sandbox.run(scenario, seed=seed)
 
 
@@ -99,16 +103,7 @@ def test_cascade_trees_are_consistent():
 
 
 def test_counterfactuals_count_failures_each_channel_causes():
-    scenario = small_market(
-        market__platforms={"initial": 12, "entry_per_month": 0, "capital_median": 3e5, "capital_sigma": 0.0,
-                           "mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0}},
-        market__exposures={"guarantors": 1, "guarantor_capital": 5e5, "guaranteed_share": 1.0, "coverage": 0.9},
-        market__borrowers={"count": 3000, "active_at_start": 1.0, "pd_mean": 0.06, "term_months": [12],
-                           "term_weights": [1.0]},
-        environment__shocks=[{"month": "2016-10", "kind": "credit", "size": 3.0, "duration": 4}],
-        channels={"runs": False, "information": False},
-    )
-    result = sandbox.run(scenario, seed=3, counterfactuals=True)
+    result = sandbox.run(guarantor_market(), seed=3, counterfactuals=True)
     table = result.counterfactuals.set_index("channel")
     assert list(table.index) == ["runs", "credit_contagion", "information", "exposures"]
     # Runs and information are already off here: switching them off again changes nothing.

@@ -26,6 +26,25 @@ def row_sum(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def first_true(a: np.ndarray) -> np.ndarray:
+    """``a.argmax(axis=1)`` for a 2-D boolean array with few columns (0 where none is true)."""
+    out = np.zeros(a.shape[0], dtype=np.intp)
+    for k in range(a.shape[1] - 1, -1, -1):
+        out[a[:, k]] = k
+    return out
+
+
+def shifted_counts(ids: np.ndarray, weights: np.ndarray, size: int, buffer: list) -> np.ndarray:
+    """Sum ``weights`` by ``ids`` where -1 means "none": ids are shifted by one into a
+    buffer kept between calls (allocating a fresh array of this size each month is
+    what costs), so one pass needs no mask."""
+    flat = ids.ravel()
+    if not buffer or buffer[0].shape != flat.shape:
+        buffer[:] = [np.empty_like(flat)]
+    np.add(flat, 1, out=buffer[0])
+    return sum_by(buffer[0], weights.ravel(), size + 1)[1:]
+
+
 def row_any(a: np.ndarray) -> np.ndarray:
     """``a.any(axis=1)`` for a 2-D boolean array with few columns."""
     out = a[:, 0].copy()

@@ -320,10 +320,11 @@ class SandboxModel(mesa.Model):
         company = b.company[who]
         lim_p = np.where(company, pol.limit_company_platform, pol.limit_individual_platform)
         lim_t = np.where(company, pol.limit_company_total, pol.limit_individual_total)
-        on_plat = row_sum(np.where(b.platform[who] == plat[:, None], b.principal[who], 0.0))
-        room = np.maximum(np.minimum(lim_p - on_plat, lim_t - b.debt(who)), 0.0)
+        lenders, owed = b.platform[who], b.principal[who]  # gathered once, used thrice
+        on_plat = row_sum(np.where(lenders == plat[:, None], owed, 0.0))
+        room = np.maximum(np.minimum(lim_p - on_plat, lim_t - row_sum(owed)), 0.0)
         limited = np.minimum(amount, room)
-        has_slot = row_any(b.platform[who] < 0)
+        has_slot = row_any(lenders < 0)
         ok = ~capped & ~declined & (limited > 0) & has_slot
         excluded_cap = float(amount[capped].sum())
         excluded_limit = float((amount - limited)[~capped & ~declined].sum())

@@ -115,16 +115,19 @@ class Recorder:
     def _overindebted_share(self) -> float:
         """Share of indebted borrowers who owe on two or more platforms and more than they can carry."""
         b = self.model.borrowers
-        plat = b.platform
-        # A borrower owes on two or more platforms when some loan's lender differs from its first loan's.
+        has = b.platform >= 0
+        loans = row_sum(has.view(np.int8))
+        indebted = np.count_nonzero(loans)
+        if not indebted:
+            return 0.0
+        # Only borrowers with two or more loans can owe on two platforms: check those.
+        few = np.flatnonzero(loans >= 2)
+        plat = b.platform[few]
         first = plat[:, 0].copy()
         for k in range(1, plat.shape[1]):
             first = np.where(first >= 0, first, plat[:, k])
-        indebted = first >= 0
-        if not indebted.any():
-            return 0.0
-        multi = np.zeros(plat.shape[0], dtype=bool)
+        multi = np.zeros(few.size, dtype=bool)
         for k in range(plat.shape[1]):
             multi |= (plat[:, k] >= 0) & (plat[:, k] != first)
-        over = multi & (row_sum(b.principal) > 1.5 * b.demand)
-        return float(over.sum() / indebted.sum())
+        over = multi & (row_sum(b.principal[few]) > 1.5 * b.demand[few])
+        return float(over.sum() / indebted)

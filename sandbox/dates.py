@@ -75,14 +75,6 @@ def value_at(param: float | DatedValues, index: int, start: str) -> float:
     return float(param)
 
 
-def dated_range(param: Any) -> tuple[float, float]:
-    """Smallest and largest value a plain or dated parameter takes."""
-    if isinstance(param, DatedValues):
-        vals = list(param.values.values())
-        return min(vals), max(vals)
-    return float(param), float(param)
-
-
 def Dated(ge: float | None = None, le: float | None = None) -> Any:  # noqa: N802 (a type factory)
     """A number or dated numbers, each within ``[ge, le]``.
 

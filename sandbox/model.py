@@ -341,7 +341,6 @@ class SandboxModel(mesa.Model):
         orig = sum_by(plat[ok], lent[ok], book.n)
         book.cash[: book.n] -= orig
         book.loans[: book.n] += orig
-        book.originated[: book.n] += orig
         b.borrowed_total += float(lent[ok].sum())
         refinanced = who[ok]
         b.stress_source[refinanced[b.stressed_until[refinanced] < self.month]] = -1  # no longer stranded

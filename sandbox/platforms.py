@@ -52,7 +52,7 @@ class PlatformBook:
         "cash", "loans", "units", "unit_value", "equity_flow",
         "diverted", "fines", "inflow", "outflow", "requested", "inflow_ma", "claims_peak",
         "claims_at_failure", "investor_loss", "recovered", "interest_income", "default_loss",
-        "contagion_loss", "overdue", "complaints", "risk_score", "originated",
+        "contagion_loss", "overdue", "complaints", "risk_score",
         "loss_months", "base_yield", "strategic", "last_cost", "abscond_pressure", "sale_loss",
         "exposure_loss",
     )

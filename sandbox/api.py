@@ -42,7 +42,7 @@ def run(
     model.run(progress=progress)
     result = collect(model)
     if counterfactuals:
-        result.counterfactuals = _counterfactuals(scenario, model, result, model_class)
+        result.counterfactuals = _counterfactuals(scenario, model, result, model_class, progress)
         result.summary["failures_avoided"] = dict(
             zip(result.counterfactuals["channel"], result.counterfactuals["failures_avoided"], strict=True))
     return result
@@ -57,7 +57,7 @@ def _identity(platforms: pd.DataFrame) -> set[tuple]:
 
 
 def _counterfactuals(scenario: Scenario, model: SandboxModel, result: RunResult,
-                     model_class: type[SandboxModel]) -> pd.DataFrame:
+                     model_class: type[SandboxModel], progress: bool = False) -> pd.DataFrame:
     """Same seed, each channel off in turn: which failures disappear.
 
     ``failures_avoided`` counts platforms that fail with the channel and not
@@ -68,9 +68,9 @@ def _counterfactuals(scenario: Scenario, model: SandboxModel, result: RunResult,
     base = _identity(result.platforms)
     rows = []
     for channel in CHANNELS:
-        variant = scenario.with_updates({f"channels.{channel}": False})
+        variant = scenario.with_updates({f"channels.{channel}": False, "name": f"{scenario.name} without {channel}"})
         other = model_class(variant, seed=model.seed, months=model.months)
-        other.run()
+        other.run(progress=progress)  # four more full runs: show each one's progress too
         alt = collect(other)
         other_failed = _identity(alt.platforms)
         rows.append({

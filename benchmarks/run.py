@@ -146,6 +146,7 @@ def worker_scale(spec: dict) -> dict:
     import pandas  # noqa: F401  (imported by result collection; counted in import_mib, not in the run)
 
     import sandbox
+    import sandbox.memory
 
     sources = sandbox_sources()  # the code this process runs (others may edit the files meanwhile)
 
@@ -194,6 +195,7 @@ def worker_scale(spec: dict) -> dict:
         "peak_investor_money": float(s["peak_investor_money"]),
         "phase_seconds": {k: round(v, 4) for k, v in phase_seconds.items()},
         "profiled": bool(profiler or line_timer),
+        "keep_freed_memory": sandbox.memory.keep_freed_memory(),
         "code_digest": code_digest(sources),
     }
     if line_timer is not None:
@@ -390,9 +392,10 @@ def _platform_inputs(P: int, bands: int, rng) -> dict:
     import numpy as np
 
     size = P + 1
-    mean = np.zeros((bands, size))  # perceived monthly failure risk by literacy band: mean and private noise
+    # Perceived monthly failure risk by literacy band, mean and private noise (float32, as the model's).
+    mean = np.zeros((bands, size), dtype=np.float32)
     mean[:, :P] = np.clip(0.006 * rng.lognormal(0.0, 1.0, (bands, P)), 0, 1)
-    noise = np.zeros((bands, size))
+    noise = np.zeros((bands, size), dtype=np.float32)
     noise[:, :P] = rng.uniform(0.001, 0.01, (bands, P))
     unit_value = np.zeros(size)
     unit_value[:P] = 1.0 + rng.uniform(0, 0.3, P)
@@ -683,6 +686,7 @@ def measure_scale(scale: str, months: int, repeat: int, seed: int, timeout: floa
         "platform_failures": runs[0]["platform_failures"],
         "phase_seconds": {k: round(v, 3) for k, v in phases.items()},
         "seed": seed,
+        "keep_freed_memory": runs[0]["keep_freed_memory"],
         "code_digest": sorted({r["code_digest"] for r in runs}),
     }
 

@@ -30,7 +30,7 @@ def first_true(a: np.ndarray) -> np.ndarray:
     """``a.argmax(axis=1)`` for a 2-D boolean array with few columns (0 where none is true)."""
     out = np.zeros(a.shape[0], dtype=np.intp)
     for k in range(a.shape[1] - 1, -1, -1):
-        out[a[:, k]] = k
+        np.copyto(out, k, where=a[:, k])
     return out
 
 
@@ -53,37 +53,63 @@ def row_any(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walker's alias table for sampling indices in proportion to ``weights``.
+def guide_table(weights: np.ndarray, density: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """A table for drawing indices in proportion to ``weights`` by inverse CDF.
 
-    Building costs O(n) once; each draw then costs two random numbers and two
-    lookups, instead of a binary search over the cumulative weights.
+    Chen and Asau's guide table: ``guide[b]`` is the first index whose
+    cumulative share exceeds ``b / T`` (``T = density * len(weights)``), so a
+    draw starts there and steps forward at most a few places. Exact, and built
+    with one ``cumsum`` and one ``searchsorted``.
     """
-    n = weights.size
-    prob = weights * (n / weights.sum())
-    alias = np.arange(n)
-    small = [i for i in range(n) if prob[i] < 1.0]
-    large = [i for i in range(n) if prob[i] >= 1.0]
-    while small and large:
-        s, g = small.pop(), large.pop()
-        alias[s] = g
-        prob[g] -= 1.0 - prob[s]
-        (small if prob[g] < 1.0 else large).append(g)
-    for i in small + large:  # leftovers are 1 up to rounding
-        prob[i] = 1.0
-    return prob, alias
+    positive = np.flatnonzero(weights > 0)
+    if positive.size == 0:
+        raise ValueError("guide_table needs at least one positive weight")
+    cdf = np.cumsum(weights, dtype=np.float64)
+    cdf /= cdf[-1]
+    cdf[positive[-1]:] = np.inf  # every draw stops at the last positive weight at the latest
+    steps = density * weights.size
+    guide = np.searchsorted(cdf, np.arange(steps) / steps, side="right")
+    return cdf, guide
 
 
-def alias_sample(table: tuple[np.ndarray, np.ndarray], size: int | tuple[int, ...],
+def guide_sample(table: tuple[np.ndarray, np.ndarray], size: int | tuple[int, ...],
                  rng: np.random.Generator) -> np.ndarray:
-    """Indices drawn from an :func:`alias_table`."""
-    return alias_pick(table, rng.random(size))
+    """Indices drawn from a :func:`guide_table`, one uniform each."""
+    return guide_pick(table, rng.random(size))
 
 
-def alias_pick(table: tuple[np.ndarray, np.ndarray], u: np.ndarray) -> np.ndarray:
-    """Map uniforms ``u`` in [0, 1) to indices of an :func:`alias_table`: one uniform
-    a draw (its integer part picks a column, its fraction decides column or alias)."""
-    prob, alias = table
-    scaled = u * prob.size
-    idx = np.minimum(scaled.astype(np.intp), prob.size - 1)
-    return np.where(scaled - idx < prob[idx], idx, alias[idx])
+def guide_pick(table: tuple[np.ndarray, np.ndarray], u: np.ndarray) -> np.ndarray:
+    """Map uniforms ``u`` in [0, 1) to indices of a :func:`guide_table`: the first
+    index whose cumulative share exceeds ``u``."""
+    cdf, guide = table
+    flat_u = u.ravel()
+    # float64 -> int32 is vectorized in numpy, float64 -> int64 is not (10x slower here).
+    idx = guide[(flat_u * guide.size).astype(np.int32)]
+    behind = np.flatnonzero(cdf[idx] <= flat_u)
+    while behind.size:  # a few passes, over fewer draws each time
+        idx[behind] += 1
+        behind = behind[cdf[idx[behind]] <= flat_u[behind]]
+    return idx.reshape(u.shape)
+
+
+def standard_normal(rng: np.random.Generator, shape: int | tuple[int, ...]) -> np.ndarray:
+    """Standard normal draws as float32, by the Box-Muller transform.
+
+    Exact up to float32 rounding (the largest draw is about 5.8), and about
+    twice as fast as ``rng.standard_normal(dtype=np.float32)``: numpy's float32
+    ``log``, ``sin`` and ``cos`` are vectorized, its ziggurat is not.
+    """
+    n = int(np.prod(shape))
+    half = (n + 1) // 2
+    u = rng.random(2 * half, dtype=np.float32)
+    radius = np.log1p(-u[:half])  # 1 - u is in (0, 1]
+    radius *= -2.0
+    np.sqrt(radius, out=radius)
+    angle = u[half:]
+    angle *= np.float32(2 * np.pi)
+    out = np.empty(2 * half, dtype=np.float32)
+    np.cos(angle, out=out[:half])
+    np.sin(angle, out=out[half:])
+    out[:half] *= radius
+    out[half:] *= radius
+    return out[:n].reshape(shape)

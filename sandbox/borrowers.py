@@ -63,6 +63,7 @@ class BorrowerPopulation:
         self.rollover = rng.random(n) < params.rollover_share
         joins_later = rng.random(n) >= params.active_at_start
         self.entry_month = np.where(joins_later, rng.integers(1, params.adoption_months + 1, n), 0).astype(np.int32)
+        self.all_entered = int(self.entry_month.max(initial=0))  # from this month on, no need to check entry
         self.stressed_until = np.full(n, -1, dtype=np.int32)
         self.stress_source = np.full(n, NONE, dtype=np.int32)  # the lender whose failure left it stranded
         self.refinance = np.zeros(n, dtype=bool)
@@ -80,18 +81,19 @@ class BorrowerPopulation:
         self.borrowed_total = 0.0  # yuan lent to borrowers, all time
         self.paid_total = 0.0  # yuan borrowers paid back (interest, principal, recoveries)
 
-    def debt(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+    def debt(self) -> np.ndarray:
         """Total principal each borrower owes."""
-        return row_sum(self.principal[idx])
+        return row_sum(self.principal)
 
     def request(self, month: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Step 3a: who seeks credit this month. Returns (borrowers, refinancing flag)."""
         p = self.params
         free = row_any(self.platform == NONE)
-        entered = self.entry_month <= month
         # A borrower who must refinance asks even with no free slot: without a new
         # lender within the month it comes under stress.
-        wants = entered & ((free & (rng.random(self.n, dtype=np.float32) < p.need_rate)) | self.refinance)
+        wants = (free & (rng.random(self.n, dtype=np.float32) < p.need_rate)) | self.refinance
+        if month < self.all_entered:
+            wants &= self.entry_month <= month
         who = np.flatnonzero(wants)
         return who, self.refinance[who]
 
@@ -106,11 +108,11 @@ class BorrowerPopulation:
     def book_loans(self, who: np.ndarray, platform: np.ndarray, amount: np.ndarray, rate: np.ndarray,
                    term: np.ndarray) -> None:
         """Record new loans in each borrower's first free slot."""
-        slot = first_true(self.platform[who] == NONE)
-        self.platform[who, slot] = platform
-        self.principal[who, slot] = amount
-        self.rate[who, slot] = rate
-        self.remaining[who, slot] = term
+        loan = who * self.L + first_true(np.take(self.platform, who, axis=0) == NONE)  # flat loan index
+        self.platform.ravel()[loan] = platform
+        self.principal.ravel()[loan] = amount
+        self.rate.ravel()[loan] = rate
+        self.remaining.ravel()[loan] = term
 
     def repay(
         self,
@@ -133,11 +135,12 @@ class BorrowerPopulation:
         who = due // self.L
         plat = flat_platform[due]
         principal = self.principal.ravel()[due]
-        stressed = self.stressed_until[who] >= month
-        overload = np.maximum(self.debt(who) / (1.5 * self.demand[who]), 1.0)
-        hazard = self.monthly_pd[who] * np.float32(hazard_multiplier) * overload
+        # Hazards per borrower (one pass each), then gathered once per loan.
+        stressed = self.stressed_until >= month
+        overload = np.maximum(self.debt() / (1.5 * self.demand), 1.0)
+        hazard = self.monthly_pd * np.float32(hazard_multiplier) * overload
         hazard[stressed] *= p.contagion_multiplier
-        default = rng.random(due.size, dtype=np.float32) < hazard
+        default = rng.random(due.size, dtype=np.float32) < hazard[who]
         # Borrowers of failed platforms stop paying them (strategic default).
         exposed = np.flatnonzero(~default & (strategic_default[plat] > 0))
         default[exposed[rng.random(exposed.size) < strategic_default[plat[exposed]]]] = True
@@ -151,7 +154,7 @@ class BorrowerPopulation:
         instalment[d] = 0.0
         loss = principal[d] * p.loss_given_default
         recovery = principal[d] - loss
-        contagion_loss = np.where(stressed[d], loss, 0.0)
+        contagion_loss = np.where(stressed[who[d]], loss, 0.0)
 
         new_remaining = (remaining - 1).astype(np.int16)
         new_remaining[d] = 0

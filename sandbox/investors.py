@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.arrays import alias_sample, alias_table, row_any, row_sum, shifted_counts
+from sandbox.arrays import first_true, guide_sample, guide_table, row_any, row_sum, shifted_counts, standard_normal
 
 from sandbox.scenario import InvestorParams, InformationParams
 
@@ -25,16 +25,17 @@ class Orders:
     """What the acting investors ask for this month.
 
     Withdrawals are in units (the platform pays ``units * unit_value`` times the
-    share it can serve); placements are in yuan.
+    share it can serve); placements are in yuan. A holding is addressed by its
+    flat index ``investor * K + slot`` into the raveled ``(n, K)`` arrays.
     """
 
     w_investor: np.ndarray
-    w_slot: np.ndarray
+    w_holding: np.ndarray
     w_platform: np.ndarray
     w_units: np.ndarray
     w_run: np.ndarray
     p_investor: np.ndarray
-    p_slot: np.ndarray
+    p_holding: np.ndarray
     p_platform: np.ndarray
     p_amount: np.ndarray
 
@@ -62,6 +63,7 @@ class InvestorPopulation:
         self.herding = np.clip(rng.normal(params.herding_mean, 0.1, n), 0, 1).astype(np.float32)
         joins_later = rng.random(n) >= params.active_at_start
         self.entry_month = np.where(joins_later, rng.integers(1, params.adoption_months + 1, n), 0).astype(np.int32)
+        self.all_entered = int(self.entry_month.max(initial=0))  # from this month on, no need to check entry
         self.band = self._bands()
         self.invested = np.zeros(n)
         self.received = np.zeros(n)
@@ -77,8 +79,11 @@ class InvestorPopulation:
 
     def educate(self, intensity: float, month: int) -> None:
         """Investor education: literacy closes ``intensity`` of its gap to 1 each month."""
-        entered = self.entry_month <= month
-        self.literacy[entered] += np.float32(intensity) * (1 - self.literacy[entered])
+        if month >= self.all_entered:
+            self.literacy += np.float32(intensity) * (1 - self.literacy)
+        else:
+            entered = self.entry_month <= month
+            self.literacy[entered] += np.float32(intensity) * (1 - self.literacy[entered])
         self.band = self._bands()
 
     def holding_values(self, unit_value: np.ndarray) -> np.ndarray:
@@ -132,36 +137,44 @@ class InvestorPopulation:
             customer_room: per-platform number of new customers still allowed.
             runs: the run channel; off, nobody runs (a counterfactual).
         """
-        p = self.params
-        active = np.flatnonzero((self.entry_month <= month) & (rng.random(self.n, dtype=np.float32) < attention))
+        p, K = self.params, self.K
+        reviews = rng.random(self.n, dtype=np.float32) < attention
+        if month < self.all_entered:
+            reviews &= self.entry_month <= month
+        active = np.flatnonzero(reviews)
         m = active.size
-        pid = self.platform[active]
-        held = pid != EMPTY
-        value = self.units[active] * unit_value[pid]
-        band = self.band[active]
+        # Gather the reviewers' rows once; everything below works on these (m, K)
+        # copies. A holding is addressed by its flat index (reviewer * K + slot).
+        pid = np.take(self.platform, active, axis=0)
+        units = np.take(self.units, active, axis=0)
+        value = units * unit_value[pid]
+        offset = self.band[active].astype(np.intp) * perception[0].shape[1]  # start of each reviewer's band row
+        herding = self.herding[active]
+        flight = flight.astype(np.float32)
 
         # Runs: withdraw the whole holding when perceived risk (plus the crowd's
         # flight, weighted by herding) exceeds tolerance.
-        withdrawing = held & alive[pid]
+        withdrawing = alive[pid]  # alive is False at the empty slot's row (-1)
         run = np.zeros_like(withdrawing)
         if runs:
-            i, k = np.nonzero(withdrawing)
-            j = pid[i, k]
-            risk = self._perceive(rng, perception, band[i], j) + self.herding[active[i]] * flight[j]
-            run[i, k] = risk > self.tolerance[active[i]]
+            f = np.flatnonzero(withdrawing)
+            i, j = f // K, pid.ravel()[f]
+            risk = self._perceive(rng, perception, offset[i] + j) + herding[i] * flight[j]
+            run.ravel()[f] = risk > self.tolerance[active][i]
         # Liquidity needs: half of one holding, for a few investors.
         need = rng.random(m) < min(1.0, p.liquidity_rate / attention)
-        slot = rng.integers(0, self.K, m)
+        needy = np.flatnonzero(need)
         liquidity = np.zeros_like(run)
-        liquidity[np.arange(m), slot] = need
+        liquidity.ravel()[needy * K + rng.integers(0, K, needy.size)] = True
         liquidity &= withdrawing & ~run
         # Money above 110% of budget x confidence comes out, pro rata: investors
         # consume their interest, and cut back when confidence falls.
         total = row_sum(value)
         target = self.budget[active] * confidence
-        excess = np.divide(total - 1.1 * target, total, out=np.zeros(m), where=total > 0)
-        wi, wk = np.nonzero(run | liquidity | (withdrawing & (excess > 0)[:, None]))
-        share = np.maximum(np.where(run[wi, wk], 1.0, np.where(liquidity[wi, wk], 0.5, 0.0)),
+        excess = (total - 1.1 * target) / np.maximum(total, 1e-9)  # not positive when nothing is held
+        wf = np.flatnonzero(run | liquidity | (withdrawing & (excess > 0)[:, None]))
+        wi = wf // K
+        share = np.maximum(np.where(run.ravel()[wf], 1.0, np.where(liquidity.ravel()[wf], 0.5, 0.0)),
                            np.clip(excess[wi], 0.0, 1.0))
 
         # New money: top the portfolio up toward budget x confidence, in lumps of at
@@ -169,58 +182,61 @@ class InvestorPopulation:
         stays = ~row_any(run) & ~need
         gap = (target - total) * new_money
         placing = np.flatnonzero(stays & (gap > np.maximum(100.0, 0.1 * target)))
+        rows = (np.take(x, placing, axis=0) for x in (active, pid, value, offset, herding, gap))
         orders_p = self._place(
-            rng, active[placing], pid[placing], value[placing], band[placing], gap[placing], perception,
-            promised_yield, visibility, open_rows, flight, exposure_cap, exposure_share_cap,
-            platform_exposure_cap, customer_room,
+            rng, *rows, perception, promised_yield, visibility, open_rows, flight, exposure_cap,
+            exposure_share_cap, platform_exposure_cap, customer_room,
         )
         return Orders(
             w_investor=active[wi],
-            w_slot=wk,
-            w_platform=pid[wi, wk],
-            w_units=self.units[active[wi], wk] * share,
-            w_run=run[wi, wk],
+            w_holding=active[wi] * K + (wf - wi * K),
+            w_platform=pid.ravel()[wf],
+            w_units=units.ravel()[wf] * share,
+            w_run=run.ravel()[wf],
             **orders_p,
         )
 
     def _place(
-        self, rng, inv, pid, value, band, gap, perception, promised_yield, visibility, open_rows,
+        self, rng, inv, pid, value, offset, herding, gap, perception, promised_yield, visibility, open_rows,
         flight, exposure_cap, exposure_share_cap, platform_exposure_cap, customer_room,
     ) -> dict[str, np.ndarray]:
         """Choose where each placing investor puts new money.
 
         Each samples a few candidate platforms by visibility and scores them and
-        its current holdings: promised yield, minus risk aversion times perceived
-        annual risk, minus the crowd's recent flight.
+        its current holdings, each with a fresh reading of its risk: promised
+        yield, minus risk aversion times perceived annual risk (the crowd's
+        recent flight included). Every slot is scored (an empty one too, which
+        is cheaper than picking out the valid ones first), then the options it
+        cannot take are ruled out.
         """
         m, C, K = inv.size, self.params.candidates, self.K
-        empty = dict(p_investor=np.zeros(0, np.int64), p_slot=np.zeros(0, np.int64),
+        empty = dict(p_investor=np.zeros(0, np.intp), p_holding=np.zeros(0, np.intp),
                      p_platform=np.zeros(0, np.intp), p_amount=np.zeros(0))
         if m == 0 or open_rows.size == 0:
             return empty
-        cand = open_rows[alias_sample(alias_table(visibility[open_rows]), (m, C), rng)]
-        options = np.concatenate([pid, cand], axis=1)  # held first, so ties keep money where it is
         is_open = np.zeros(promised_yield.size, dtype=bool)
         is_open[open_rows] = True
-        has_room = row_any(pid == EMPTY)
-        already = np.zeros(cand.shape, dtype=bool)  # top up a holding, never a second slot
+        is_open[EMPTY] = False  # so an empty held slot (-1) is never an option
+        cand = guide_sample(guide_table(np.where(is_open, visibility, 0.0)), (m, C), rng)
+        closed_to_newcomers = ~is_open | (customer_room <= 0)
+        vacant = pid == EMPTY
+        first_vacant = first_true(vacant)
+        blocked = closed_to_newcomers[cand] | ~row_any(vacant)[:, None]
         for k in range(K):
-            already |= cand == pid[:, k : k + 1]
-        new_ok = has_room[:, None] & (customer_room[cand] > 0) & ~already
-        valid = np.concatenate([(pid != EMPTY) & is_open[pid], new_ok], axis=1) & is_open[options]
-        # Score only the options an investor can take.
-        i, k = np.nonzero(valid)
-        j = options[i, k]
-        seen = self._perceive(rng, perception, band[i], j) + self.herding[inv[i]] * flight[j]
-        score = np.full(options.shape, -np.inf)
-        score[i, k] = promised_yield[j] - self.risk_aversion[inv[i]] * 12 * seen
+            blocked |= cand == pid[:, k : k + 1]  # top up a holding, never a second slot
+        options = np.concatenate([pid, cand], axis=1)  # held first, so ties keep money where it is
+        risk = self._perceive(rng, perception, offset[:, None] + options)
+        risk += herding[:, None] * flight[options]
+        score = promised_yield.astype(np.float32)[options]
+        score -= 12 * self.risk_aversion[inv][:, None] * risk
+        np.copyto(score[:, :K], -np.inf, where=~is_open[pid])
+        np.copyto(score[:, K:], -np.inf, where=blocked)
         best = score.argmax(axis=1)
         ok = np.isfinite(score[np.arange(m), best])
         best, inv_ok = best[ok], np.flatnonzero(ok)
-        chosen = options[inv_ok, best]
         existing = best < K
-        first_empty = (pid[inv_ok] == EMPTY).argmax(axis=1)
-        slot = np.where(existing, best, first_empty)
+        chosen = options[inv_ok, best]
+        slot = np.where(existing, best, first_vacant[inv_ok])
         current = np.where(existing, value[inv_ok, np.minimum(best, K - 1)], 0.0)
         cap = np.minimum(exposure_cap, exposure_share_cap * self.budget[inv[inv_ok]])
         cap = np.minimum(cap, platform_exposure_cap[chosen])
@@ -228,18 +244,20 @@ class InvestorPopulation:
         keep = amount > 1.0
         # Two newcomers to a platform in the same month may share its last
         # customer place: pilot caps are enforced again at settlement.
-        return dict(
-            p_investor=inv[inv_ok][keep], p_slot=slot[keep], p_platform=chosen[keep], p_amount=amount[keep]
-        )
+        investor = inv[inv_ok][keep]
+        return dict(p_investor=investor, p_holding=investor * K + slot[keep], p_platform=chosen[keep],
+                    p_amount=amount[keep])
 
     @staticmethod
-    def _perceive(rng: np.random.Generator, perception: tuple[np.ndarray, np.ndarray], band: np.ndarray,
-                  platform: np.ndarray) -> np.ndarray:
-        """Each investor's own reading of the platforms' risk: band mean plus private noise."""
+    def _perceive(rng: np.random.Generator, perception: tuple[np.ndarray, np.ndarray], flat: np.ndarray) -> np.ndarray:
+        """Each investor's own reading of the platforms' risk: band mean plus private noise.
+
+        ``flat`` indexes the raveled ``(bands, platform rows)`` arrays: band row
+        offset plus platform row (an empty slot's -1 stays inside the arrays).
+        """
         mean, noise = perception
-        flat = band.astype(np.intp) * mean.shape[1] + platform
-        out = np.take(noise.ravel(), flat)
-        out *= rng.standard_normal(flat.shape, dtype=np.float32)
+        out = np.take(noise.ravel(), flat).astype(np.float32, copy=False)
+        out *= standard_normal(rng, flat.shape)
         out += np.take(mean.ravel(), flat)
         return np.maximum(out, 0.0, out=out)
 
@@ -247,23 +265,22 @@ class InvestorPopulation:
         """Pay the served share of each withdrawal; return yuan paid per order."""
         units = orders.w_units * paid_share[orders.w_platform]
         paid = units * unit_value[orders.w_platform]
-        self.units[orders.w_investor, orders.w_slot] -= units
+        flat_units, h = self.units.ravel(), orders.w_holding
+        left = flat_units[h] - units
+        flat_units[h] = left
         np.add.at(self.received, orders.w_investor, paid)
-        self._clear_small(orders.w_investor, orders.w_slot)
+        gone = h[left <= 1e-9]
+        flat_units[gone] = 0.0
+        self.platform.ravel()[gone] = EMPTY
         return paid
 
-    def settle_placements(self, inv: np.ndarray, slot: np.ndarray, platform: np.ndarray, amount: np.ndarray,
+    def settle_placements(self, inv: np.ndarray, holding: np.ndarray, platform: np.ndarray, amount: np.ndarray,
                           unit_value: np.ndarray) -> None:
-        """Buy units with the accepted placements."""
+        """Buy units with the accepted placements (``holding``: flat holding index)."""
         # One placement per investor a month, so plain fancy indexing adds correctly.
-        self.platform[inv, slot] = platform
-        self.units[inv, slot] += amount / unit_value[platform]
+        self.platform.ravel()[holding] = platform
+        self.units.ravel()[holding] += amount / unit_value[platform]
         self.invested[inv] += amount
-
-    def _clear_small(self, inv: np.ndarray, slot: np.ndarray) -> None:
-        gone = self.units[inv, slot] <= 1e-9
-        self.units[inv[gone], slot[gone]] = 0.0
-        self.platform[inv[gone], slot[gone]] = EMPTY
 
     def pay_out_failed(self, closing: np.ndarray, unit_value: np.ndarray, payout_per_unit: np.ndarray) -> np.ndarray:
         """Close holdings on platforms whose wind-down ends: book recoveries and losses.

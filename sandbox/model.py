@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sandbox.arrays import alias_pick, alias_table, row_any, row_sum, sum_by
+from sandbox.arrays import guide_pick, guide_table, row_any, row_sum, standard_normal, sum_by
 
 from sandbox.accounting import Ledger
 from sandbox.borrowers import BorrowerPopulation
@@ -20,6 +20,7 @@ from sandbox.dates import month_label, value_at
 from sandbox.environment import Environment
 from sandbox.exposures import ExposureNetwork, node_label
 from sandbox.investors import InvestorPopulation, Orders
+from sandbox.memory import keep_freed_memory
 from sandbox.platforms import (
     ACTIVE,
     CLOSED,
@@ -86,6 +87,10 @@ class SandboxModel(mesa.Model):
         policy: the regime in force this month.
         ledger: cumulative flows between sectors, for the accounting check.
         recorder: the monthly series and failure records.
+
+    Building a model asks glibc to keep freed memory for reuse
+    (:func:`sandbox.memory.keep_freed_memory`; ``SANDBOX_KEEP_FREED_MEMORY=0``
+    switches that off).
     """
 
     #: The agent class for platforms; a subclass of the model may set its own.
@@ -95,6 +100,7 @@ class SandboxModel(mesa.Model):
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         super().__init__(rng=seed)
+        keep_freed_memory()  # the month's large temporaries are reused, not faulted in again
         self.seed = int(seed)
         self.config = scenario
         self.months = months if months is not None else scenario.months
@@ -297,7 +303,7 @@ class SandboxModel(mesa.Model):
         p = self.config.market.platforms
         who, refinancing = b.request(self.month, rng)
         lendable = self.lendable()
-        size = rng.lognormal(0.0, 0.3, who.size)  # drawn whatever the regime
+        size = np.exp(0.3 * standard_normal(rng, who.size))  # lognormal; drawn whatever the regime
         pick = rng.random(who.size)
         accept_draw = rng.random(who.size)
         term = b.draw_terms(who.size, rng)
@@ -310,7 +316,7 @@ class SandboxModel(mesa.Model):
             self.recorder.add_credit(0.0, 0.0, 0.0, 0.0)
             return
         # Borrowers go to platforms in proportion to what they can lend.
-        plat = alias_pick(alias_table(lendable), pick)
+        plat = guide_pick(guide_table(lendable), pick)
         amount = b.demand[who] * size
         funding = book.promised_yield + p.fee
         apr = b.price(who, plat, funding)
@@ -320,7 +326,7 @@ class SandboxModel(mesa.Model):
         company = b.company[who]
         lim_p = np.where(company, pol.limit_company_platform, pol.limit_individual_platform)
         lim_t = np.where(company, pol.limit_company_total, pol.limit_individual_total)
-        lenders, owed = b.platform[who], b.principal[who]  # gathered once, used thrice
+        lenders, owed = np.take(b.platform, who, axis=0), np.take(b.principal, who, axis=0)
         on_plat = row_sum(np.where(lenders == plat[:, None], owed, 0.0))
         room = np.maximum(np.minimum(lim_p - on_plat, lim_t - row_sum(owed)), 0.0)
         limited = np.minimum(amount, room)
@@ -469,9 +475,9 @@ class SandboxModel(mesa.Model):
         n, size, uv = book.n, book.capacity + 1, book.unit_value
         # New money. Pilot caps on customers bind here, in arrival order.
         keep = self._within_customer_caps(orders)
-        pi, ps, pp, pa = (x[keep] for x in (orders.p_investor, orders.p_slot, orders.p_platform, orders.p_amount))
-        new_customer = inv.platform[pi, ps] != pp
-        inv.settle_placements(pi, ps, pp, pa, uv)
+        pi, ph, pp, pa = (x[keep] for x in (orders.p_investor, orders.p_holding, orders.p_platform, orders.p_amount))
+        new_customer = inv.platform.ravel()[ph] != pp
+        inv.settle_placements(pi, ph, pp, pa, uv)
         inflow = sum_by(pp, pa, size)[:n]
         book.customers[:n] += np.bincount(pp[new_customer], minlength=size)[:n]
         book.units[:n] += inflow / uv[:n]
@@ -503,7 +509,7 @@ class SandboxModel(mesa.Model):
         paid = inv.settle_withdrawals(orders, paid_share, uv)
         paid_by = sum_by(orders.w_platform, paid, size)[:n]
         gone = sum_by(orders.w_platform, orders.w_units * paid_share[orders.w_platform], size)[:n]
-        emptied = inv.platform[orders.w_investor, orders.w_slot] < 0
+        emptied = inv.platform.ravel()[orders.w_holding] < 0
         book.customers[:n] -= np.bincount(orders.w_platform[emptied], minlength=size)[:n]
         book.cash[:n] -= paid_by
         book.units[:n] -= gone
@@ -536,7 +542,7 @@ class SandboxModel(mesa.Model):
         if not np.isfinite(cap).any():
             return keep
         inv = self.investors
-        new = inv.platform[orders.p_investor, orders.p_slot] != orders.p_platform
+        new = inv.platform.ravel()[orders.p_holding] != orders.p_platform
         capped = new & np.isfinite(cap[orders.p_platform])
         idx = np.flatnonzero(capped)
         plat = orders.p_platform[idx]

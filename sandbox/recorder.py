@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sandbox.arrays import row_sum
 from sandbox.platforms import CAUSES, FRAUD, INTERMEDIARY, POOL
 
 if TYPE_CHECKING:
@@ -115,13 +114,12 @@ class Recorder:
     def _overindebted_share(self) -> float:
         """Share of indebted borrowers who owe on two or more platforms and more than they can carry."""
         b = self.model.borrowers
-        has = b.platform >= 0
-        loans = row_sum(has.view(np.int8))
-        indebted = np.count_nonzero(loans)
+        debt = b.debt()
+        indebted = np.count_nonzero(debt)  # an open loan has principal left until its last instalment
         if not indebted:
             return 0.0
-        # Only borrowers with two or more loans can owe on two platforms: check those.
-        few = np.flatnonzero(loans >= 2)
+        # Few borrowers owe more than they can carry: check only those for a second lender.
+        few = np.flatnonzero(debt > 1.5 * b.demand)
         plat = b.platform[few]
         first = plat[:, 0].copy()
         for k in range(1, plat.shape[1]):
@@ -129,5 +127,4 @@ class Recorder:
         multi = np.zeros(few.size, dtype=bool)
         for k in range(plat.shape[1]):
             multi |= (plat[:, k] >= 0) & (plat[:, k] != first)
-        over = multi & (row_sum(b.principal[few]) > 1.5 * b.demand[few])
-        return float(over.sum() / indebted)
+        return float(multi.sum() / indebted)

@@ -72,12 +72,13 @@ def test_rate_cap_as_multiple_of_benchmark_follows_the_benchmark():
 
 def test_custody_lowers_money_lost_to_fraud():
     """A custodian bank blocks most diversion and most of what an absconding
-    controller could take, so frauds leave more behind for investors."""
-    seeds = (1, 2, 3, 4, 5, 6)
+    controller could take, so frauds leave more behind for investors. Which frauds
+    investors find differs between paired runs, so the totals are over twelve seeds."""
+    seeds = tuple(range(1, 13))
     before, after = paired([{"custody": {"from": "2016-01"}}], seeds=seeds)
     assert total(after, "diverted_total") < 0.8 * total(before, "diverted_total")
     assert total(after, "fraud_loss_total") < 0.9 * total(before, "fraud_loss_total")
-    assert wins(before, after, "fraud_loss_total") >= len(seeds) - 1
+    assert wins(before, after, "fraud_loss_total") >= len(seeds) - 2
 
 
 def test_licensing_with_screening_lets_fewer_frauds_in():
@@ -98,7 +99,7 @@ def test_disclosure_lowers_the_contagion_share():
     runs = lambda ss: sum(s["failures_by_cause"]["illiquidity_run"] for s in ss)  # noqa: E731
     assert runs(after) < 0.85 * runs(before)
     assert np.mean([s["contagion_share"] for s in after]) < np.mean([s["contagion_share"] for s in before])
-    assert wins(before, after, "fraud_loss_total") >= len(seeds) - 1
+    assert wins(before, after, "fraud_loss_total") >= len(seeds) - 2
 
 
 def test_borrower_limits_lower_multi_platform_over_indebtedness():
@@ -184,10 +185,11 @@ def test_investor_protection_caps_concentration_of_losses():
 
 def test_resolution_raises_recovery():
     """Orderly wind-downs collect longer, and borrowers keep paying. Which platforms
-    fail differs between the paired runs, so the rate is compared over eight seeds."""
-    seeds = tuple(range(1, 9))
+    fail differs between the paired runs (one seed in eight can go the other way), so
+    the rate is compared over sixteen seeds."""
+    seeds = tuple(range(1, 17))
     before, after = paired([{"resolution": {"from": "2016-01", "orderly_share": 1.0}}], seeds=seeds)
-    assert wins(before, after, "recovery_rate", lower=False) >= 6
+    assert wins(before, after, "recovery_rate", lower=False) >= 12
     assert total(after, "recovery_rate") > 1.1 * total(before, "recovery_rate")
 
 
@@ -206,20 +208,25 @@ def test_sandbox_pilot_enforces_customer_and_exposure_caps_during_the_test():
     rule = [{"sandbox_pilot": {"from": "2016-03", "cohort": 3, "max_customers": 40,
                                "max_exposure_per_customer": 2000, "duration": 12, "capital": 50000}}]
     model = SandboxModel(market(rule), seed=1)
+    inv = model.investors
+    units_before: dict[int, np.ndarray] = {}  # per pilot: units each investor held on it last month
     for _ in range(14):
+        value_before = model.book.unit_value.copy()  # placements this month buy at these values
         model.step()
         pilots = np.flatnonzero(model.book.pilot[: model.book.n])
         if model.month <= 2:
             continue
         assert pilots.size == 3
         if model.month < 2 + 12:
-            inv = model.investors
-            values = inv.holding_values(model.book.unit_value)
             for row in pilots:
                 held = inv.platform == row
                 assert held.any(axis=1).sum() <= 40
-                # Caps bind on what is placed; a year of accrued yield (8%) may lift a holding above.
-                assert values[held].max(initial=0) <= 2000 * 1.08
+                # The cap binds on what is placed: a top-up brings a holding to at most
+                # 2,000 yuan at the month's unit value; returns may lift it above later.
+                units = np.where(held, inv.units, 0.0).sum(axis=1)
+                bound = np.maximum(units_before.get(row, 0.0) * value_before[row], 2000.0)
+                assert (units * value_before[row] <= bound * (1 + 1e-9)).all()
+                units_before[row] = units
     assert model.book.customers[pilots].max() > 0
 
 

@@ -60,9 +60,9 @@ PHASES = (
 
 
 # --------------------------------------------------------------------------- scenario
-def scaled_updates(scale: str, months: int, base) -> dict:
-    """Dotted-path updates that turn the baseline scenario into ``scale``."""
-    size = SCALES[scale]
+def scaled_updates(size: dict[str, int], months: int, base) -> dict:
+    """Dotted-path updates that turn the baseline scenario into a market of ``size``
+    (platforms, investors and borrowers, as in :data:`SCALES`)."""
     factor = size["platforms"] / BASE_PLATFORMS
     entry = base.market.platforms.entry_per_month
     if hasattr(entry, "values"):
@@ -84,10 +84,14 @@ def scaled_updates(scale: str, months: int, base) -> dict:
 
 def build_scenario(scale: str, months: int):
     """The baseline scenario scaled to ``scale``, with horizon ``months``."""
+    base = _load_baseline()
+    return base.with_updates(scaled_updates(SCALES[scale], months, base))
+
+
+def _load_baseline():
     from sandbox import load_scenario
 
-    base = load_scenario(BASELINE)
-    return base.with_updates(scaled_updates(scale, months, base))
+    return load_scenario(BASELINE)
 
 
 # --------------------------------------------------------------------------- workers
@@ -285,90 +289,202 @@ class LineTimer:
 
 # --------------------------------------------------------------------------- mesa baseline
 def worker_mesa(spec: dict) -> dict:
-    """Time the vectorized investor step against a per-agent Mesa version; called in a fresh process."""
+    """Time the vectorized investor step against a per-agent Mesa version; called in a fresh process.
+
+    Two states are timed:
+
+    - ``model`` (the headline): the baseline scenario scaled to ``investors``
+      investors and ``platforms`` initial platforms runs, and every
+      ``every``-th month from ``first_month`` on, ``steps`` months in all, is
+      timed as the model runs it:
+      the vectorized step is the model's own ``decide`` call that month (so
+      whatever the month's other phases left in the caches counts), and the
+      Mesa version then steps once from that month's holdings with the same
+      inputs, its agents loaded with the month's holdings beforehand (untimed);
+    - ``synthetic``: a made-up market (every investor holds 0 to K platforms
+      worth 20-120% of its budget), both versions stepped in turn ``steps``
+      times after ``warmup``. Most reviewers there have money to place: two to
+      three times the placements of any month of the run, so it stresses the
+      placement step.
+
+    Neither version settles its orders, so the Mesa agents' state stays the
+    month's state through its step.
+    """
     import numpy as np
 
     from sandbox.investors import InvestorPopulation
+    from sandbox.memory import keep_freed_memory
     from sandbox.scenario import InformationParams, InvestorParams
 
     sources = sandbox_sources()
+    keep_freed_memory()  # as building a SandboxModel does: the step runs under it in the model
+    seed, steps, warmup, literal = spec["seed"], spec["steps"], spec["warmup"], spec.get("literal", False)
 
-    n, P, steps, warmup, seed = spec["investors"], spec["platforms"], spec["steps"], spec["warmup"], spec["seed"]
-    params = InvestorParams(count=n)
+    t0 = time.perf_counter()
+    timed = [spec["first_month"] + i * spec["every"] for i in range(steps)]
+    pop, months = _record_months(spec["investors"], spec["platforms"], timed, seed)
+    record_seconds = time.perf_counter() - t0
+    model = _time_mesa(pop, months, warmup, seed, literal)
+    model["months"] = [month["month"] for month in months]
+    model["record_seconds"] = record_seconds
+
+    params = InvestorParams(count=spec["investors"])
     info = InformationParams()
     rng = np.random.default_rng(seed)
-    pop = InvestorPopulation(params, info, 84, rng)
-    month = params.adoption_months + 12  # everyone has entered
-    _fill_holdings(pop, P, rng)
-    inputs = _platform_inputs(P, info.bands, rng)
+    synthetic_pop = InvestorPopulation(params, info, 84, rng)
+    _fill_holdings(synthetic_pop, spec["platforms"], rng)
+    month = {"month": params.adoption_months + 12,  # everyone has entered
+             "inputs": _platform_inputs(spec["platforms"], info.bands, rng)}
+    synthetic = _time_mesa(synthetic_pop, [month] * steps, warmup, seed, literal, vectorized_rng=seed + 2)
+
+    def flat(result: dict) -> dict:
+        return {**{k: v for k, v in result.items() if k != "detail"}, **result["detail"]}
+
+    return {
+        "investors": spec["investors"],
+        "platforms": spec["platforms"],
+        "steps": steps,
+        "every": spec["every"],
+        "warmup": warmup,
+        "state": "model",
+        **flat(model),
+        "synthetic": flat(synthetic),
+        "keep_freed_memory": keep_freed_memory(),
+        "peak_mib": _peak_mib(),
+        "code_digest": code_digest(sources),
+    }
+
+
+def _record_months(investors: int, platforms: int, timed: list[int], seed: int):
+    """Run the scaled baseline; in each month of ``timed`` time the model's own ``decide``
+    call and keep what it was given and what it returned.
+
+    Returns the model's investor population and, per month, a dict with
+    ``month``, ``state`` (holdings and literacy bands before the call),
+    ``inputs`` (the call's arguments but month and rng), ``seconds`` and
+    ``orders`` (counts of what was ordered).
+    """
+    import numpy as np
+
+    from sandbox.model import SandboxModel
+
+    size = {"platforms": platforms, "investors": investors, "borrowers": investors // 2}
+    base = _load_baseline()
+    scenario = base.with_updates(scaled_updates(size, max(timed) + 1, base))
+    model = SandboxModel(scenario, seed=seed)
+    pop = model.investors
+    decide = pop.decide
+    months: list[dict] = []
+
+    def copy(value):
+        if isinstance(value, np.ndarray):
+            return value.copy()
+        return tuple(copy(v) for v in value) if isinstance(value, tuple) else value
+
+    def timed_decide(**kwargs):
+        if kwargs["month"] not in timed:
+            return decide(**kwargs)
+        t0 = time.perf_counter()
+        orders = decide(**kwargs)
+        seconds = time.perf_counter() - t0
+        # decide() changes nothing, so the state copied now is the state it saw.
+        months.append({
+            "month": kwargs["month"],
+            "state": {"platform": pop.platform.copy(), "units": pop.units.copy(), "band": pop.band.copy()},
+            "inputs": {k: copy(v) for k, v in kwargs.items() if k not in ("month", "rng")},
+            "seconds": seconds,
+            "orders": _order_stats_vectorized(orders),
+        })
+        return orders
+
+    pop.decide = timed_decide
+    for _ in range(max(timed) + 1):
+        model.step()
+    del pop.decide
+    return pop, months
+
+
+def _time_mesa(pop, months: list[dict], warmup: int, seed: int, literal: bool,
+               vectorized_rng: int | None = None) -> dict:
+    """Time the Mesa versions on each month of ``months`` (see :func:`_record_months`).
+
+    A month with a ``state`` is loaded into the agents first, untimed. A month
+    without ``seconds`` has the vectorized step timed here too, in turn with
+    the Mesa versions (so that load from other processes hits them alike),
+    drawing from ``default_rng(vectorized_rng)``. The first month is stepped
+    ``warmup`` times more, untimed, before any timing.
+    """
+    import inspect
+
+    import numpy as np
+
+    params = pop.params
     t0 = time.perf_counter()
     mesa_model = MesaInvestorMarket(pop, params, seed=seed + 1)
     build_seconds = time.perf_counter() - t0
-    literal_model = MesaInvestorMarket(pop, params, seed=seed + 3, literal=True) if spec.get("literal") else None
-
+    versions = [("mesa", mesa_model)]
+    if literal:
+        versions.append(("literal", MesaInvestorMarket(pop, params, seed=seed + 3, literal=True)))
     # Pass decide() the inputs it takes, and say so clearly if it now needs one this benchmark lacks.
-    import inspect
-
     accepted = inspect.signature(pop.decide).parameters
-    missing = [k for k, v in accepted.items() if k not in inputs and k not in ("month", "rng")
+    missing = [k for k, v in accepted.items() if k not in months[0]["inputs"] and k not in ("month", "rng")
                and v.default is inspect.Parameter.empty]
     if missing:
         raise TypeError(f"InvestorPopulation.decide needs {missing}, which this benchmark does not provide: "
                         "update _platform_inputs and InvestorAgent to the new decide()")
-    decide_inputs = {k: v for k, v in inputs.items() if k in accepted}
-    vec_rng = np.random.default_rng(seed + 2)
-    vec_times, mesa_times, lit_times, vec_counts, mesa_counts, lit_counts = [], [], [], [], [], []
-    # Interleaved, so that load from other processes hits all versions alike.
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        orders = pop.decide(month=month, rng=vec_rng, **decide_inputs)
-        t_vec = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        mesa_model.set_month(month, inputs)
-        mesa_model.step()
-        t_mesa = time.perf_counter() - t0
-        if literal_model is not None:
+    rng = np.random.default_rng(vectorized_rng) if vectorized_rng is not None else None
+    times: dict[str, list[float]] = {"vec": [], "mesa": [], "literal": []}
+    counts: dict[str, list[dict]] = {"vec": [], "mesa": [], "literal": []}
+    for i, month in enumerate([months[0]] * warmup + months):
+        if month.get("state") is not None:
+            for _name, model in versions:
+                model.load_state(month["state"])
+        if "seconds" in month:
+            t_vec, orders = month["seconds"], month["orders"]
+        else:
             t0 = time.perf_counter()
-            literal_model.set_month(month, inputs)
-            literal_model.step()
-            t_lit = time.perf_counter() - t0
+            out = pop.decide(month=month["month"], rng=rng,
+                             **{k: v for k, v in month["inputs"].items() if k in accepted})
+            t_vec, orders = time.perf_counter() - t0, _order_stats_vectorized(out)
+        step_times = {}
+        for name, model in versions:
+            t0 = time.perf_counter()
+            model.set_month(month["month"], month["inputs"])
+            model.step()
+            step_times[name] = time.perf_counter() - t0
         if i >= warmup:
-            vec_times.append(t_vec)
-            mesa_times.append(t_mesa)
-            vec_counts.append(_order_stats_vectorized(orders))
-            mesa_counts.append(mesa_model.order_stats())
-            if literal_model is not None:
-                lit_times.append(t_lit)
-                lit_counts.append(literal_model.order_stats())
-    vec, mes = statistics.median(vec_times), statistics.median(mesa_times)
+            times["vec"].append(t_vec)
+            counts["vec"].append(orders)
+            for name, model in versions:
+                times[name].append(step_times[name])
+                counts[name].append(model.order_stats())
 
-    def med(rows):
-        return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+    def total(rows):
+        return {k: sum(r[k] for r in rows) for k in rows[0]}
 
-    extra = {}
-    if literal_model is not None:
-        lit = statistics.median(lit_times)
-        extra = {"mesa_literal_seconds": lit, "ratio_literal": lit / vec,
-                 "ratio_literal_paired_median": statistics.median(b / a for a, b in zip(vec_times, lit_times)),
-                 "mesa_literal_seconds_all": [round(t, 4) for t in lit_times], "orders_mesa_literal": med(lit_counts)}
-    return {
-        "investors": n,
-        "platforms": P,
-        "steps": steps,
-        "warmup": warmup,
+    vec, mes = statistics.median(times["vec"]), statistics.median(times["mesa"])
+    out = {
         "vectorized_seconds": vec,
         "mesa_seconds": mes,
         "ratio": mes / vec,
-        "ratio_paired_median": statistics.median(b / a for a, b in zip(vec_times, mesa_times)),
-        "vectorized_seconds_all": [round(t, 5) for t in vec_times],
-        "mesa_seconds_all": [round(t, 4) for t in mesa_times],
-        "orders_vectorized": med(vec_counts),
-        "orders_mesa": med(mesa_counts),
-        "mesa_build_seconds": build_seconds,
-        **extra,
-        "peak_mib": _peak_mib(),
-        "code_digest": code_digest(sources),
+        "detail": {
+            "ratio_paired_median": statistics.median(b / a for a, b in zip(times["vec"], times["mesa"])),
+            "vectorized_seconds_all": [round(t, 5) for t in times["vec"]],
+            "mesa_seconds_all": [round(t, 4) for t in times["mesa"]],
+            "orders_vectorized": total(counts["vec"]),
+            "orders_mesa": total(counts["mesa"]),
+            "mesa_build_seconds": build_seconds,
+        },
     }
+    if literal:
+        lit = statistics.median(times["literal"])
+        out["detail"].update({
+            "mesa_literal_seconds": lit, "ratio_literal": lit / vec,
+            "ratio_literal_paired_median": statistics.median(b / a for a, b in zip(times["vec"], times["literal"])),
+            "mesa_literal_seconds_all": [round(t, 4) for t in times["literal"]],
+            "orders_mesa_literal": total(counts["literal"]),
+        })
+    return out
 
 
 def _fill_holdings(pop, P: int, rng) -> None:
@@ -383,8 +499,8 @@ def _fill_holdings(pop, P: int, rng) -> None:
     plat = (first[:, None] + j[None, :] * step[:, None]) % P
     held = j[None, :] < count[:, None]
     value = pop.budget[:, None] * rng.uniform(0.2, 1.2, (n, 1)) / np.maximum(count, 1)[:, None]
-    pop.platform[:] = np.where(held, plat, -1).astype(np.int32)
-    pop.units[:] = np.where(held, value, 0.0)  # unit values start near 1
+    pop.platform[:] = np.where(held, plat, -1).T  # holdings are (slot, investor)
+    pop.units[:] = np.where(held, value, 0.0).T  # unit values start near 1
 
 
 def _platform_inputs(P: int, bands: int, rng) -> dict:
@@ -571,10 +687,23 @@ if _mesa is not None:
             self.placements: list = []
             budget, band, tol = pop.budget.tolist(), pop.band.tolist(), pop.tolerance.tolist()
             ra, herd, entry = pop.risk_aversion.tolist(), pop.herding.tolist(), pop.entry_month.tolist()
-            plat, units = pop.platform.tolist(), pop.units.tolist()
-            for i in range(pop.n):
-                holdings = [[p, u] for p, u in zip(plat[i], units[i]) if p >= 0]
+            self.investors = [
                 InvestorAgent(self, budget[i], band[i], tol[i], ra[i], herd[i], entry[i], holdings)
+                for i, holdings in enumerate(self._holdings(pop))
+            ]
+
+        @staticmethod
+        def _holdings(pop) -> list[list[list]]:
+            """Each investor's ``[platform, units]`` pairs, from the population's (slot, investor) arrays."""
+            plat, units = pop.platform.T.tolist(), pop.units.T.tolist()
+            return [[[p, u] for p, u in zip(ps, us) if p >= 0] for ps, us in zip(plat, units)]
+
+        def load_state(self, state: dict) -> None:
+            """Give every agent its holdings and literacy band from ``state`` (arrays as the population's)."""
+            plat, units = state["platform"].T.tolist(), state["units"].T.tolist()
+            for agent, ps, us, band in zip(self.investors, plat, units, state["band"].tolist()):
+                agent.holdings = [[p, u] for p, u in zip(ps, us) if p >= 0]
+                agent.band = band
 
         def set_month(self, month: int, inputs: dict) -> None:
             """The month's platform-side inputs (the same arrays ``decide`` gets)."""
@@ -731,7 +860,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="vectorized InvestorPopulation.decide vs a per-agent Mesa investor step")
     ap.add_argument("--mesa-investors", type=int, default=100_000)
     ap.add_argument("--mesa-platforms", type=int, default=1_000)
-    ap.add_argument("--mesa-steps", type=int, default=12)
+    ap.add_argument("--mesa-first-month", type=int, default=12,
+                    help="first month of the scaled baseline run whose investor step is timed (default 12)")
+    ap.add_argument("--mesa-every", type=int, default=6, help="months between timed months (default 6)")
+    ap.add_argument("--mesa-steps", type=int, default=12, help="timed months (and synthetic steps); default 12")
     ap.add_argument("--mesa-warmup", type=int, default=2)
     ap.add_argument("--no-literal", action="store_true",
                     help="skip the literal (numpy-indexing, rng.choice per agent) Mesa variant")
@@ -754,28 +886,33 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.mesa_baseline:
         spec = {"mode": "mesa", "investors": args.mesa_investors, "platforms": args.mesa_platforms,
-                "steps": args.mesa_steps, "warmup": args.mesa_warmup, "seed": args.seed,
-                "literal": not args.no_literal}
-        log(f"[mesa] {args.mesa_investors:,} investors, {args.mesa_platforms:,} platforms, "
-            f"{args.mesa_warmup} warm-up + {args.mesa_steps} timed steps ...")
+                "first_month": args.mesa_first_month, "every": args.mesa_every, "steps": args.mesa_steps,
+                "warmup": args.mesa_warmup,
+                "seed": args.seed, "literal": not args.no_literal}
+        last = args.mesa_first_month + (args.mesa_steps - 1) * args.mesa_every
+        log(f"[mesa] {args.mesa_investors:,} investors, {args.mesa_platforms:,} platforms: months "
+            f"{args.mesa_first_month} to {last} (every {args.mesa_every}) of the scaled baseline run, then a "
+            f"synthetic state, {args.mesa_warmup} warm-up + {args.mesa_steps} timed steps each ...")
         r = spawn(spec, args.timeout)
         if args.json:
             print(json.dumps(r))
         elif "error" in r:
             print(f"FAILED: {r['error']}\n{r.get('traceback', '')}")
         else:
-            print(f"investor step at {r['investors']:,} investors, {r['platforms']:,} platforms "
-                  f"(median of {r['steps']} steps after {r['warmup']} warm-up):")
-            print(f"  vectorized InvestorPopulation.decide  {r['vectorized_seconds'] * 1e3:10.2f} ms")
-            print(f"  Mesa agents, shuffle_do('step')       {r['mesa_seconds'] * 1e3:10.2f} ms")
-            print(f"  ratio (mesa / vectorized)             {r['ratio']:10.1f}")
-            if "ratio_literal" in r:
-                print(f"  Mesa agents, literal transcription    {r['mesa_literal_seconds'] * 1e3:10.2f} ms")
-                print(f"  ratio (literal mesa / vectorized)     {r['ratio_literal']:10.1f}")
-            print(f"  orders a month, vectorized:   {r['orders_vectorized']}")
-            print(f"  orders a month, mesa:         {r['orders_mesa']}")
-            if "orders_mesa_literal" in r:
-                print(f"  orders a month, mesa literal: {r['orders_mesa_literal']}")
+            print(f"investor step at {r['investors']:,} investors, {r['platforms']:,} initial platforms")
+            months = f"months {r['months'][0]}-{r['months'][-1]} (every {r['every']}) of the scaled baseline run"
+            for title, x in ((months, r), (f"synthetic state, {r['steps']} steps", r["synthetic"])):
+                print(f"\n{title}, medians:")
+                print(f"  vectorized InvestorPopulation.decide  {x['vectorized_seconds'] * 1e3:10.2f} ms")
+                print(f"  Mesa agents, shuffle_do('step')       {x['mesa_seconds'] * 1e3:10.2f} ms")
+                print(f"  ratio (mesa / vectorized)             {x['ratio']:10.1f}")
+                if "ratio_literal" in x:
+                    print(f"  Mesa agents, literal transcription    {x['mesa_literal_seconds'] * 1e3:10.2f} ms")
+                    print(f"  ratio (literal mesa / vectorized)     {x['ratio_literal']:10.1f}")
+                print(f"  orders over the timed steps, vectorized:   {x['orders_vectorized']}")
+                print(f"  orders over the timed steps, mesa:         {x['orders_mesa']}")
+                if "orders_mesa_literal" in x:
+                    print(f"  orders over the timed steps, mesa literal: {x['orders_mesa_literal']}")
         return 1 if "error" in r else 0
 
     if args.linearity:

@@ -1,10 +1,15 @@
 """Retail investors: a vectorized population with sparse holdings.
 
-Each investor has at most ``K`` holdings, stored as two ``(n, K)`` arrays: the
-platform row (``-1`` for an empty slot) and the number of units held. A
-holding's money value is ``units * unit_value[platform]``; interest accrues by
-raising a platform's unit value, so a month costs nothing for investors who do
-not act. Only investors who review their holdings this month are touched.
+Each investor has at most ``K`` holdings, stored slot-major as two ``(K, n)``
+arrays: the platform row (``-1`` for an empty slot) and the number of units
+held. A holding's money value is ``units * unit_value[platform]``; interest
+accrues by raising a platform's unit value, so a month costs nothing for
+investors who do not act. Only investors who review their holdings this month
+are touched.
+
+Slot-major, because every per-investor quantity (herding, budget) is then
+broadcast along the long axis: numpy runs a ``(K, m) * (m,)`` product about
+five times faster than ``(m, K) * (m, 1)``, whose inner loop is K long.
 """
 
 from __future__ import annotations
@@ -13,8 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.arrays import first_true, guide_sample, guide_table, row_any, row_sum, shifted_counts, standard_normal
-
+from sandbox.arrays import (
+    bernoulli_indices,
+    column_max,
+    first_index,
+    guide_sample,
+    guide_table,
+    pair,
+    shifted_counts,
+    standard_normal,
+)
 from sandbox.scenario import InvestorParams, InformationParams
 
 EMPTY = -1
@@ -26,7 +39,7 @@ class Orders:
 
     Withdrawals are in units (the platform pays ``units * unit_value`` times the
     share it can serve); placements are in yuan. A holding is addressed by its
-    flat index ``investor * K + slot`` into the raveled ``(n, K)`` arrays.
+    flat index ``slot * n + investor`` into the raveled ``(K, n)`` arrays.
     """
 
     w_investor: np.ndarray
@@ -48,7 +61,7 @@ class InvestorPopulation:
         literacy: financial literacy in [0, 1]; education raises it.
         tolerance: monthly failure probability the investor tolerates before running.
         invested, received, lost: running totals in yuan.
-        platform, units: the holdings, shape ``(n, K)``.
+        platform, units: the holdings, shape ``(K, n)`` (slot, investor).
     """
 
     def __init__(self, params: InvestorParams, info: InformationParams, months: int, rng: np.random.Generator) -> None:
@@ -62,37 +75,34 @@ class InvestorPopulation:
         self.risk_aversion = (params.risk_aversion * rng.lognormal(0, 0.3, n)).astype(np.float32)
         self.herding = np.clip(rng.normal(params.herding_mean, 0.1, n), 0, 1).astype(np.float32)
         joins_later = rng.random(n) >= params.active_at_start
-        self.entry_month = np.where(joins_later, rng.integers(1, params.adoption_months + 1, n), 0).astype(np.int32)
-        self.all_entered = int(self.entry_month.max(initial=0))  # from this month on, no need to check entry
+        entry = np.where(joins_later, rng.integers(1, params.adoption_months + 1, n), 0).astype(np.int32)
+        # In order of entry, so the investors in the market are always the first
+        # ``entered(month)``. Every other trait is drawn independently of entry,
+        # so sorting entry months alone leaves the population's law unchanged.
+        self.entry_month = np.sort(entry)
         self.band = self._bands()
         self.invested = np.zeros(n)
         self.received = np.zeros(n)
         self.lost = np.zeros(n)
         # Platform rows as intp: numpy indexes and counts with intp, so int32 ids
         # would be converted on every gather (measured 2-4x slower here).
-        self.platform = np.full((n, K), EMPTY, dtype=np.intp)
-        self.units = np.zeros((n, K))
+        self.platform = np.full((K, n), EMPTY, dtype=np.intp)
+        self.units = np.zeros((K, n))
         self._count_buffer: list = []
 
     def _bands(self) -> np.ndarray:
-        return np.minimum((self.literacy * self.bands).astype(np.int8), self.bands - 1)
+        # intp, like every array that indexes: it is gathered and scaled into an index each month.
+        return np.minimum((self.literacy * self.bands).astype(np.intp), self.bands - 1)
+
+    def entered(self, month: int) -> int:
+        """How many investors are in the market in ``month``: they are the first that many."""
+        return int(np.searchsorted(self.entry_month, month, side="right"))
 
     def educate(self, intensity: float, month: int) -> None:
         """Investor education: literacy closes ``intensity`` of its gap to 1 each month."""
-        if month >= self.all_entered:
-            self.literacy += np.float32(intensity) * (1 - self.literacy)
-        else:
-            entered = self.entry_month <= month
-            self.literacy[entered] += np.float32(intensity) * (1 - self.literacy[entered])
+        literacy = self.literacy[: self.entered(month)]
+        literacy += np.float32(intensity) * (1 - literacy)
         self.band = self._bands()
-
-    def holding_values(self, unit_value: np.ndarray) -> np.ndarray:
-        """Money value of every holding, shape ``(n, K)``.
-
-        ``unit_value`` must be zero at index -1 (the book's buyer row), which is
-        what an empty slot (platform -1) picks up.
-        """
-        return self.units * unit_value[self.platform]
 
     def decide(
         self,
@@ -137,19 +147,17 @@ class InvestorPopulation:
             customer_room: per-platform number of new customers still allowed.
             runs: the run channel; off, nobody runs (a counterfactual).
         """
-        p, K = self.params, self.K
-        reviews = rng.random(self.n, dtype=np.float32) < attention
-        if month < self.all_entered:
-            reviews &= self.entry_month <= month
-        active = np.flatnonzero(reviews)
+        p, K, n = self.params, self.K, self.n
+        active = bernoulli_indices(rng, self.entered(month), attention)  # who reviews this month
         m = active.size
-        # Gather the reviewers' rows once; everything below works on these (m, K)
-        # copies. A holding is addressed by its flat index (reviewer * K + slot).
-        pid = np.take(self.platform, active, axis=0)
-        units = np.take(self.units, active, axis=0)
+        # Gather the reviewers' columns once; everything below works on these (K, m)
+        # copies. Within them, entry ``slot * m + reviewer`` is one holding.
+        pid = np.take(self.platform, active, axis=1)
+        units = np.take(self.units, active, axis=1)
         value = units * unit_value[pid]
-        offset = self.band[active].astype(np.intp) * perception[0].shape[1]  # start of each reviewer's band row
+        offset = self.band[active] * perception[0].shape[1]  # start of each reviewer's band row
         herding = self.herding[active]
+        seen = pair(perception[1], perception[0]).ravel()  # (noise, mean) per band and platform row
         flight = flight.astype(np.float32)
 
         # Runs: withdraw the whole holding when perceived risk (plus the crowd's
@@ -158,38 +166,41 @@ class InvestorPopulation:
         run = np.zeros_like(withdrawing)
         if runs:
             f = np.flatnonzero(withdrawing)
-            i, j = f // K, pid.ravel()[f]
-            risk = self._perceive(rng, perception, offset[i] + j) + herding[i] * flight[j]
+            i, j = f % m, pid.ravel()[f]
+            risk = self._reading(rng, seen, offset[i] + j)
+            risk += herding[i] * flight[j]
             run.ravel()[f] = risk > self.tolerance[active][i]
         # Liquidity needs: half of one holding, for a few investors.
-        need = rng.random(m) < min(1.0, p.liquidity_rate / attention)
-        needy = np.flatnonzero(need)
+        needy = bernoulli_indices(rng, m, min(1.0, p.liquidity_rate / attention))
+        need = np.zeros(m, dtype=bool)
+        need[needy] = True
         liquidity = np.zeros_like(run)
-        liquidity.ravel()[needy * K + rng.integers(0, K, needy.size)] = True
+        liquidity.ravel()[rng.integers(0, K, needy.size) * m + needy] = True
         liquidity &= withdrawing & ~run
         # Money above 110% of budget x confidence comes out, pro rata: investors
         # consume their interest, and cut back when confidence falls.
-        total = row_sum(value)
+        total = value.sum(axis=0)
         target = self.budget[active] * confidence
         excess = (total - 1.1 * target) / np.maximum(total, 1e-9)  # not positive when nothing is held
-        wf = np.flatnonzero(run | liquidity | (withdrawing & (excess > 0)[:, None]))
-        wi = wf // K
+        wf = np.flatnonzero(run | liquidity | (withdrawing & (excess > 0)))
+        w_slot, wi = np.divmod(wf, m)
         share = np.maximum(np.where(run.ravel()[wf], 1.0, np.where(liquidity.ravel()[wf], 0.5, 0.0)),
                            np.clip(excess[wi], 0.0, 1.0))
 
         # New money: top the portfolio up toward budget x confidence, in lumps of at
         # least a tenth of it (nobody reinvests every small shortfall).
-        stays = ~row_any(run) & ~need
+        stays = ~run.any(axis=0) & ~need
         gap = (target - total) * new_money
         placing = np.flatnonzero(stays & (gap > np.maximum(100.0, 0.1 * target)))
-        rows = (np.take(x, placing, axis=0) for x in (active, pid, value, offset, herding, gap))
         orders_p = self._place(
-            rng, *rows, perception, promised_yield, visibility, open_rows, flight, exposure_cap,
+            rng, active[placing], np.take(pid, placing, axis=1), np.take(value, placing, axis=1), offset[placing],
+            herding[placing], gap[placing], seen, promised_yield, visibility, open_rows, flight, exposure_cap,
             exposure_share_cap, platform_exposure_cap, customer_room,
         )
+        w_investor = active[wi]
         return Orders(
-            w_investor=active[wi],
-            w_holding=active[wi] * K + (wf - wi * K),
+            w_investor=w_investor,
+            w_holding=w_slot * n + w_investor,
             w_platform=pid.ravel()[wf],
             w_units=units.ravel()[wf] * share,
             w_run=run.ravel()[wf],
@@ -197,68 +208,86 @@ class InvestorPopulation:
         )
 
     def _place(
-        self, rng, inv, pid, value, offset, herding, gap, perception, promised_yield, visibility, open_rows,
+        self, rng, inv, pid, value, offset, herding, gap, seen, promised_yield, visibility, open_rows,
         flight, exposure_cap, exposure_share_cap, platform_exposure_cap, customer_room,
     ) -> dict[str, np.ndarray]:
         """Choose where each placing investor puts new money.
 
-        Each samples a few candidate platforms by visibility and scores them and
-        its current holdings, each with a fresh reading of its risk: promised
-        yield, minus risk aversion times perceived annual risk (the crowd's
-        recent flight included). Every slot is scored (an empty one too, which
-        is cheaper than picking out the valid ones first), then the options it
-        cannot take are ruled out.
+        Each scores its current holdings and, if it has a free slot, a few
+        candidate platforms sampled by visibility, each with a fresh reading of
+        its risk: promised yield, minus risk aversion times perceived annual
+        risk (the crowd's recent flight included). An option it cannot take
+        (a closed platform, an empty slot, a platform without customer room or
+        already held) carries a yield of minus infinity, so it never wins.
+        Ties go to a holding: money stays where it is.
         """
-        m, C, K = inv.size, self.params.candidates, self.K
-        empty = dict(p_investor=np.zeros(0, np.intp), p_holding=np.zeros(0, np.intp),
-                     p_platform=np.zeros(0, np.intp), p_amount=np.zeros(0))
+        m, C, K, n = inv.size, self.params.candidates, self.K, self.n
         if m == 0 or open_rows.size == 0:
-            return empty
+            return dict(p_investor=np.zeros(0, np.intp), p_holding=np.zeros(0, np.intp),
+                        p_platform=np.zeros(0, np.intp), p_amount=np.zeros(0))
         is_open = np.zeros(promised_yield.size, dtype=bool)
         is_open[open_rows] = True
-        is_open[EMPTY] = False  # so an empty held slot (-1) is never an option
-        cand = guide_sample(guide_table(np.where(is_open, visibility, 0.0)), (m, C), rng)
-        closed_to_newcomers = ~is_open | (customer_room <= 0)
+        is_open[EMPTY] = False  # so an empty slot (-1) is never an option
+        yield32 = promised_yield.astype(np.float32)
+        top_up = pair(np.where(is_open, yield32, -np.inf), flight)  # (yield, flight) for a holding
+        join = pair(np.where(is_open & (customer_room > 0), yield32, -np.inf), flight)  # and for a newcomer
+        ra12 = 12 * self.risk_aversion[inv]
+        held_score = self._score(rng, seen, top_up, pid, offset, herding, ra12)
         vacant = pid == EMPTY
-        first_vacant = first_true(vacant)
-        blocked = closed_to_newcomers[cand] | ~row_any(vacant)[:, None]
+        v = np.flatnonzero(vacant.any(axis=0))  # only they can take a new platform
+        cand = guide_sample(guide_table(np.where(is_open, visibility, 0.0)), (C, v.size), rng)
+        cand_score = self._score(rng, seen, join, cand, offset[v], herding[v], ra12[v])
         for k in range(K):
-            blocked |= cand == pid[:, k : k + 1]  # top up a holding, never a second slot
-        options = np.concatenate([pid, cand], axis=1)  # held first, so ties keep money where it is
-        risk = self._perceive(rng, perception, offset[:, None] + options)
-        risk += herding[:, None] * flight[options]
-        score = promised_yield.astype(np.float32)[options]
-        score -= 12 * self.risk_aversion[inv][:, None] * risk
-        np.copyto(score[:, :K], -np.inf, where=~is_open[pid])
-        np.copyto(score[:, K:], -np.inf, where=blocked)
-        best = score.argmax(axis=1)
-        ok = np.isfinite(score[np.arange(m), best])
-        best, inv_ok = best[ok], np.flatnonzero(ok)
-        existing = best < K
-        chosen = options[inv_ok, best]
-        slot = np.where(existing, best, first_vacant[inv_ok])
-        current = np.where(existing, value[inv_ok, np.minimum(best, K - 1)], 0.0)
-        cap = np.minimum(exposure_cap, exposure_share_cap * self.budget[inv[inv_ok]])
+            np.copyto(cand_score, -np.inf, where=cand == pid[k, v])  # top up a holding, never a second slot
+        slot, best = column_max(held_score)
+        pick, best_cand = column_max(cand_score)
+        chosen = pid.ravel()[slot * m + np.arange(m)]
+        new = np.flatnonzero(best_cand > best[v])  # strictly better than every holding
+        joiner = v[new]
+        chosen[joiner] = cand.ravel()[pick[new] * v.size + new]
+        slot[joiner] = first_index(vacant, True)[joiner]  # the first free slot
+        best[joiner] = best_cand[new]
+        existing = np.ones(m, dtype=bool)
+        existing[joiner] = False
+        ok = np.flatnonzero(np.isfinite(best))  # some had nothing they could take
+        chosen, slot, existing = chosen[ok], slot[ok], existing[ok]
+        current = np.where(existing, value.ravel()[slot * m + ok], 0.0)
+        cap = np.minimum(exposure_cap, exposure_share_cap * self.budget[inv[ok]])
         cap = np.minimum(cap, platform_exposure_cap[chosen])
-        amount = np.minimum(gap[inv_ok], np.maximum(cap - current, 0.0))
+        amount = np.minimum(gap[ok], np.maximum(cap - current, 0.0))
         keep = amount > 1.0
         # Two newcomers to a platform in the same month may share its last
         # customer place: pilot caps are enforced again at settlement.
-        investor = inv[inv_ok][keep]
-        return dict(p_investor=investor, p_holding=investor * K + slot[keep], p_platform=chosen[keep],
+        investor = inv[ok][keep]
+        return dict(p_investor=investor, p_holding=slot[keep] * n + investor, p_platform=chosen[keep],
                     p_amount=amount[keep])
 
+    @classmethod
+    def _score(cls, rng, seen, terms, platform, offset, herding, ra12) -> np.ndarray:
+        """Yield minus 12 x risk aversion x (own reading of risk + herding x flight), per option.
+
+        ``terms`` pairs (yield, flight) per platform row; ``platform`` is
+        ``(options, investors)``, the other per-investor arrays ``(investors,)``.
+        """
+        score = cls._reading(rng, seen, platform + offset)
+        t = np.take(terms, platform)
+        score += t.imag * herding
+        score *= ra12
+        np.subtract(t.real, score, out=score)
+        return score
+
     @staticmethod
-    def _perceive(rng: np.random.Generator, perception: tuple[np.ndarray, np.ndarray], flat: np.ndarray) -> np.ndarray:
+    def _reading(rng: np.random.Generator, seen: np.ndarray, flat: np.ndarray) -> np.ndarray:
         """Each investor's own reading of the platforms' risk: band mean plus private noise.
 
-        ``flat`` indexes the raveled ``(bands, platform rows)`` arrays: band row
-        offset plus platform row (an empty slot's -1 stays inside the arrays).
+        ``seen`` pairs (noise, mean) over the raveled ``(bands, platform rows)``
+        arrays; ``flat`` indexes it: band row offset plus platform row (an empty
+        slot's -1 stays inside the arrays).
         """
-        mean, noise = perception
-        out = np.take(noise.ravel(), flat).astype(np.float32, copy=False)
-        out *= standard_normal(rng, flat.shape)
-        out += np.take(mean.ravel(), flat)
+        g = np.take(seen, flat)
+        out = standard_normal(rng, flat.shape)
+        out *= g.real
+        out += g.imag
         return np.maximum(out, 0.0, out=out)
 
     def settle_withdrawals(self, orders: Orders, paid_share: np.ndarray, unit_value: np.ndarray) -> np.ndarray:
@@ -294,16 +323,16 @@ class InvestorPopulation:
             Investor indices that newly have a loss.
         """
         flat = np.flatnonzero(closing[self.platform.ravel()])
-        inv, slot = np.divmod(flat, self.K)
-        pid = self.platform[inv, slot]
-        units = self.units[inv, slot]
+        inv = flat % self.n
+        pid = self.platform.ravel()[flat]
+        units = self.units.ravel()[flat]
         claim = units * unit_value[pid]
         paid = units * payout_per_unit[pid]
         had_loss = self.lost[inv] > 0
         np.add.at(self.received, inv, paid)
         np.add.at(self.lost, inv, np.maximum(claim - paid, 0.0))
-        self.units[inv, slot] = 0.0
-        self.platform[inv, slot] = EMPTY
+        self.units.ravel()[flat] = 0.0
+        self.platform.ravel()[flat] = EMPTY
         return np.unique(inv[~had_loss & (self.lost[inv] > 0)])
 
     def units_by_platform(self, size: int) -> np.ndarray:

@@ -615,9 +615,9 @@ class FirmPlatform(Platform):
         if state is not None:
             inv = model.investors
             mask = inv.platform == row
-            state.holders_at_failure = int(mask.any(axis=1).sum())
+            state.holders_at_failure = int(mask.any(axis=0).sum())
             if mask.any():
-                state.largest_claim = float((inv.units * mask).sum(axis=1).max() * book.unit_value[row])
+                state.largest_claim = float((inv.units * mask).sum(axis=0).max() * book.unit_value[row])
         if self.exit_months is not None:
             # The plan: a prepared, orderly wind-down of the stated length (borrowers keep paying).
             b = model.config.market.borrowers
@@ -764,9 +764,9 @@ class PilotFirm(Rule):
         uv = float(book.unit_value[row])
         state.uv_min = min(state.uv_min, uv)
         mask = inv.platform == row
-        k = int(mask.any(axis=1).sum())  # distinct customers
+        k = int(mask.any(axis=0).sum())  # distinct customers (holdings are (slot, investor))
         claims = float(book.units[row] * uv)
-        biggest = float((inv.units * mask).sum(axis=1).max()) * uv if mask.any() else 0.0
+        biggest = float((inv.units * mask).sum(axis=0).max()) * uv if mask.any() else 0.0
         state.customers.append(k)
         state.claims.append(claims)
         state.peak_customers = max(state.peak_customers, k)

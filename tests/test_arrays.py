@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sandbox.arrays import first_true, guide_pick, guide_sample, guide_table, standard_normal
+from sandbox.arrays import (
+    bernoulli_indices,
+    column_max,
+    first_index,
+    first_true,
+    guide_pick,
+    guide_sample,
+    guide_table,
+    pair,
+    standard_normal,
+    uniform32,
+)
 
 
 def test_guide_table_draws_are_the_inverse_cdf():
@@ -21,6 +32,18 @@ def test_guide_table_draws_are_the_inverse_cdf():
     cdf = np.cumsum(weights) / weights.sum()
     np.testing.assert_array_equal(idx, np.searchsorted(cdf, u, side="right"))
     assert idx.shape == u.shape and (weights[idx] > 0).all()
+
+
+def test_guide_table_is_exact_where_shares_fall_on_bucket_edges():
+    """Equal weights put every cumulative share exactly on a bucket edge, where rounding
+    in the table's construction would show: uniforms on and next to the edges still
+    map to the first index whose share exceeds them."""
+    weights = np.ones(250)
+    table = guide_table(weights)
+    edges = np.arange(table[1].size) / table[1].size
+    u = np.concatenate([edges, np.nextafter(edges, 1.0), np.nextafter(edges, 0.0)[1:]])
+    cdf = np.cumsum(weights) / weights.sum()
+    np.testing.assert_array_equal(guide_pick(table, u), np.searchsorted(cdf, u, side="right"))
 
 
 def test_guide_table_frequencies_match_the_weights():
@@ -41,6 +64,58 @@ def test_standard_normal_is_standard_normal():
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
     assert stats.kstest(z, "norm").pvalue > 0.01
     assert standard_normal(np.random.default_rng(6), (3, 4)).shape == (3, 4)
+
+
+def test_uniform32_is_uniform_on_the_unit_interval():
+    u = uniform32(np.random.default_rng(8), 200_001)
+    assert u.dtype == np.float32 and u.shape == (200_001,)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert stats.kstest(u, "uniform").pvalue > 0.01
+
+
+@pytest.mark.parametrize(("n", "p"), [(1000, 0.3), (200, 0.9), (50_000, 0.002)])
+def test_bernoulli_indices_choose_each_index_independently_with_probability_p(n, p):
+    rng = np.random.default_rng(9)
+    draws = [bernoulli_indices(rng, n, p) for _ in range(2000)]
+    for d in draws[:50]:
+        assert d.dtype == np.intp and (np.diff(d) > 0).all() and (d.size == 0 or (d[0] >= 0 and d[-1] < n))
+    counts = np.array([d.size for d in draws])
+    # The number chosen is binomial(n, p); each index is chosen with probability p.
+    assert abs(counts.mean() - n * p) < 4 * np.sqrt(n * p * (1 - p) / counts.size)
+    assert counts.var() == pytest.approx(n * p * (1 - p), rel=0.15)
+    hits = np.bincount(np.concatenate(draws), minlength=n) / len(draws)
+    assert abs(hits[: n // 2].mean() - hits[n // 2 :].mean()) < 6 * np.sqrt(p * (1 - p) / (len(draws) * n / 2))
+
+
+def test_bernoulli_indices_at_the_ends():
+    rng = np.random.default_rng(10)
+    np.testing.assert_array_equal(bernoulli_indices(rng, 5, 1.0), np.arange(5))
+    assert bernoulli_indices(rng, 5, 0.0).size == 0 and bernoulli_indices(rng, 0, 0.5).size == 0
+
+
+def test_first_index_is_the_first_matching_row():
+    rng = np.random.default_rng(11)
+    a = rng.integers(0, 3, (4, 1000))
+    found = (a == 2).any(axis=0)
+    np.testing.assert_array_equal(first_index(a, 2)[found], (a == 2).argmax(axis=0)[found])
+    assert (first_index(a, 2)[~found] == 0).all()
+
+
+def test_column_max_is_the_first_largest_row():
+    rng = np.random.default_rng(12)
+    a = rng.integers(0, 4, (5, 1000)).astype(np.float32)  # many ties
+    a[:, :10] = -np.inf
+    row, best = column_max(a)
+    np.testing.assert_array_equal(best, a.max(axis=0))
+    np.testing.assert_array_equal(row, a.argmax(axis=0))  # argmax also returns the first of tied rows
+
+
+def test_pair_holds_two_float32_arrays():
+    a, b = np.arange(3.0), -np.arange(3.0)
+    p = pair(a, b)
+    assert p.dtype == np.complex64
+    np.testing.assert_array_equal(p.real, a)
+    np.testing.assert_array_equal(p.imag, b)
 
 
 def test_first_true_is_the_first_true_column():

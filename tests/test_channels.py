@@ -60,7 +60,8 @@ def test_fraud_collapses_when_inflows_dry_up(seed):
 
     The fraud never absconds here (abscond hazards set to zero), so it fails only
     when withdrawals exceed its cash. With new money still arriving (investors
-    keep joining) it lasts the two years; after a funding stop it collapses within months.
+    keep joining) it lasts the two years; after a funding stop it collapses within a
+    year (within 11 months in 400 runs; within 9 in nine runs out of ten).
     """
     def failure_month(stop: bool) -> int:
         shock = [{"month": "2016-07", "kind": "funding", "size": 1.0, "duration": 18}] if stop else []
@@ -81,7 +82,7 @@ def test_fraud_collapses_when_inflows_dry_up(seed):
 
     stop = small_market().month("2016-07")
     stopped, steady = failure_month(True), failure_month(False)
-    assert stop < stopped <= stop + 9
+    assert stop < stopped <= stop + 12
     assert steady == 99, "with new money still arriving the Ponzi keeps paying for two years"
 
 

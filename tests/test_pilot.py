@@ -210,7 +210,7 @@ def test_the_exit_plan_makes_a_failure_orderly_over_its_months(regime):
     for _ in range(regime.month("2016-07") + 3):
         model.step()
     row = model.pilot_firm.row
-    holders = int((model.investors.platform == row).any(axis=1).sum())
+    holders = int((model.investors.platform == row).any(axis=0).sum())
     assert holders > 0
     model.fail(np.array([row]), INSOLVENCY, orderly=False)
     assert model.book.orderly[row]

@@ -59,6 +59,7 @@ class BorrowerPopulation:
         self.company = rng.random(n) < params.company_share
         size = np.where(self.company, params.company_demand_factor, 1.0)
         self.demand = size * rng.lognormal(np.log(params.demand_median), params.demand_sigma, n)
+        self.capacity = 1.5 * self.demand  # debt a borrower can carry; above it, default risk rises
         self.max_rate = np.maximum(rng.normal(params.max_rate_mean, params.max_rate_sd, n), 0.0).astype(np.float32)
         self.rollover = rng.random(n) < params.rollover_share
         joins_later = rng.random(n) >= params.active_at_start
@@ -137,7 +138,7 @@ class BorrowerPopulation:
         principal = self.principal.ravel()[due]
         # Hazards per borrower (one pass each), then gathered once per loan.
         stressed = self.stressed_until >= month
-        overload = np.maximum(self.debt() / (1.5 * self.demand), 1.0)
+        overload = np.maximum(self.debt() / self.capacity, 1.0)
         hazard = self.monthly_pd * np.float32(hazard_multiplier) * overload
         hazard[stressed] *= p.contagion_multiplier
         default = rng.random(due.size, dtype=np.float32) < hazard[who]

@@ -119,7 +119,7 @@ class Recorder:
         if not indebted:
             return 0.0
         # Few borrowers owe more than they can carry: check only those for a second lender.
-        few = np.flatnonzero(debt > 1.5 * b.demand)
+        few = np.flatnonzero(debt > b.capacity)
         plat = b.platform[few]
         first = plat[:, 0].copy()
         for k in range(1, plat.shape[1]):

@@ -232,17 +232,19 @@ class InvestorPopulation:
         top_up = pair(np.where(is_open, yield32, -np.inf), flight)  # (yield, flight) for a holding
         join = pair(np.where(is_open & (customer_room > 0), yield32, -np.inf), flight)  # and for a newcomer
         ra12 = 12 * self.risk_aversion[inv]
-        held_score = self._score(rng, seen, top_up, pid, offset, herding, ra12)
+        held_score = self._score(rng, seen, top_up, pid, offset, herding, ra12)  # (K, m)
+        # Candidates, (C, len(v)), only for the investors with a free slot: only they can take one.
         vacant = pid == EMPTY
-        v = np.flatnonzero(vacant.any(axis=0))  # only they can take a new platform
+        v = np.flatnonzero(vacant.any(axis=0))
         cand = guide_sample(guide_table(np.where(is_open, visibility, 0.0)), (C, v.size), rng)
         cand_score = self._score(rng, seen, join, cand, offset[v], herding[v], ra12[v])
         for k in range(K):
             np.copyto(cand_score, -np.inf, where=cand == pid[k, v])  # top up a holding, never a second slot
+        # The best holding, unless a candidate is strictly better: ties keep money where it is.
         slot, best = column_max(held_score)
         pick, best_cand = column_max(cand_score)
         chosen = pid.ravel()[slot * m + np.arange(m)]
-        new = np.flatnonzero(best_cand > best[v])  # strictly better than every holding
+        new = np.flatnonzero(best_cand > best[v])
         joiner = v[new]
         chosen[joiner] = cand.ravel()[pick[new] * v.size + new]
         slot[joiner] = first_index(vacant, True)[joiner]  # the first free slot

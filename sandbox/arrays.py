@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 
@@ -53,12 +55,23 @@ def row_any(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def guide_table(weights: np.ndarray, density: int = 4) -> tuple[np.ndarray, np.ndarray]:
+class GuideTable(NamedTuple):
+    """What :func:`guide_table` builds: over the positive weights only, their
+    cumulative shares, the guide, and the rows they are at in ``weights``."""
+
+    cdf: np.ndarray
+    guide: np.ndarray
+    rows: np.ndarray
+
+
+def guide_table(weights: np.ndarray, density: int = 4) -> GuideTable:
     """A table for drawing indices in proportion to ``weights`` by inverse CDF.
 
     Chen and Asau's guide table: ``guide[b]`` is the first index whose
-    cumulative share exceeds ``b / T`` (``T = density * len(weights)``), so a
-    draw starts there and steps forward at most a few places. Exact.
+    cumulative share exceeds ``b / T`` (``T = density`` times the number of
+    positive weights), so a draw starts there and steps forward at most a few
+    places. Exact. Zero weights are left out first: a draw would otherwise
+    step over a run of them one at a time (failed platforms in a row).
 
     The guide is built by counting, for each bucket, the indices whose
     cumulative share lies below it (a ``bincount`` and a ``cumsum``: several
@@ -66,30 +79,28 @@ def guide_table(weights: np.ndarray, density: int = 4) -> tuple[np.ndarray, np.n
     by a hair first, so rounding can only make a guide entry smaller: a draw
     then takes one step more, never a wrong index.
     """
-    positive = np.flatnonzero(weights > 0)
-    if positive.size == 0:
+    rows = np.flatnonzero(weights > 0)
+    if rows.size == 0:
         raise ValueError("guide_table needs at least one positive weight")
-    cdf = np.cumsum(weights, dtype=np.float64)
+    cdf = np.cumsum(weights[rows], dtype=np.float64)
     cdf /= cdf[-1]
-    last = positive[-1]
-    cdf[last:] = np.inf  # every draw stops at the last positive weight at the latest
-    steps = density * weights.size
-    bucket = np.ceil(cdf[:last] * (steps * (1 + 1e-12))).astype(np.intp)  # first bucket start >= each share
+    cdf[-1] = np.inf  # every draw stops at the last weight at the latest
+    steps = density * rows.size
+    bucket = np.ceil(cdf[:-1] * (steps * (1 + 1e-12))).astype(np.intp)  # first bucket start >= each share
     np.minimum(bucket, steps, out=bucket)
     guide = np.cumsum(np.bincount(bucket, minlength=steps + 1)[:steps])
-    return cdf, guide
+    return GuideTable(cdf, guide, rows)
 
 
-def guide_sample(table: tuple[np.ndarray, np.ndarray], size: int | tuple[int, ...],
-                 rng: np.random.Generator) -> np.ndarray:
+def guide_sample(table: GuideTable, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     """Indices drawn from a :func:`guide_table`, one uniform each."""
     return guide_pick(table, rng.random(size))
 
 
-def guide_pick(table: tuple[np.ndarray, np.ndarray], u: np.ndarray) -> np.ndarray:
-    """Map uniforms ``u`` in [0, 1) to indices of a :func:`guide_table`: the first
-    index whose cumulative share exceeds ``u``."""
-    cdf, guide = table
+def guide_pick(table: GuideTable, u: np.ndarray) -> np.ndarray:
+    """Map uniforms ``u`` in [0, 1) to indices of a :func:`guide_table`'s weights: the
+    first index whose cumulative share exceeds ``u``."""
+    cdf, guide, rows = table
     flat_u = u.ravel()
     # float64 -> int32 is vectorized in numpy, float64 -> int64 is not (10x slower here).
     idx = guide[(flat_u * guide.size).astype(np.int32)]
@@ -97,7 +108,7 @@ def guide_pick(table: tuple[np.ndarray, np.ndarray], u: np.ndarray) -> np.ndarra
     while behind.size:  # a few passes, over fewer draws each time
         idx[behind] += 1
         behind = behind[cdf[idx[behind]] <= flat_u[behind]]
-    return idx.reshape(u.shape)
+    return rows[idx].reshape(u.shape)
 
 
 def uniform32(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -91,8 +91,8 @@ class InvestorPopulation:
         self._count_buffer: list = []
 
     def _bands(self) -> np.ndarray:
-        # intp, like every array that indexes: it is gathered and scaled into an index each month.
-        return np.minimum((self.literacy * self.bands).astype(np.intp), self.bands - 1)
+        # int8: at national scale the reviewers' gather streams the whole array each month.
+        return np.minimum((self.literacy * self.bands).astype(np.int8), self.bands - 1)
 
     def entered(self, month: int) -> int:
         """How many investors are in the market in ``month``: they are the first that many."""
@@ -155,7 +155,7 @@ class InvestorPopulation:
         pid = np.take(self.platform, active, axis=1)
         units = np.take(self.units, active, axis=1)
         value = units * unit_value[pid]
-        offset = self.band[active] * perception[0].shape[1]  # start of each reviewer's band row
+        offset = self.band[active].astype(np.intp) * perception[0].shape[1]  # start of each reviewer's band row
         herding = self.herding[active]
         seen = pair(perception[1], perception[0]).ravel()  # (noise, mean) per band and platform row
         flight = flight.astype(np.float32)

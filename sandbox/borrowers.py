@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.arrays import first_true, row_any, row_sum, shifted_counts, sum_by
+from sandbox.arrays import bernoulli_indices, first_true, row_any, row_sum, shifted_counts, sum_by
 
 from sandbox.scenario import BorrowerParams
 
@@ -63,8 +63,10 @@ class BorrowerPopulation:
         self.max_rate = np.maximum(rng.normal(params.max_rate_mean, params.max_rate_sd, n), 0.0).astype(np.float32)
         self.rollover = rng.random(n) < params.rollover_share
         joins_later = rng.random(n) >= params.active_at_start
-        self.entry_month = np.where(joins_later, rng.integers(1, params.adoption_months + 1, n), 0).astype(np.int32)
-        self.all_entered = int(self.entry_month.max(initial=0))  # from this month on, no need to check entry
+        entry = np.where(joins_later, rng.integers(1, params.adoption_months + 1, n), 0).astype(np.int32)
+        # In order of entry, as investors are: those in the market are the first
+        # ``entered(month)``. Every other trait is drawn independently of entry.
+        self.entry_month = np.sort(entry)
         self.stressed_until = np.full(n, -1, dtype=np.int32)
         self.stress_source = np.full(n, NONE, dtype=np.int32)  # the lender whose failure left it stranded
         self.refinance = np.zeros(n, dtype=bool)
@@ -86,15 +88,18 @@ class BorrowerPopulation:
         """Total principal each borrower owes."""
         return row_sum(self.principal)
 
+    def entered(self, month: int) -> int:
+        """How many borrowers are in the market in ``month``: they are the first that many."""
+        return int(np.searchsorted(self.entry_month, month, side="right"))
+
     def request(self, month: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Step 3a: who seeks credit this month. Returns (borrowers, refinancing flag)."""
-        p = self.params
-        free = row_any(self.platform == NONE)
+        need = bernoulli_indices(rng, self.entered(month), self.params.need_rate)
+        free = row_any(np.take(self.platform, need, axis=0) == NONE)
         # A borrower who must refinance asks even with no free slot: without a new
         # lender within the month it comes under stress.
-        wants = (free & (rng.random(self.n, dtype=np.float32) < p.need_rate)) | self.refinance
-        if month < self.all_entered:
-            wants &= self.entry_month <= month
+        wants = self.refinance.copy()
+        wants[need[free]] = True
         who = np.flatnonzero(wants)
         return who, self.refinance[who]
 

@@ -28,14 +28,6 @@ def row_sum(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def first_true(a: np.ndarray) -> np.ndarray:
-    """``a.argmax(axis=1)`` for a 2-D boolean array with few columns (0 where none is true)."""
-    out = np.zeros(a.shape[0], dtype=np.intp)
-    for k in range(a.shape[1] - 1, -1, -1):
-        np.copyto(out, k, where=a[:, k])
-    return out
-
-
 def shifted_counts(ids: np.ndarray, weights: np.ndarray, size: int, buffer: list) -> np.ndarray:
     """Sum ``weights`` by ``ids`` where -1 means "none": ids are shifted by one into a
     buffer kept between calls (allocating a fresh array of this size each month is
@@ -144,6 +136,19 @@ def standard_normal(rng: np.random.Generator, shape: int | tuple[int, ...]) -> n
     out[:half] *= radius
     out[half:] *= radius
     return out[:n].reshape(shape)
+
+
+def entry_months(rng: np.random.Generator, n: int, active_at_start: float, adoption_months: int) -> np.ndarray:
+    """Each agent's month of entry, sorted (int32).
+
+    A share ``active_at_start`` is there from month 0; the others enter in a
+    month drawn uniformly from 1 to ``adoption_months``. Sorted, so the agents
+    in the market in any month are a prefix of the population. A population
+    draws every other trait independently of entry, so sorting leaves its law
+    unchanged.
+    """
+    joins_later = rng.random(n) >= active_at_start
+    return np.sort(np.where(joins_later, rng.integers(1, adoption_months + 1, n), 0).astype(np.int32))
 
 
 def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.arrays import bernoulli_indices, first_true, row_any, row_sum, shifted_counts, sum_by
+from sandbox.arrays import bernoulli_indices, entry_months, first_index, row_any, row_sum, shifted_counts, sum_by
 
 from sandbox.scenario import BorrowerParams
 
@@ -62,11 +62,7 @@ class BorrowerPopulation:
         self.capacity = 1.5 * self.demand  # debt a borrower can carry; above it, default risk rises
         self.max_rate = np.maximum(rng.normal(params.max_rate_mean, params.max_rate_sd, n), 0.0).astype(np.float32)
         self.rollover = rng.random(n) < params.rollover_share
-        joins_later = rng.random(n) >= params.active_at_start
-        entry = np.where(joins_later, rng.integers(1, params.adoption_months + 1, n), 0).astype(np.int32)
-        # In order of entry, as investors are: those in the market are the first
-        # ``entered(month)``. Every other trait is drawn independently of entry.
-        self.entry_month = np.sort(entry)
+        self.entry_month = entry_months(rng, n, params.active_at_start, params.adoption_months)
         self.stressed_until = np.full(n, -1, dtype=np.int32)
         self.stress_source = np.full(n, NONE, dtype=np.int32)  # the lender whose failure left it stranded
         self.refinance = np.zeros(n, dtype=bool)
@@ -114,7 +110,7 @@ class BorrowerPopulation:
     def book_loans(self, who: np.ndarray, platform: np.ndarray, amount: np.ndarray, rate: np.ndarray,
                    term: np.ndarray) -> None:
         """Record new loans in each borrower's first free slot."""
-        loan = who * self.L + first_true(np.take(self.platform, who, axis=0) == NONE)  # flat loan index
+        loan = who * self.L + first_index(np.take(self.platform, who, axis=0).T, NONE)  # flat loan index
         self.platform.ravel()[loan] = platform
         self.principal.ravel()[loan] = amount
         self.rate.ravel()[loan] = rate

@@ -21,6 +21,7 @@ import numpy as np
 from sandbox.arrays import (
     bernoulli_indices,
     column_max,
+    entry_months,
     first_index,
     guide_sample,
     guide_table,
@@ -74,12 +75,7 @@ class InvestorPopulation:
         self.tolerance = (params.tolerance_median * rng.lognormal(0, params.tolerance_sigma, n)).astype(np.float32)
         self.risk_aversion = (params.risk_aversion * rng.lognormal(0, 0.3, n)).astype(np.float32)
         self.herding = np.clip(rng.normal(params.herding_mean, 0.1, n), 0, 1).astype(np.float32)
-        joins_later = rng.random(n) >= params.active_at_start
-        entry = np.where(joins_later, rng.integers(1, params.adoption_months + 1, n), 0).astype(np.int32)
-        # In order of entry, so the investors in the market are always the first
-        # ``entered(month)``. Every other trait is drawn independently of entry,
-        # so sorting entry months alone leaves the population's law unchanged.
-        self.entry_month = np.sort(entry)
+        self.entry_month = entry_months(rng, n, params.active_at_start, params.adoption_months)
         self.band = self._bands()
         self.invested = np.zeros(n)
         self.received = np.zeros(n)

@@ -12,7 +12,6 @@ from sandbox.arrays import (
     bernoulli_indices,
     column_max,
     first_index,
-    first_true,
     guide_pick,
     guide_sample,
     guide_table,
@@ -118,11 +117,12 @@ def test_pair_holds_two_float32_arrays():
     np.testing.assert_array_equal(p.imag, b)
 
 
-def test_first_true_is_the_first_true_column():
+def test_first_index_of_a_transposed_array_is_the_first_matching_column():
+    """As the borrowers use it on their (borrower, slot) arrays."""
     a = np.random.default_rng(7).random((1000, 4)) < 0.3
     rows = a.any(axis=1)
-    np.testing.assert_array_equal(first_true(a)[rows], a.argmax(axis=1)[rows])
-    assert (first_true(a)[~rows] == 0).all()
+    np.testing.assert_array_equal(first_index(a.T, True)[rows], a.argmax(axis=1)[rows])
+    assert (first_index(a.T, True)[~rows] == 0).all()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")

@@ -33,6 +33,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -319,12 +320,13 @@ def worker_mesa(spec: dict) -> dict:
     sources = sandbox_sources()
     keep_freed_memory()  # as building a SandboxModel does: the step runs under it in the model
     seed, steps, warmup, literal = spec["seed"], spec["steps"], spec["warmup"], spec.get("literal", False)
+    progress = spec.get("progress", False)
 
     t0 = time.perf_counter()
     timed = [spec["first_month"] + i * spec["every"] for i in range(steps)]
-    pop, months = _record_months(spec["investors"], spec["platforms"], timed, seed)
+    pop, months = _record_months(spec["investors"], spec["platforms"], timed, seed, progress)
     record_seconds = time.perf_counter() - t0
-    model = _time_mesa(pop, months, warmup, seed, literal)
+    model = _time_mesa(pop, months, warmup, seed, literal, progress=progress and "Mesa, model months")
     model["months"] = [month["month"] for month in months]
     model["record_seconds"] = record_seconds
 
@@ -335,7 +337,8 @@ def worker_mesa(spec: dict) -> dict:
     _fill_holdings(synthetic_pop, spec["platforms"], rng)
     month = {"month": params.adoption_months + 12,  # everyone has entered
              "inputs": _platform_inputs(spec["platforms"], info.bands, rng)}
-    synthetic = _time_mesa(synthetic_pop, [month] * steps, warmup, seed, literal, vectorized_rng=seed + 2)
+    synthetic = _time_mesa(synthetic_pop, [month] * steps, warmup, seed, literal, vectorized_rng=seed + 2,
+                           progress=progress and "both, synthetic state")
 
     def flat(result: dict) -> dict:
         return {**{k: v for k, v in result.items() if k != "detail"}, **result["detail"]}
@@ -355,7 +358,7 @@ def worker_mesa(spec: dict) -> dict:
     }
 
 
-def _record_months(investors: int, platforms: int, timed: list[int], seed: int):
+def _record_months(investors: int, platforms: int, timed: list[int], seed: int, progress: bool = False):
     """Run the scaled baseline; in each month of ``timed`` time the model's own ``decide``
     call and keep what it was given and what it returned.
 
@@ -365,6 +368,7 @@ def _record_months(investors: int, platforms: int, timed: list[int], seed: int):
     ``orders`` (counts of what was ordered).
     """
     import numpy as np
+    from tqdm import tqdm
 
     from sandbox.model import SandboxModel
 
@@ -398,25 +402,27 @@ def _record_months(investors: int, platforms: int, timed: list[int], seed: int):
         return orders
 
     pop.decide = timed_decide
-    for _ in range(max(timed) + 1):
+    for _ in tqdm(range(max(timed) + 1), desc="baseline run", unit="month", disable=not progress):
         model.step()
     del pop.decide
     return pop, months
 
 
 def _time_mesa(pop, months: list[dict], warmup: int, seed: int, literal: bool,
-               vectorized_rng: int | None = None) -> dict:
+               vectorized_rng: int | None = None, progress: str | bool = False) -> dict:
     """Time the Mesa versions on each month of ``months`` (see :func:`_record_months`).
 
     A month with a ``state`` is loaded into the agents first, untimed. A month
     without ``seconds`` has the vectorized step timed here too, in turn with
     the Mesa versions (so that load from other processes hits them alike),
     drawing from ``default_rng(vectorized_rng)``. The first month is stepped
-    ``warmup`` times more, untimed, before any timing.
+    ``warmup`` times more, untimed, before any timing. ``progress``, if set, is
+    the progress bar's label.
     """
     import inspect
 
     import numpy as np
+    from tqdm import tqdm
 
     params = pop.params
     t0 = time.perf_counter()
@@ -435,7 +441,8 @@ def _time_mesa(pop, months: list[dict], warmup: int, seed: int, literal: bool,
     rng = np.random.default_rng(vectorized_rng) if vectorized_rng is not None else None
     times: dict[str, list[float]] = {"vec": [], "mesa": [], "literal": []}
     counts: dict[str, list[dict]] = {"vec": [], "mesa": [], "literal": []}
-    for i, month in enumerate([months[0]] * warmup + months):
+    schedule = [months[0]] * warmup + months
+    for i, month in enumerate(tqdm(schedule, desc=progress or None, unit="step", disable=not progress)):
         if month.get("state") is not None:
             for _name, model in versions:
                 model.load_state(month["state"])
@@ -689,20 +696,20 @@ if _mesa is not None:
             ra, herd, entry = pop.risk_aversion.tolist(), pop.herding.tolist(), pop.entry_month.tolist()
             self.investors = [
                 InvestorAgent(self, budget[i], band[i], tol[i], ra[i], herd[i], entry[i], holdings)
-                for i, holdings in enumerate(self._holdings(pop))
+                for i, holdings in enumerate(self._holdings(pop.platform, pop.units))
             ]
 
         @staticmethod
-        def _holdings(pop) -> list[list[list]]:
-            """Each investor's ``[platform, units]`` pairs, from the population's (slot, investor) arrays."""
-            plat, units = pop.platform.T.tolist(), pop.units.T.tolist()
-            return [[[p, u] for p, u in zip(ps, us) if p >= 0] for ps, us in zip(plat, units)]
+        def _holdings(platform, units) -> list[list[list]]:
+            """Each investor's ``[platform, units]`` pairs, from (slot, investor) arrays as the population's."""
+            return [[[p, u] for p, u in zip(ps, us) if p >= 0]
+                    for ps, us in zip(platform.T.tolist(), units.T.tolist())]
 
         def load_state(self, state: dict) -> None:
             """Give every agent its holdings and literacy band from ``state`` (arrays as the population's)."""
-            plat, units = state["platform"].T.tolist(), state["units"].T.tolist()
-            for agent, ps, us, band in zip(self.investors, plat, units, state["band"].tolist()):
-                agent.holdings = [[p, u] for p, u in zip(ps, us) if p >= 0]
+            holdings = self._holdings(state["platform"], state["units"])
+            for agent, held, band in zip(self.investors, holdings, state["band"].tolist()):
+                agent.holdings = held
                 agent.band = band
 
         def set_month(self, month: int, inputs: dict) -> None:
@@ -763,22 +770,48 @@ if _mesa is not None:
 
 # --------------------------------------------------------------------------- driver
 def spawn(spec: dict, timeout: float) -> dict:
-    """Run one measurement in a fresh single-threaded subprocess; return its JSON (or the error)."""
+    """Run one measurement in a fresh single-threaded subprocess; return its JSON (or the error).
+
+    The worker's stderr (its progress bars) is passed through as it comes; its
+    last 5,000 characters are kept for the error report.
+    """
     env = dict(os.environ)
     for var in THREAD_VARS:
         env[var] = "1"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        timed_out.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill)
+    stdout: list[bytes] = []
+    reader = threading.Thread(target=lambda: stdout.append(proc.stdout.read()))  # so neither pipe can fill up
+    timer.start()
+    reader.start()
+    tail = bytearray()
     try:
-        proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
-    except subprocess.TimeoutExpired:
+        while chunk := proc.stderr.read1(4096):
+            sys.stderr.buffer.write(chunk)
+            sys.stderr.flush()
+            tail += chunk
+            del tail[:-5000]
+        reader.join()
+        proc.wait()
+    finally:
+        timer.cancel()
+    out, err = b"".join(stdout).decode(errors="replace"), tail.decode(errors="replace")
+    if timed_out.is_set():
         return {"error": f"timed out after {timeout:g} s", **spec}
     if proc.returncode != 0:
-        return {"error": f"exit code {proc.returncode}", "traceback": proc.stderr[-5000:], **spec}
-    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+        return {"error": f"exit code {proc.returncode}", "traceback": err, **spec}
+    lines = [line for line in out.splitlines() if line.strip()]
     try:
         return json.loads(lines[-1])
     except (IndexError, json.JSONDecodeError):
-        return {"error": "no JSON from worker", "stdout": proc.stdout[-2000:], "stderr": proc.stderr[-5000:], **spec}
+        return {"error": "no JSON from worker", "stdout": out[-2000:], "stderr": err, **spec}
 
 
 def measure_scale(scale: str, months: int, repeat: int, seed: int, timeout: float, log) -> dict:
@@ -874,6 +907,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=25, help="rows in profile tables")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    last_month = args.mesa_first_month + (args.mesa_steps - 1) * args.mesa_every
+    for ok, problem in (
+        (1 <= args.months <= 600, f"--months: found {args.months}; allowed: 1 to 600"),
+        (args.repeat >= 1, f"--repeat: found {args.repeat}; allowed: 1 or more"),
+        (args.timeout > 0, f"--timeout: found {args.timeout:g}; allowed: more than 0 seconds"),
+        (args.mesa_investors >= 100, f"--mesa-investors: found {args.mesa_investors}; allowed: 100 or more"),
+        (args.mesa_platforms >= 10, f"--mesa-platforms: found {args.mesa_platforms}; allowed: 10 or more"),
+        (args.mesa_first_month >= 0, f"--mesa-first-month: found {args.mesa_first_month}; allowed: 0 or more"),
+        (args.mesa_every >= 1, f"--mesa-every: found {args.mesa_every}; allowed: 1 or more"),
+        (args.mesa_steps >= 1, f"--mesa-steps: found {args.mesa_steps}; allowed: 1 or more"),
+        (args.mesa_warmup >= 0, f"--mesa-warmup: found {args.mesa_warmup}; allowed: 0 or more"),
+        (last_month < 600, f"the last timed month ({last_month}) must be below 600, the longest horizon"),
+    ):
+        if not ok:
+            ap.error(problem)
 
     if args.worker:
         spec = json.loads(args.worker)
@@ -888,7 +936,7 @@ def main(argv: list[str] | None = None) -> int:
         spec = {"mode": "mesa", "investors": args.mesa_investors, "platforms": args.mesa_platforms,
                 "first_month": args.mesa_first_month, "every": args.mesa_every, "steps": args.mesa_steps,
                 "warmup": args.mesa_warmup,
-                "seed": args.seed, "literal": not args.no_literal}
+                "seed": args.seed, "literal": not args.no_literal, "progress": sys.stderr.isatty()}
         last = args.mesa_first_month + (args.mesa_steps - 1) * args.mesa_every
         log(f"[mesa] {args.mesa_investors:,} investors, {args.mesa_platforms:,} platforms: months "
             f"{args.mesa_first_month} to {last} (every {args.mesa_every}) of the scaled baseline run, then a "

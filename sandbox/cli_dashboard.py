@@ -15,6 +15,12 @@ from typing import Annotated
 import typer
 
 DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
+OFFLINE_CDN = "/static/assets"  # Solara's own static route (see serve_assets_offline)
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+NO_AUTH_WARNING = (
+    "warning: --host {host}: the dashboard has no authentication; anyone who can reach "
+    "{host}:{port} can use it and run simulations on this machine"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +57,10 @@ def dashboard(
 
         seed = int(np.random.SeedSequence().entropy % (2**31))
     _check_port(host, port)
+    if host.lower() not in LOCAL_HOSTS:
+        typer.secho(NO_AUTH_WARNING.format(host=host, port=port), fg=typer.colors.YELLOW, err=True)
 
+    serve_assets_offline()
     from sandbox.dashboard import SCENARIO_ENV, SEED_ENV
 
     os.environ[SCENARIO_ENV] = str(scenario.resolve()) if scenario is not None else ""
@@ -61,10 +70,9 @@ def dashboard(
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no calls home
     os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
-
     import uvicorn
 
-    url = f"http://{'localhost' if host in ('127.0.0.1', 'localhost') else host}:{port}"
+    url = page_url(host, port)
     typer.echo(f"dashboard for {name} (seed {seed}) at {url}  (Ctrl+C to stop)")
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port, log_level="warning",
                             access_log=False)
@@ -72,6 +80,46 @@ def dashboard(
     server.run()
     if not server.started:
         fail(f"--port {port}: could not serve on {host}:{port}", code=1)
+
+
+def serve_assets_offline() -> None:
+    """Make Solara serve its front-end files only from the installed packages.
+
+    By default Solara proxies a CDN: a file missing from its cache is fetched
+    from the internet at request time. Switching the proxy off makes the page
+    point at ``SOLARA_ASSETS_CDN`` instead, so that is set to Solara's own
+    static-assets route, with the files ``solara-assets`` installs
+    (``<prefix>/share/solara/cdn``) added to the folders that route serves.
+    Solara reads its settings at import, so the environment variables are set
+    for a fresh process and the settings objects for this one.
+
+    Raises:
+        typer.Exit: (exit 1, one line) if the installed front-end files are missing.
+    """
+    os.environ["SOLARA_ASSETS_PROXY"] = "False"
+    os.environ["SOLARA_ASSETS_CDN"] = OFFLINE_CDN
+    import solara.server.settings as server_settings
+    import solara.settings
+
+    # solara may already be imported (its settings read): set the objects too
+    solara.settings.assets.proxy = False
+    solara.settings.assets.cdn = OFFLINE_CDN
+    installed = Path(server_settings.assets.proxy_cache_dir)
+    if not (installed / "requirejs@2.3.6").is_dir():
+        from sandbox.cli import fail
+
+        fail(f"the dashboard's front-end files are missing from {installed}; "
+             "reinstall the project (pip install -e .) to bring in solara-assets", code=1)
+    server_settings.assets.extra_locations = [str(installed)]
+
+
+def page_url(host: str, port: int) -> str:
+    """The address to print for ``host:port`` (IPv6 literals in brackets)."""
+    if host in ("127.0.0.1", "localhost"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _check_port(host: str, port: int) -> None:

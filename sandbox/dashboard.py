@@ -6,10 +6,11 @@ Three parts:
   to its regime (rate cap, disclosure, custody, licensing screening,
   inspections, investor education);
 - :class:`DashboardModel`: a thin :class:`~sandbox.model.SandboxModel` whose
-  ``__init__`` takes those controls as keyword arguments (SolaraViz creates the
-  model again with the control values on *Reset*) and keeps a Mesa
-  ``DataCollector`` for the charts;
-- :func:`Page`: the Solara page, served by ``sandbox dashboard``. It reads the
+  ``__init__`` takes those controls as keyword arguments (Mesa's
+  ``ModelController`` creates the model again with the control values on
+  *Reset*) and keeps a Mesa ``DataCollector`` for the charts;
+- :func:`DashboardPage`: Mesa's run controls, one labelled input per rule
+  and charts against dates; :func:`Page` is the Solara page, served by ``sandbox dashboard``. It reads the
   scenario file from ``$SANDBOX_DASHBOARD_SCENARIO`` and the seed from
   ``$SANDBOX_DASHBOARD_SEED``.
 
@@ -24,14 +25,17 @@ from __future__ import annotations
 
 import html
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import matplotlib.dates as mdates
 import mesa
 import numpy as np
+import pandas as pd
 import solara
 from matplotlib.figure import Figure
-from mesa.visualization import Slider, SolaraViz, make_plot_component
+from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from sandbox.model import SandboxModel
@@ -51,6 +55,7 @@ CAUSE_COLORS = dict(zip((c.replace("_", " ") for c in CAUSES),
 SENTIMENT = "sentiment"
 LOSS = "investor loss (million yuan)"
 FIGSIZE = (6.4, 3.6)
+PLAY_INTERVAL_MS = 150  # pause between months when playing
 
 
 # --------------------------------------------------------------- scenario
@@ -222,38 +227,87 @@ class DashboardModel(SandboxModel):
 
 
 def model_class(base: Scenario) -> type[DashboardModel]:
-    """A :class:`DashboardModel` subclass bound to ``base`` (what SolaraViz re-instantiates)."""
+    """A :class:`DashboardModel` subclass bound to ``base`` (what Reset re-instantiates)."""
     return type("DashboardModel", (DashboardModel,), {"base": base, "__module__": __name__})
 
 
-def model_params(base: Scenario, seed: int = 1) -> dict[str, Any]:
-    """SolaraViz's inputs: one per control, starting at the values the base scenario implies."""
+@dataclass(frozen=True)
+class Control:
+    """One rule control of the side bar: a slider (or a switch when ``kind`` is "switch")."""
+
+    label: str
+    kind: str  # "int", "float" or "switch"
+    min: float = 0
+    max: float = 1
+    step: float = 1
+    shown: str = "{:g}"  # how the value reads next to the label; 0 reads "off"
+
+    def reading(self, value: float | bool) -> str:
+        """The value as the label shows it, in the control's units ("off" for 0)."""
+        if self.kind == "switch":
+            return "on" if value else "off"
+        return self.shown.format(round(float(value), 6)) if value else "off"
+
+
+def controls(base: Scenario) -> dict[str, Control]:
+    """The side bar's rule controls, with ranges wide enough for the base scenario's values."""
     v = controls_from_scenario(base)
     return {
-        "rate_cap": Slider("Rate cap, APR %", value=v["rate_cap"], min=0,
-                           max=max(60, v["rate_cap"]), step=1),
-        "disclosure_level": Slider("Disclosure level", value=v["disclosure_level"],
-                                   min=0.0, max=1.0, step=0.05),
-        "custody": {"type": "Checkbox", "value": v["custody"], "label": "Bank custody required"},
-        "screening_accuracy": Slider("Licensing screening",
-                                     value=v["screening_accuracy"], min=0.0, max=1.0, step=0.05),
-        "inspection_capacity": Slider("Inspections a month", value=v["inspection_capacity"],
-                                      min=0, max=max(50, v["inspection_capacity"]), step=1),
-        "education_intensity": Slider("Investor education", value=v["education_intensity"],
-                                      min=0.0, max=max(0.1, v["education_intensity"]), step=0.005),
-        "seed": seed,
+        "rate_cap": Control("Rate cap, APR", "int", max=max(60, v["rate_cap"]), shown="{:g}%"),
+        "disclosure_level": Control("Disclosure level", "float", step=0.05),
+        "custody": Control("Bank custody required", "switch"),
+        "screening_accuracy": Control("Licensing screening", "float", step=0.05, shown="{:.0%} of frauds caught"),
+        "inspection_capacity": Control("Inspections a month", "int", max=max(50, v["inspection_capacity"]),
+                                       shown="{:g}"),
+        "education_intensity": Control("Investor education", "float", max=max(0.1, v["education_intensity"]),
+                                       step=0.005, shown="{:.1%} of the literacy gap a month"),
     }
 
 
-# ------------------------------------------------------------- components
-def _titled(title: str, ylabel: str | None = None):
-    def post(ax) -> None:
-        ax.figure.set_size_inches(*FIGSIZE)  # wide enough to fit a dashboard cell
-        ax.set_title(title)
-        if ylabel:
-            ax.set_ylabel(ylabel)
+def model_params(base: Scenario, seed: int = 1) -> dict[str, Any]:
+    """The model's keyword arguments for Reset: each control at the value the base scenario implies."""
+    return {**controls_from_scenario(base), "seed": seed}
 
-    return post
+
+# ------------------------------------------------------------- components
+def month_starts(model: SandboxModel) -> pd.DatetimeIndex:
+    """First day of each month from the scenario's start: row ``k`` of the charts (``k`` months simulated)."""
+    return pd.period_range(model.config.start, periods=model.months + 1, freq="M").to_timestamp()
+
+
+def series_figure(model: DashboardModel, colors: dict[str, str], title: str, ylabel: str,
+                  top: float | None = None) -> Figure:
+    """A line chart of collected series against dates, over the whole horizon from the start.
+
+    The y axis starts at 0 and reaches ``top`` (or a little above the largest
+    value, at least 1), so month 0 is a point on a readable scale, not a flat
+    line in a -0.05 to 0.05 band.
+    """
+    data = model.datacollector.get_model_vars_dataframe()
+    dates = month_starts(model)
+    fig = Figure(figsize=FIGSIZE)
+    ax = fig.subplots()
+    for name, color in colors.items():
+        ax.plot(dates[: len(data)], data[name].to_numpy(), color=color, label=name,
+                marker="o" if len(data) == 1 else None)  # month 0: one point, visible
+    highest = float(np.nanmax(data[list(colors)].to_numpy())) if len(data) else 0.0
+    ax.set_ylim(0.0, top if top is not None else max(1.0, 1.1 * highest))
+    ax.set_xlim(dates[0], dates[-1])
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    if len(colors) > 1:
+        ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+@solara.component
+def SeriesChart(model: DashboardModel, colors: dict[str, str], title: str, ylabel: str, top: float | None = None):
+    """:func:`series_figure`, redrawn at every step."""
+    update_counter.get()
+    solara.FigureMatplotlib(series_figure(model, colors, title, ylabel, top), format="png", bbox_inches="tight")
 
 
 def _money(x: float) -> str:
@@ -339,36 +393,72 @@ def PlatformView(model: DashboardModel):
     solara.FigureMatplotlib(fig, format="png", bbox_inches="tight")
 
 
-def readout(model):
-    return Readout(model)
+@solara.component
+def Charts(model: DashboardModel):
+    """The readout and the charts, two to a row on a wide screen (images in this order:
+    platforms, alive by type, failures by cause, sentiment, loss)."""
+    with solara.ColumnsResponsive(12, large=6):
+        Readout(model)
+        PlatformView(model)
+        SeriesChart(model, ALIVE, "Platforms alive by type", "platforms")
+        SeriesChart(model, CAUSE_COLORS, "Failures by cause (cumulative)", "failures")
+        SeriesChart(model, {SENTIMENT: "tab:blue"}, "Market sentiment", "sentiment, 0 to 1", top=1.0)
+        SeriesChart(model, {LOSS: "tab:red"}, "Cumulative investor loss", "million yuan")
 
 
-def platform_view(model):
-    return PlatformView(model)
+@solara.component
+def RuleControls(specs: dict[str, Control], params: solara.Reactive[dict[str, Any]]):
+    """One input per rule; each label shows its current value, so nothing needs dragging to be read."""
+    for name, control in specs.items():
+        value = params.value[name]
+
+        def set_value(new: float | bool, name: str = name) -> None:
+            params.set({**params.value, name: new})
+
+        if control.kind == "switch":
+            solara.Checkbox(label=control.label, value=bool(value), on_value=set_value)
+            continue
+        label = f"{control.label}: {control.reading(value)}"
+        slider = solara.SliderInt if control.kind == "int" else solara.SliderFloat
+        kind = int if control.kind == "int" else float
+        slider(label, value=kind(value), min=kind(control.min), max=kind(control.max), step=kind(control.step),
+               on_value=set_value, thumb_label=False)
 
 
-COMPONENTS = [
-    (readout, 0),
-    (platform_view, 0),
-    make_plot_component(ALIVE, post_process=_titled("Platforms alive by type", "platforms")),
-    make_plot_component(CAUSE_COLORS, post_process=_titled("Failures by cause (cumulative)", "failures")),
-    make_plot_component(SENTIMENT, post_process=_titled("Market sentiment", "sentiment, 0 to 1")),
-    make_plot_component(LOSS, post_process=_titled("Cumulative investor loss", "million yuan")),
-]
+@solara.component
+def DashboardPage(base: Scenario, seed: int = 1):
+    """The dashboard for ``base``: Reset/play/Step, the rule controls, the readout and charts.
+
+    Built from Mesa's own :func:`ModelController` (which re-creates the model
+    with the controls' values on Reset) rather than ``SolaraViz``, whose
+    technical controls (play interval, render interval, threads) and page tabs
+    mean nothing to a policy officer.
+    """
+    cls = solara.use_memo(lambda: model_class(base), [])
+    first = solara.use_memo(lambda: cls(seed=seed), [])
+    model = solara.use_reactive(first)
+    params = solara.use_reactive(solara.use_memo(lambda: model_params(base, seed), []))
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
+    with solara.AppBar():
+        solara.AppBarTitle(f"sandbox dashboard: {base.name}")
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Run"):
+            ModelController(model, model_parameters=params, play_interval=play_interval,
+                            render_interval=render_interval, use_threads=use_threads)
+        with solara.Card("Rules (press Reset to apply)"):
+            RuleControls(controls(base), params)
+    Charts(model.value)
 
 
 def page_for(base: Scenario, seed: int = 1):
-    """A SolaraViz page for ``base`` (for a notebook: display the returned element)."""
-    cls = model_class(base)
-    return SolaraViz(cls(seed=seed), components=COMPONENTS, model_params=model_params(base, seed),
-                     name=f"sandbox dashboard: {base.name}", play_interval=150)
+    """The dashboard for ``base`` (in a notebook: display the returned element)."""
+    return DashboardPage(base, seed)
 
 
 @solara.component
 def Page():
     """The page ``sandbox dashboard`` serves: one model per browser session."""
     base, seed = solara.use_memo(lambda: (base_scenario(), default_seed()), [])
-    cls = solara.use_memo(lambda: model_class(base), [])
-    model = solara.use_memo(lambda: cls(seed=seed), [])
-    return SolaraViz(model, components=COMPONENTS, model_params=model_params(base, seed),
-                     name=f"sandbox dashboard: {base.name}", play_interval=150)
+    return DashboardPage(base, seed)

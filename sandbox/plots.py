@@ -85,7 +85,7 @@ LABELS: dict[str, str] = {
     "investors_with_loss_share": "investors with a loss",
     "investors_losing_over_10pct": "investors losing over 10%",
     "investors_losing_over_50pct": "investors losing over half",
-    "platform_failures": "platform failures",
+    "platform_failures": "platform failures (platforms)",
     "contagion_share": "failures by contagion (share)",
     "largest_wave_share": "largest 3-month failure wave (share alive)",
     "largest_cascade": "largest cascade (failures)",
@@ -141,6 +141,16 @@ def label(name: str) -> str:
     return LABELS.get(name, name.replace("_", " "))
 
 
+def text_label(name: Any) -> str:
+    """A user's name (scenario, rule) as matplotlib text that shows exactly as written.
+
+    Names are labels, not markup: ``$`` would start mathtext (and an unbalanced
+    one fails at drawing), and a legend skips labels that start with ``_``.
+    """
+    text = str(name).replace("$", r"\$")
+    return f" {text}" if text.startswith("_") else text
+
+
 def human(x: float, pos: int | None = None) -> str:
     """A short number for axis ticks: 1.5M, 20k, 0.3."""
     if not math.isfinite(x):
@@ -182,10 +192,56 @@ def go_live_dates(rules: Any, scenario: str | None = None) -> pd.DataFrame:
         rows = [{"rule": k, "start": v, "until": None} for k, v in rules.items()]
     else:
         entries = rules.rules if hasattr(rules, "rules") else rules
-        rows = [{"rule": r.name, "start": r.start, "until": getattr(r, "until", None)} for r in entries]
-    table = pd.DataFrame(rows, columns=["rule", "start", "until"])
+        rows = [{"rule": r.name, "start": r.start, "until": getattr(r, "until", None), "values": rule_values(r)}
+                for r in entries]
+    table = pd.DataFrame(rows, columns=["rule", "start", "until", "values"])
     table["scenario"] = scenario
     return table
+
+
+def rule_values(rule: Any) -> str:
+    """A rule entry's parameters in words and units: ``apr 24%``, ``min_capital 50M yuan``, ``capacity 2``.
+
+    Dates (``from``, ``until``) are left out (they have columns of their own),
+    and so is a grace period of 0. Dated values read ``apr 36% from 2015-09, 24% from 2017-08``.
+    """
+    if not hasattr(rule, "model_dump"):
+        return ""
+    data = rule.model_dump(mode="json", by_alias=True, exclude_none=True)
+    fields = {info.alias or name: info for name, info in type(rule).model_fields.items()}
+    parts = []
+    for key, value in data.items():
+        if key in ("from", "until") or (key == "grace_months" and value == 0):
+            continue
+        unit = _value_unit(fields[key].description if key in fields else None)
+        if isinstance(value, dict) and isinstance(value.get("values"), dict):
+            text = ", ".join(f"{_in_unit(v, unit)} from {when}" for when, v in value["values"].items())
+        else:
+            text = _in_unit(value, unit)
+        if key.endswith("months") and isinstance(value, int):
+            text += " months"
+        parts.append(f"{key} {text}")
+    return "; ".join(parts)
+
+
+def _value_unit(description: str | None) -> str:
+    """``yuan``, ``share`` (shown in percent) or ``""``, from a rule field's description."""
+    words = (description or "").lower()
+    if "yuan" in words:
+        return "yuan"
+    if any(w in words for w in ("fraction", "share", "chance", "yield", "apr")):
+        return "share"
+    return ""
+
+
+def _in_unit(value: Any, unit: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if unit == "share":
+        return f"{100 * value:.4g}%"
+    if unit == "yuan":
+        return f"{human(value).replace('B', ' billion').replace('k', 'K')} yuan"
+    return f"{value:g}"
 
 
 def _go_live_table(go_live: pd.DataFrame | Mapping[str, str] | None) -> pd.DataFrame:
@@ -216,11 +272,12 @@ def mark_go_live(ax: Axes, go_live: pd.DataFrame | Mapping[str, str] | None, fir
         if (lo is not None and when <= lo) or (hi is not None and when > hi):
             continue
         names = []
-        for row in group.itertuples():
-            names.append(row.rule if pd.isna(row.scenario) or not row.scenario else f"{row.rule} ({row.scenario})")
+        for row in group.to_dict("records"):
+            scenario = row["scenario"]
+            names.append(str(row["rule"]) if pd.isna(scenario) or not scenario else f"{row['rule']} ({scenario})")
         ax.axvline(when, color="#444444", linestyle=":", linewidth=1.0, zorder=1)
         if labels:
-            text = f"{start}: {', '.join(dict.fromkeys(names))}"
+            text = text_label(f"{start}: {', '.join(dict.fromkeys(names))}")
             ax.annotate(text, xy=(when, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(2, -2), textcoords="offset points", rotation=90, va="top", ha="left",
                         fontsize=6.5, color="#444444",
@@ -325,7 +382,7 @@ def fan_chart(
             color = line_color
         if by_month.size().max() > 1:
             ax.fill_between(x, q[band[0]], q[band[1]], color=color, alpha=0.2, linewidth=0)
-        ax.plot(x, q[0.5], color=color, linestyle=style, label=None if name is None else str(name))
+        ax.plot(x, q[0.5], color=color, linestyle=style, label=None if name is None else text_label(name))
         first = x.min() if first is None else min(first, x.min())
         last = x.max() if last is None else max(last, x.max())
     mark_go_live(ax, go_live, first, last, labels=label_go_live)
@@ -439,7 +496,7 @@ def failures_by_cause(
         colors = [CAUSE_COLORS.get(c, PALETTE[0]) for c in causes] if by is None else color_for(i)
         yerr = None if all(math.isnan(h) for h in halves) else np.nan_to_num(halves)
         ax.bar(x + offset, means, width=width * 0.95, color=colors, yerr=yerr, capsize=3,
-               error_kw={"elinewidth": 1, "ecolor": "#333333"}, label=None if name is None else str(name),
+               error_kw={"elinewidth": 1, "ecolor": "#333333"}, label=None if name is None else text_label(name),
                hatch=None if i == 0 else ["", "//", "..", "xx", "\\\\", "oo"][i % 6], edgecolor="white")
     ax.set_xticks(x, [c.replace("_", "\n") for c in causes])
     ax.set_ylabel("failures per run" if len(runs) > 1 else "failures")
@@ -518,7 +575,7 @@ def loss_distribution(
     groups = _groups(data, by)
     for i, (name, group) in enumerate(groups):
         color, style = color_for(i), linestyle_for(i)
-        text = None if name is None else str(name)
+        text = None if name is None else text_label(name)
         if per_investor:
             curve = loss_exceedance(group)
             ax.step(curve["threshold"], curve["share_of_investors"], where="post", color=color,
@@ -590,16 +647,17 @@ def comparison_intervals(
     step = 0.7 / max(len(proposals), 1)
     for j, proposal in enumerate(proposals):
         part = table if "versus" not in table.columns else table[table["versus"] == proposal]
-        for row in part.itertuples():
+        # Rows as mappings: the columns are named after scenarios (any text), never attribute names.
+        for row in part.to_dict("records"):
             scale = 1.0
             if relative:
-                ref = getattr(row, f"mean_{reference}")
+                ref = row[f"mean_{reference}"]
                 if not ref or not math.isfinite(ref):
                     continue
                 scale = 100.0 / abs(ref)
-            diff, low, high = row.difference * scale, row.ci_low * scale, row.ci_high * scale
-            y = names.index(row.metric) + (j - (len(proposals) - 1) / 2) * step
-            color = _verdict_color(low, high, getattr(row, "better", ""))
+            diff, low, high = row["difference"] * scale, row["ci_low"] * scale, row["ci_high"] * scale
+            y = names.index(row["metric"]) + (j - (len(proposals) - 1) / 2) * step
+            color = _verdict_color(low, high, row.get("better", ""))
             marker = ["o", "s", "D", "^", "v", "P"][j % 6]
             xerr = None if not (math.isfinite(low) and math.isfinite(high)) else [[diff - low], [high - diff]]
             ax.errorbar(diff, y, xerr=xerr, fmt=marker, color=color, capsize=3, markersize=5)
@@ -610,13 +668,13 @@ def comparison_intervals(
     ax.grid(axis="y", visible=False)
     unit = f"% of {reference}'s mean" if relative else "metric units"
     who = proposals[0] if len(proposals) == 1 else "each proposal"
-    ax.set_xlabel(f"{who} minus {reference} ({unit}), mean of paired runs with 95% interval")
+    ax.set_xlabel(text_label(f"{who} minus {reference} ({unit}), mean of paired runs with 95% interval"))
     if relative:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.0f}%"))
     ax.set_title("Paired differences", loc="left")
     if len(proposals) > 1:
         handles = [Line2D([], [], marker=["o", "s", "D", "^", "v", "P"][j % 6], color="#333333",
-                                    linestyle="", label=p) for j, p in enumerate(proposals)]
+                                    linestyle="", label=text_label(p)) for j, p in enumerate(proposals)]
         ax.legend(handles=handles, loc="best")
     return ax
 
@@ -783,8 +841,10 @@ __all__ = [
     "loss_exceedance",
     "mark_go_live",
     "months_to_dates",
+    "rule_values",
     "sensitivity_bars",
     "styled",
     "sweep_response",
+    "text_label",
     "use_style",
 ]

@@ -62,7 +62,11 @@ HEADLINE = (
 #: Outcomes whose response to a sweep's parameters is drawn by default.
 RESPONSE = ("investor_loss_total", "platform_failures", "contagion_share", "credit_supplied_total")
 WAVE_WINDOW = 3
-NUMBER = re.compile(r"[-+–]?[\d.,]*[%kMB]?( \(.*\)| to [-+–]?[\d.,]*[%kMB]?)?|–|")
+_AMOUNT = r"[-+–]?[\d.,]*(?:%| pp|K|M| billion)?"
+NUMBER = re.compile(rf"{_AMOUNT}( \(.*\)| to {_AMOUNT})?|–|")
+#: What the 'added' column of a counterfactual table means, in one line (report and CLI).
+ADDED = ("'Added' counts failures that occur only when the channel is off: with one channel gone, the run "
+         "takes another path (path dependence), and platforms that survived before can fail.")
 RUN_KEY = re.compile(r"^(?:s(?P<scenario>\d+)-)?(?:p(?P<point>\d+)-)?r(?P<run>\d+)$")
 
 
@@ -289,24 +293,26 @@ def _stored_scenario(entry: Mapping[str, Any]) -> Scenario | None:
 
 
 def go_live_table(experiment: Experiment) -> pd.DataFrame:
-    """Every rule entry's dates: ``rule``, ``start``, ``until``, ``scenario`` and ``status``.
+    """Every rule entry's dates and values: ``rule``, ``start``, ``until``, ``values``, ``scenario``, ``status``.
 
-    A rule entry that every scenario shares has ``scenario`` ``None``.
+    ``values`` is the entry's parameters in words and units (``apr 24%``). A rule
+    entry that every scenario shares (same dates, same values) has ``scenario`` ``None``.
     ``status`` says whether it applies from the first month, goes live inside
     the horizon simulated, or only after it.
     """
     from sandbox.plots import go_live_dates
 
     parts = [go_live_dates(s, name) for name, s in experiment.scenarios.items() if s is not None]
-    columns = ["rule", "start", "until", "scenario", "status"]
+    columns = ["rule", "start", "until", "values", "scenario", "status"]
     if not parts:
         return pd.DataFrame(columns=columns)
     table = pd.concat(parts, ignore_index=True)
     table["until"] = table["until"].astype(object).where(table["until"].notna(), None)
     known = sum(s is not None for s in experiment.scenarios.values())
-    counts = table.groupby(["rule", "start", "until"], dropna=False)["scenario"].transform("size")
+    entry = ["rule", "start", "until", "values"]
+    counts = table.groupby(entry, dropna=False)["scenario"].transform("size")
     table["scenario"] = table["scenario"].astype(object).where(counts < known, None)
-    table = table.drop_duplicates(["rule", "start", "until", "scenario"]).reset_index(drop=True)
+    table = table.drop_duplicates([*entry, "scenario"]).reset_index(drop=True)
     months = sorted(experiment.monthly["month"].astype(str).unique())
     first, last = (months[0], months[-1]) if months else ("", "")
 
@@ -482,28 +488,43 @@ def sweep_result(experiment: Experiment) -> Any:
 
 
 def fmt(value: Any, metric: str = "") -> str:
-    """A number for a table: shares in percent, large values with k/M/B, three significant figures."""
+    """A number for a table: shares in percent, large values with K/M/billion, three significant figures."""
     from sandbox.plots import SHARES, human
 
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        return human(float(value)) if abs(int(value)) >= 10_000 else f"{int(value):d}"
+        return _suffixes(human(float(value))) if abs(int(value)) >= 10_000 else f"{int(value):d}"
     value = float(value)
     if metric in SHARES:
         return f"{value:.1%}"
-    return human(value)
+    return _suffixes(human(value))
 
 
-def fmt_ci(low: float, high: float, metric: str = "") -> str:
-    """``low to high``, or a dash when the interval is undefined (fewer than two runs)."""
+def _suffixes(text: str) -> str:
+    """The report's thousands and billions: 20K, 1.5 billion (axis ticks keep the short k and B)."""
+    return text.replace("k", "K").replace("B", " billion")
+
+
+def fmt_ci(low: float, high: float, metric: str = "", change: bool = False) -> str:
+    """``low to high``, or a dash when the interval is undefined (fewer than two runs).
+
+    ``change``: the bounds are changes (signed; a share's in percentage points).
+    """
     if not (math.isfinite(low) and math.isfinite(high)):
         return "–"
+    if change:
+        return f"{fmt_diff(low, metric)} to {fmt_diff(high, metric)}"
     return f"{fmt(low, metric)} to {fmt(high, metric)}"
 
 
 def fmt_diff(value: float, metric: str = "") -> str:
-    """A difference with its sign."""
+    """A difference with its sign; a change of a share is in percentage points (``+1.2 pp``), not in %."""
+    from sandbox.plots import SHARES
+
+    if metric in SHARES and isinstance(value, int | float | np.number) and math.isfinite(value):
+        text = f"{abs(value) * 100:.3g} pp"
+        return text if value == 0 else ("+" if value > 0 else "-") + text
     text = fmt(value, metric)
     return text if text.startswith(("-", "–")) or value == 0 else f"+{text}"
 
@@ -554,6 +575,7 @@ class Report:
         go_live: the rules' dates (see :func:`go_live_table`).
         blocks: headings, tables and figures, in reading order.
         notes: warnings worth reading (failed runs, indices not computed...).
+        findings: the plain-language sentences that open the report (see :mod:`sandbox.findings`).
     """
 
     experiment: Experiment
@@ -563,6 +585,7 @@ class Report:
     go_live: pd.DataFrame
     blocks: list[Block] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
 
     @property
     def figures(self) -> list[ReportFigure]:
@@ -591,8 +614,11 @@ def _png(fig: Any) -> bytes:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=130, bbox_inches="tight", metadata={"Software": None},
-                facecolor="white")
+    with warnings.catch_warnings():
+        # Names in scripts the font lacks (a Chinese scenario name) draw as boxes; the HTML text has them right.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        fig.savefig(buffer, format="png", dpi=130, bbox_inches="tight", metadata={"Software": None},
+                    facecolor="white")
     plt.close(fig)
     return buffer.getvalue()
 
@@ -667,6 +693,7 @@ def build_report(
         report.notes.append("The folder does not record its scenario, so rule go-live dates are not marked"
                             + (" (pass the scenario: sandbox report DIR --scenario FILE)." if experiment.kind == "run"
                                else "."))
+    report.findings = report_findings(experiment, report.headline)
     b = _Builder()
     _headline_section(b, experiment, report.headline)
     if experiment.kind == "compare":
@@ -689,6 +716,19 @@ def write_report(
 ) -> Path:
     """Build the report of ``path`` (see :func:`build_report`) and write it to ``out``; returns ``out``."""
     return build_report(path, outcomes=outcomes, scenario=scenario).save(out)
+
+
+def report_findings(experiment: Experiment, headline: pd.DataFrame) -> list[str]:
+    """The sentences that open the report, from the headline numbers (see :mod:`sandbox.findings`)."""
+    from sandbox import findings as fd
+
+    if experiment.kind == "run":
+        return fd.run_findings({**(experiment.summary or {}), **experiment.runs.iloc[0].to_dict()})
+    if experiment.kind == "replicate":
+        return fd.replicate_findings(headline, experiment.names[0])
+    if experiment.kind == "compare":
+        return fd.findings(headline)
+    return fd.sweep_findings(headline, len(experiment.runs), list(experiment.parameters))
 
 
 # --- sections ------------------------------------------------------------------------------
@@ -786,18 +826,20 @@ def _headline_section(b: _Builder, experiment: Experiment, headline: pd.DataFram
             cells = {"outcome": label(m)}
             for name in names:
                 interval = fmt_ci(row[f"ci_low_{name}"], row[f"ci_high_{name}"], m)
-                cells[name] = f"{fmt(row[f'mean_{name}'], m)} ({interval})"
+                # A header of its own: a scenario may be called "outcome" or "difference" too.
+                cells[f"{name}: mean (95% interval)"] = f"{fmt(row[f'mean_{name}'], m)} ({interval})"
             if multi:
                 cells["versus"] = row["versus"]
             cells["difference"] = fmt_diff(row["difference"], m)
-            cells["95% interval of the difference"] = fmt_ci(row["ci_low"], row["ci_high"], m)
+            cells["95% interval of the difference"] = fmt_ci(row["ci_low"], row["ci_high"], m, change=True)
             share = row.get("share_better")
             cells["runs in which it did better"] = "–" if share is None or not math.isfinite(share) else f"{share:.0%}"
             rows.append(cells)
         ref, others = names[0], ", ".join(names[1:])
         b.table("Key outcomes, paired comparison", pd.DataFrame(rows),
                 f"Each scenario's mean over the same {_runs_per_scenario(experiment)} seeds, with its 95% interval "
-                f"in brackets. 'Difference' is {others} minus {ref}, averaged run by run over the same seeds; its "
+                f"in brackets. 'Difference' is {others} minus {ref}, averaged run by run over the same seeds (a share's "
+                "change in percentage points, pp); its "
                 "interval excludes zero when the difference is unlikely to be luck of the draw. The last column "
                 "counts the runs in which the proposal did better than the reference (lower losses and failures, "
                 "more credit), where 'better' has a direction.")
@@ -838,12 +880,15 @@ def _rules_section(b: _Builder, go_live: pd.DataFrame) -> None:
     table = pd.DataFrame({
         "rule": go_live["rule"],
         "scenario": go_live["scenario"].fillna("all scenarios"),
+        "values": go_live["values"].fillna(""),
         "goes live": go_live["start"],
         "lifted": go_live["until"].fillna("–"),
         "in this report": go_live["status"],
     })
-    b.table("Rule dates", table, "When each rule of the regime takes effect. Rules that go live during the run "
-            "are marked on the time charts by a dotted vertical line.")
+    b.table("Rules, their values and dates", table, "Each rule of each scenario with its values (a rate cap of "
+            "36% against one of 24%, say) and when it takes effect; a rule that every scenario has with the same "
+            "values and dates is listed once, for all scenarios. Rules that go live during the run are marked on "
+            "the time charts by a dotted vertical line.")
 
 
 def _when(go_live: pd.DataFrame) -> str:
@@ -851,7 +896,8 @@ def _when(go_live: pd.DataFrame) -> str:
     live = go_live[go_live["status"] == "goes live during the run"]
     if live.empty:
         return " No rule goes live during the months shown (all apply from the start or after the end)."
-    items = [f"{r.rule}{'' if pd.isna(r.scenario) else f' ({r.scenario})'} in {r.start}" for r in live.itertuples()]
+    items = [r["rule"] + ("" if pd.isna(r["scenario"]) else f" ({r['scenario']})") + f" in {r['start']}"
+             for r in live.to_dict("records")]
     return " Dotted vertical lines: rules going live (" + "; ".join(items) + ")."
 
 
@@ -940,7 +986,7 @@ def _failures_section(b: _Builder, experiment: Experiment, go_live: pd.DataFrame
                 "failures_added": "added"})
             b.table("Contagion channels switched off", cf,
                     "The same seed run again with one contagion channel switched off: how many of this run's "
-                    "failures disappear ('avoided') and how many new ones happen instead ('added').")
+                    f"failures disappear ('avoided') and how many new ones happen instead ('added'). {ADDED}")
 
 
 def _losses_section(b: _Builder, experiment: Experiment, plots: Any) -> None:
@@ -1024,6 +1070,8 @@ table.meta td, table.meta th { text-align: left; border: none; padding: .1rem .8
 figure { margin: 1.4rem 0 1.8rem; }
 figure img { max-width: 100%; height: auto; display: block; }
 figcaption, .caption { font-size: .9rem; color: #333; max-width: 48rem; margin-top: .3rem; }
+#summary .findings { font-size: 1.02rem; padding-left: 1.2rem; }
+#summary .findings li { margin: .25rem 0; }
 .notes { background: #fff6e0; border-left: 4px solid #E69F00; padding: .5rem .8rem; }
 nav ol { columns: 2; font-size: .9rem; }
 footer { margin-top: 3rem; font-size: .8rem; color: #666; }
@@ -1042,7 +1090,8 @@ footer { margin-top: 3rem; font-size: .8rem; color: #666; }
 
 def _html_table(table: pd.DataFrame, css_class: str = "") -> str:
     """An HTML table; columns of numbers (and number ranges) are right-aligned, text columns left."""
-    rows = [["" if v is None else str(v) for v in row] for row in table.itertuples(index=False)]
+    # Plain lists, not itertuples: columns are named after scenarios, which may be any text.
+    rows = [["" if v is None else str(v) for v in row] for row in table.astype(object).to_numpy().tolist()]
     numeric = [all(NUMBER.fullmatch(row[j]) for row in rows) for j in range(len(table.columns))]
     align = [' class="num"' if n and j else "" for j, n in enumerate(numeric)]
     head = "".join(f"<th{a}>{html.escape(str(c))}</th>" for a, c in zip(align, table.columns, strict=True))
@@ -1053,7 +1102,10 @@ def _html_table(table: pd.DataFrame, css_class: str = "") -> str:
 
 
 def _render(report: Report) -> str:
-    parts = [f"<h1>{html.escape(report.title)}</h1>"]
+    # The summary opens the body: the title, then the findings in plain language.
+    findings = "".join(f"<li>{html.escape(s)}</li>" for s in report.findings)
+    parts = [f'<section id="summary"><h1>{html.escape(report.title)}</h1>'
+             f'<h2>Findings</h2><ul class="findings">{findings}</ul></section>']
     parts.append('<table class="meta"><tbody>' + "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in report.meta) + "</tbody></table>")
     if report.notes:
@@ -1098,6 +1150,7 @@ __all__ = [
     "largest_cascades",
     "largest_waves",
     "load_experiment",
+    "report_findings",
     "sweep_result",
     "write_report",
 ]

@@ -16,18 +16,91 @@ side of a flow with what the other side recorded:
    money lost in custodian bank failures, money returned to owners), each total
    taken from the sector that paid or received it.
 
-The check returns the largest absolute error in yuan.
+The check returns the largest absolute error in yuan. An error beyond
+:func:`tolerance`, or NaN anywhere in the checked stocks and flows (which makes
+an identity NaN), breaks the accounts: :func:`enforce` raises
+:class:`AccountingError`, or warns with :class:`AccountingWarning` when the run
+was asked to (``accounting="warn"``).
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 if TYPE_CHECKING:
     from sandbox.model import SandboxModel
+
+#: What a run does when its accounts break: stop with an error, or warn and go on.
+AccountingMode = Literal["error", "warn"]
+ACCOUNTING_MODES: tuple[str, ...] = ("error", "warn")
+#: The four identities, in the order of the module docstring.
+IDENTITIES = ("balance sheet", "investor claims", "loans", "money")
+#: Tolerance relative to the market's size (measured errors are below 1e-14 of it:
+#: floating-point rounding), and an absolute floor in yuan for tiny markets.
+TOLERANCE_SHARE = 1e-7
+TOLERANCE_YUAN = 1.0
+
+
+class AccountingError(ArithmeticError):
+    """An accounting identity broke: its error is NaN or beyond tolerance.
+
+    Attributes:
+        identity: which of :data:`IDENTITIES` broke.
+        month: the month's label (``YYYY-MM``).
+        error: the error in yuan (NaN when a stock or flow is not a number).
+        allowed: the tolerance in yuan that month.
+    """
+
+    def __init__(self, identity: str, month: str, error: float, allowed: float) -> None:
+        self.identity, self.month, self.error, self.allowed = identity, month, error, allowed
+        super().__init__(describe(identity, month, error, allowed))
+
+
+class AccountingWarning(RuntimeWarning):
+    """An accounting identity broke in a run asked to warn instead of stopping."""
+
+
+def describe(identity: str, month: str, error: float, allowed: float) -> str:
+    """One line saying which identity broke, when, and by how much."""
+    if math.isnan(error):
+        return (f"accounts do not add up in {month}: the {identity} identity is NaN "
+                "(a stock or flow is not a number)")
+    return (f"accounts do not add up in {month}: the {identity} identity is off by {error:,.2f} yuan "
+            f"(tolerance {allowed:,.2f} yuan)")
+
+
+def tolerance(market_size: float) -> float:
+    """Largest error in yuan that counts as rounding, for a market of ``market_size`` yuan."""
+    return max(TOLERANCE_YUAN, TOLERANCE_SHARE * market_size)
+
+
+def worst(errors: dict[str, float]) -> tuple[str, float]:
+    """The identity with the largest error; a NaN counts as the largest (Python's ``max`` would drop it)."""
+    for identity, error in errors.items():
+        if math.isnan(error):
+            return identity, error
+    identity = max(errors, key=lambda k: errors[k])
+    return identity, errors[identity]
+
+
+def enforce(errors: dict[str, float], month: str, market_size: float, mode: AccountingMode,
+            warned: set[str]) -> None:
+    """Raise (``mode="error"``) or warn (``"warn"``, once per identity, recorded in
+    ``warned``) for each identity whose error is NaN or beyond :func:`tolerance`."""
+    allowed = tolerance(market_size)
+    for identity, error in errors.items():
+        if not (math.isnan(error) or error > allowed):
+            continue
+        if mode == "error":
+            raise AccountingError(identity, month, error, allowed)
+        if identity not in warned:  # once per identity: a broken account stays broken every month after
+            warned.add(identity)
+            warnings.warn(describe(identity, month, error, allowed), AccountingWarning, stacklevel=3)
 
 
 @dataclass
@@ -44,7 +117,15 @@ class Ledger:
     bank_losses: float = 0.0  # client money lost in custodian bank failures
 
     def check(self, model: SandboxModel) -> float:
-        """Largest absolute accounting error this month, over the four identities."""
+        """Largest absolute accounting error this month, over the four identities (NaN if any is NaN)."""
+        return worst(self.errors(model))[1]
+
+    def errors(self, model: SandboxModel) -> dict[str, float]:
+        """Absolute error in yuan of each identity (:data:`IDENTITIES`) this month.
+
+        NumPy's ``max`` and ``sum`` propagate NaN, so a NaN in any checked stock
+        or flow makes its identity's error NaN.
+        """
         book, inv, bor = model.book, model.investors, model.borrowers
         n, size = book.n, book.capacity + 1
         rows = np.r_[np.arange(n), book.buyer]
@@ -70,4 +151,4 @@ class Ledger:
             - self.bank_losses
         )
         e4 = abs(cash - expected)
-        return float(max(e1, e2, e3, e4))
+        return dict(zip(IDENTITIES, (float(e1), float(e2), float(e3), float(e4)), strict=True))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sandbox.accounting import AccountingMode
 from sandbox.model import SandboxModel
 from sandbox.results import RunResult, collect
 from sandbox.scenario import Scenario, load_scenario
@@ -21,6 +22,7 @@ def run(
     progress: bool = False,
     model_class: type[SandboxModel] = SandboxModel,
     counterfactuals: bool = False,
+    accounting: AccountingMode = "error",
 ) -> RunResult:
     """Run one scenario and return its tables and summary.
 
@@ -33,14 +35,17 @@ def run(
         counterfactuals: also rerun with each contagion channel switched off (same
             seed) and report the failures that disappear (``result.counterfactuals``,
             ``summary["failures_avoided"]``). Costs four more runs.
+        accounting: ``"error"`` stops the run with :class:`~sandbox.accounting.AccountingError`
+            when an accounting identity breaks (NaN, or an error beyond tolerance);
+            ``"warn"`` warns (:class:`~sandbox.accounting.AccountingWarning`) and goes on.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if months is not None and not 1 <= months <= 600:
         raise ValueError(f"months: found {months}; allowed: 1 to 600")
-    model = model_class(scenario, seed=seed, months=months)
+    model = model_class(scenario, seed=seed, months=months, accounting=accounting)
     model.run(progress=progress)
-    result = collect(model)
+    result = model.result()
     if counterfactuals:
         result.counterfactuals = _counterfactuals(scenario, model, result, model_class, progress)
         result.summary["failures_avoided"] = dict(
@@ -69,7 +74,7 @@ def _counterfactuals(scenario: Scenario, model: SandboxModel, result: RunResult,
     rows = []
     for channel in CHANNELS:
         variant = scenario.with_updates({f"channels.{channel}": False, "name": f"{scenario.name} without {channel}"})
-        other = model_class(variant, seed=model.seed, months=model.months)
+        other = model_class(variant, seed=model.seed, months=model.months, accounting=model.accounting)
         other.run(progress=progress)  # four more full runs: show each one's progress too
         alt = collect(other)
         other_failed = _identity(alt.platforms)

@@ -8,13 +8,14 @@ every platform's balance sheet is a row of :class:`~sandbox.platforms.PlatformBo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from sandbox.arrays import guide_pick, guide_table, row_any, row_sum, standard_normal, sum_by
 
-from sandbox.accounting import Ledger
+from sandbox.accounting import ACCOUNTING_MODES, AccountingMode, Ledger, enforce, worst
 from sandbox.borrowers import BorrowerPopulation
 from sandbox.dates import month_label, value_at
 from sandbox.environment import Environment
@@ -41,6 +42,9 @@ from sandbox.recorder import Recorder
 from sandbox.regulator import Regulator
 from sandbox.rules.base import Policy
 from sandbox.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sandbox.results import RunResult
 
 # What a fraud looks like to an investor who cannot see through it: an ordinary platform.
 APPARENT_RISK = 0.004
@@ -70,6 +74,10 @@ class Streams:
         return cls(*(np.random.default_rng(c) for c in children))
 
 
+class HorizonError(RuntimeError):
+    """``step()`` was called on a model that has already simulated its last month."""
+
+
 class SandboxModel(mesa.Model):
     """An online lending market under a policy regime, stepped month by month.
 
@@ -77,6 +85,15 @@ class SandboxModel(mesa.Model):
         scenario: a validated :class:`~sandbox.scenario.Scenario`.
         seed: fixes the run exactly. ``None`` draws one (recorded in ``self.seed``).
         months: horizon; defaults to the scenario's.
+        accounting: what a broken accounting identity (an error beyond tolerance,
+            or NaN) does: ``"error"`` raises :class:`~sandbox.accounting.AccountingError`,
+            ``"warn"`` warns (:class:`~sandbox.accounting.AccountingWarning`) and goes on.
+
+    Stepping by hand works as Mesa expects: ``while model.running: model.step()``
+    simulates every month; the last month's step settles the wind-downs still
+    running (:meth:`finish`) and turns ``running`` False, and a further
+    ``step()`` raises :class:`HorizonError`. :meth:`result` then gives what
+    :func:`sandbox.run` gives for the same seed.
 
     Attributes:
         config: the scenario (Mesa reserves ``Model.scenario`` for its own class).
@@ -96,7 +113,10 @@ class SandboxModel(mesa.Model):
     #: The agent class for platforms; a subclass of the model may set its own.
     platform_class: type[Platform] = Platform
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, months: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int | None = None, months: int | None = None,
+                 accounting: AccountingMode = "error") -> None:
+        if accounting not in ACCOUNTING_MODES:
+            raise ValueError(f"accounting: found {accounting!r}; allowed: {', '.join(ACCOUNTING_MODES)}")
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         super().__init__(rng=seed)
@@ -105,6 +125,9 @@ class SandboxModel(mesa.Model):
         self.config = scenario
         self.months = months if months is not None else scenario.months
         self.month = 0
+        self.accounting: AccountingMode = accounting
+        self._accounting_warned: set[str] = set()  # identities already warned about (warn mode)
+        self._finished = False
         self.streams = Streams.from_seed(self.seed)
         self.rules = scenario.rules
         m = scenario.market
@@ -133,7 +156,15 @@ class SandboxModel(mesa.Model):
 
     # ------------------------------------------------------------------ month
     def step(self) -> None:
-        """One month, in the order of MODEL.md section 3."""
+        """One month, in the order of MODEL.md section 3; the last one also settles the horizon.
+
+        Raises:
+            HorizonError: the model has already simulated its last month.
+            AccountingError: the month's accounts broke (with ``accounting="error"``).
+        """
+        if self.month >= self.months:
+            raise HorizonError(f"{self.config.name}: all {self.months} months are simulated (last "
+                               f"{self.month_label(self.months - 1)}); build a new model to run again")
         self.policy = self.scheduled_events()  # 1. rules go live, shocks apply
         self.entry()  # 2. applicants enter, screened under licensing
         self.credit_market()  # 3. borrowers demand credit under caps and limits
@@ -145,6 +176,8 @@ class SandboxModel(mesa.Model):
         self.regulate()  # 9. monitoring, inspections, enforcement, education
         self.end_of_month()  # 10. wind-downs pay out, accounts are checked, data collected
         self.month += 1
+        if self.month >= self.months:
+            self.finish()
 
     def run(self, progress: bool = False) -> None:
         """Step through the remaining months, with an optional progress bar."""
@@ -153,7 +186,17 @@ class SandboxModel(mesa.Model):
         for _ in tqdm(range(self.month, self.months), desc=self.config.name, unit="month", disable=not progress,
                       leave=False):
             self.step()
-        self.finish()
+        self.finish()  # a no-op when the last step settled the horizon (a subclass may step differently)
+
+    def result(self) -> RunResult:
+        """The tables and summary of this run, as :func:`sandbox.run` returns them.
+
+        Before the horizon they cover the months simulated so far, with wind-downs
+        still running left unsettled (their losses not yet booked).
+        """
+        from sandbox.results import collect
+
+        return collect(self)
 
     # ------------------------------------------------------------- 1. events
     def scheduled_events(self) -> Policy:
@@ -883,7 +926,10 @@ class SandboxModel(mesa.Model):
         self.close(ending)
         size = max(1.0, float(book.claims()[book.alive()].sum()))
         book.claims_peak[:n] = np.maximum(book.claims_peak[:n], book.claims())
-        self.recorder.end_month(self.ledger.check(self), size)
+        errors = self.ledger.errors(self)
+        self.recorder.end_month(worst(errors)[1], size)
+        enforce(errors, self.month_label(), max(size, self.ledger.capital_in), self.accounting,
+                self._accounting_warned)
 
     def close(self, rows: np.ndarray) -> None:
         """End wind-downs: sell the remaining loans, pay investors pro rata, write off the rest."""
@@ -918,7 +964,12 @@ class SandboxModel(mesa.Model):
 
     def finish(self) -> None:
         """At the horizon, settle wind-downs still running as if their loans were sold now,
-        so every failure's investor loss is booked."""
+        so every failure's investor loss is booked; ``running`` turns False. Settles once:
+        a second call does nothing."""
+        self.running = False
+        if self._finished:
+            return
+        self._finished = True
         book = self.book
         pending = np.flatnonzero(book.status[: book.n] == RESOLVING)
         self.close(pending)

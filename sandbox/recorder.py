@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,11 @@ from sandbox.platforms import CAUSES, FRAUD, INTERMEDIARY, POOL
 
 if TYPE_CHECKING:
     from sandbox.model import SandboxModel
+
+
+def larger(a: float, b: float) -> float:
+    """The larger of two errors, NaN if either is (Python's ``max`` keeps whichever comes first)."""
+    return math.nan if math.isnan(a) or math.isnan(b) else max(a, b)
 
 
 class Recorder:
@@ -98,9 +104,9 @@ class Recorder:
             diverted_cumulative=m.ledger.diverted,
             accounting_error=accounting_error,
         )
-        self.max_error = max(self.max_error, accounting_error)
         scale = max(market_size, m.ledger.capital_in, 1.0)
-        self.max_rel_error = max(self.max_rel_error, accounting_error / scale)
+        self.max_error = larger(self.max_error, accounting_error)
+        self.max_rel_error = larger(self.max_rel_error, accounting_error / scale)
         self.rows.append(row)
         self._month = defaultdict(float)
 

@@ -9,7 +9,7 @@ from conftest import SCENARIOS, small_market
 
 import sandbox
 from sandbox import SandboxModel, load_scenario
-from sandbox.platforms import CAUSES, Platform
+from sandbox.platforms import CAUSES, RESOLVING, Platform
 from sandbox.results import gini, largest_wave_share
 
 SUMMARY_KEYS = {
@@ -113,3 +113,90 @@ def test_gini_and_wave_on_known_values():
     monthly = pd.DataFrame({"failures_total": [0, 2, 3, 1, 0], "alive_total": [10, 8, 5, 4, 4]})
     # Months 1-3 see 6 failures; 10 platforms were alive when month 1 began.
     assert largest_wave_share(monthly) == pytest.approx(0.6)
+
+
+def _stepped(months: int = 6, accounting: str = "error", steps: int = 2) -> SandboxModel:
+    """A small model stepped by hand through ``steps`` months (2016-01, 2016-02, ...)."""
+    model = SandboxModel(small_market(), seed=1, months=months, accounting=accounting)
+    for _ in range(steps):
+        model.step()
+    return model
+
+
+def _nan_in_opex(model: SandboxModel) -> None:
+    model.ledger.opex = float("nan")
+
+
+def _nan_in_a_holding(model: SandboxModel) -> None:
+    inv = model.investors
+    inv.units[tuple(np.argwhere(inv.platform >= 0)[0])] = np.nan
+
+
+def _nan_in_cash(model: SandboxModel) -> None:
+    model.book.cash[0] = np.nan
+
+
+@pytest.mark.parametrize(("inject", "identity"), [
+    (_nan_in_opex, "money"), (_nan_in_a_holding, "investor claims"), (_nan_in_cash, "balance sheet")])
+def test_nan_in_the_accounts_stops_the_run_naming_identity_and_month(inject, identity):
+    """Python's ``max`` drops NaN; the check must not: NaN in a stock or flow is an error."""
+    from sandbox.accounting import AccountingError
+
+    model = _stepped()
+    inject(model)
+    with pytest.raises(AccountingError, match=f"in 2016-03: the {identity} identity is NaN") as caught:
+        model.step()
+    assert caught.value.identity == identity and caught.value.month == "2016-03"
+    assert np.isnan(model.ledger.check(model))
+
+
+def test_an_error_beyond_tolerance_stops_the_run_with_its_size():
+    from sandbox.accounting import AccountingError
+
+    model = _stepped()
+    model.book.cash[0] -= 5000.0  # money gone without a booked flow
+    with pytest.raises(AccountingError, match=r"2016-03: the balance sheet identity is off by 5,000\.00 yuan"):
+        model.step()
+
+
+def test_warn_mode_warns_once_and_runs_to_the_horizon_with_nan_in_the_summary():
+    from sandbox.accounting import AccountingWarning
+
+    model = _stepped(accounting="warn")
+    _nan_in_opex(model)
+    with pytest.warns(AccountingWarning, match="2016-03: the money identity is NaN") as caught:
+        while model.running:
+            model.step()
+    assert len([w for w in caught if issubclass(w.category, AccountingWarning)]) == 1
+    result = model.result()
+    assert len(result.monthly) == 6 and result.monthly["accounting_error"].iloc[2:].isna().all()
+    assert np.isnan(result.summary["accounting_max_abs_error"])
+
+
+def test_accounting_mode_is_checked():
+    with pytest.raises(ValueError, match="accounting: found 'ignore'; allowed: error, warn"):
+        sandbox.run(small_market(), seed=1, months=2, accounting="ignore")
+
+
+def test_mesa_loop_ends_at_the_horizon_and_the_result_is_what_run_gives():
+    """``while model.running: model.step()`` ends; a step past the horizon is an error;
+    a hand-stepped model's result equals ``sandbox.run`` with the same seed."""
+    from sandbox.model import HorizonError
+
+    scenario = small_market(market__platforms__mix={"intermediary": 0.3, "pool": 0.3, "fraud": 0.4})
+    model = SandboxModel(scenario, seed=2, months=9)
+    steps = 0
+    while model.running:
+        model.step()
+        steps += 1
+        assert steps <= 9, "running never turned False"
+    assert steps == 9 and model.month == 9
+    with pytest.raises(HorizonError, match="all 9 months are simulated"):
+        model.step()
+    hand, ran = model.result(), sandbox.run(scenario, seed=2, months=9)
+    for table in ("monthly", "platforms", "investors", "failures"):
+        pd.testing.assert_frame_equal(getattr(hand, table), getattr(ran, table))
+    assert hand.summary == ran.summary
+    # A wind-down still running at the horizon was settled by the last step, as run() settles it.
+    assert hand.summary["platform_failures"] > 0 and hand.summary["investor_loss_total"] > 0
+    assert not (model.book.status[: model.book.n] == RESOLVING).any()

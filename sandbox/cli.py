@@ -60,28 +60,70 @@ def check_options(seed: int | None = None, months: int | None = None) -> None:
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (new or empty, see --overwrite).")] = Path(
+        "out"),
     seed: Seed = None,
     months: Months = None,
     progress: Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")] = sys.stderr.isatty(),
     counterfactuals: Annotated[
         bool, typer.Option(help="Rerun with each contagion channel off (4 more runs) and count failures avoided.")
     ] = True,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a non-empty --out folder wholly (default: refuse it).")
+    ] = False,
+    accounting: Annotated[
+        str, typer.Option(help="When the accounts do not add up (NaN, or beyond rounding): error (stop) or warn.")
+    ] = "error",
 ) -> None:
     """Run one scenario and write monthly.csv, platforms.csv, failures.csv (with cascades),
-    investors, counterfactuals.csv and summary.json."""
+    investors, counterfactuals.csv, scenario.json and summary.json."""
+    from sandbox.accounting import ACCOUNTING_MODES
+
     check_options(seed, months)
+    if accounting not in ACCOUNTING_MODES:
+        fail(f"--accounting: found {accounting!r}; allowed: {', '.join(ACCOUNTING_MODES)}")
     spec = load(scenario)
+    from sandbox.results import OutputFolder, OutputFolderError
+
+    try:  # before simulating: a folder that cannot be written fails now, not after the run
+        folder = OutputFolder.reserve(out, overwrite=overwrite)
+    except OutputFolderError as err:
+        fail(f"--out {err}")
+    with folder:  # removes the staging folder if the run fails
+        result = _simulate(spec, seed=seed, months=months, progress=progress, counterfactuals=counterfactuals,
+                           accounting=accounting)
+        try:
+            result.save(folder)
+        except OSError as err:
+            fail(f"--out {out}: cannot write results: {err.strerror or err}")
+    _print_summary(result.summary, out, result.counterfactuals)
+
+
+def _simulate(spec, accounting: str, **options):  # -> RunResult
+    """Run ``spec``; a broken account is one error line (or, in warn mode, one warning line each)."""
+    import warnings
+
+    from sandbox.accounting import AccountingError, AccountingWarning
     from sandbox.api import run as run_scenario
 
-    if out.exists() and not out.is_dir():
-        fail(f"--out {out}: exists and is not a folder")
-    result = run_scenario(spec, seed=seed, months=months, progress=progress, counterfactuals=counterfactuals)
-    try:
-        result.save(out)
-    except OSError as err:
-        fail(f"--out {out}: cannot write results: {err.strerror or err}")
-    _print_summary(result.summary, out, result.counterfactuals)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AccountingWarning)
+        try:
+            result = run_scenario(spec, accounting=accounting, **options)
+        except AccountingError as err:
+            fail(f"{spec.name}: {err} (--accounting warn runs on regardless)")
+        except Exception as err:  # a model whose accounts broke (warn mode) may fail later on bad numbers
+            broken = [w for w in caught if issubclass(w.category, AccountingWarning)]
+            if not broken:
+                raise
+            fail(f"{spec.name}: the run failed after its accounts broke ({broken[0].message}): "
+                 f"{type(err).__name__}: {err}")
+    for w in caught:
+        if issubclass(w.category, AccountingWarning):
+            typer.secho(f"warning: {spec.name}: {w.message}", fg=typer.colors.YELLOW, err=True)
+        else:  # not ours: show it as Python would have
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return result
 
 
 def _print_summary(summary: dict, out: Path, counterfactuals=None) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import json
+import errno
+import os
+import secrets
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from sandbox.outputs import write_csv, write_json
 from sandbox.platforms import CAUSES, CREDIT_CONTAGION, FRAUD, ILLIQUIDITY_RUN, KINDS, STATES
 
 if TYPE_CHECKING:
@@ -46,30 +51,140 @@ class RunResult:
     counterfactuals: pd.DataFrame | None = None
     scenario: dict[str, Any] | None = None
 
-    def save(self, out: str | Path) -> Path:
+    def save(self, out: str | Path | OutputFolder, overwrite: bool = False) -> Path:
         """Write ``monthly.csv``, ``platforms.csv``, ``failures.csv``, ``investors.parquet``
-        (or ``investors.csv`` for a summary) and ``summary.json`` into ``out``."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        self.monthly.to_csv(out / "monthly.csv", index=False)
-        self.platforms.to_csv(out / "platforms.csv", index=False)
-        self.failures.to_csv(out / "failures.csv", index=False)
+        (or ``investors.csv`` for a summary), ``counterfactuals.csv`` (if computed),
+        ``scenario.json`` and ``summary.json`` as the folder ``out``.
+
+        The files are written into a temporary sibling folder that then replaces
+        ``out`` whole, so the folder never mixes two runs' files. CSV text cells
+        cannot run as spreadsheet formulas; JSON is strict (non-finite as ``null``).
+
+        Args:
+            out: the folder, or an :class:`OutputFolder` reserved before the run
+                (which checks that the folder can be written before simulating).
+            overwrite: replace a non-empty ``out``; without it such a folder is refused.
+
+        Raises:
+            OutputFolderError: ``out`` is a file, is not empty (without ``overwrite``),
+                or cannot be written.
+        """
+        folder = out if isinstance(out, OutputFolder) else OutputFolder.reserve(out, overwrite)
+        with folder:
+            self._write(folder.staging)
+            return folder.commit()
+
+    def _write(self, out: Path) -> None:
+        """Write every file into the (empty) folder ``out``."""
+        write_csv(self.monthly, out / "monthly.csv")
+        write_csv(self.platforms, out / "platforms.csv")
+        write_csv(self.failures, out / "failures.csv")
         if "investor" in self.investors.columns:
             self.investors.to_parquet(out / "investors.parquet", index=False)
         else:
-            self.investors.to_csv(out / "investors.csv", index=False)
+            write_csv(self.investors, out / "investors.csv")
         if self.counterfactuals is not None:
-            self.counterfactuals.to_csv(out / "counterfactuals.csv", index=False)
+            write_csv(self.counterfactuals, out / "counterfactuals.csv")
         if self.scenario is not None:  # what was run, resolved (reports mark rule dates from it)
-            (out / "scenario.json").write_text(json.dumps(self.scenario, indent=2) + "\n")
-        (out / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_json_default) + "\n")
-        return out
+            write_json(self.scenario, out / "scenario.json")
+        write_json(self.summary, out / "summary.json")
 
 
-def _json_default(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
-    raise TypeError(f"not JSON serializable: {type(x)}")
+class OutputFolderError(OSError):
+    """An output folder that cannot be used; the message is one line naming it."""
+
+
+@dataclass
+class OutputFolder:
+    """An output folder being written: files go into ``staging``, a fresh hidden
+    sibling of ``target``, which then takes ``target``'s place in one rename.
+
+    Reserve it before simulating (:meth:`reserve`): creating the sibling is the
+    check that the folder can be written. Use it as a context manager so that
+    the sibling is removed if the run fails.
+    """
+
+    target: Path
+    staging: Path
+    overwrite: bool = False
+
+    @classmethod
+    def reserve(cls, target: str | Path, overwrite: bool = False) -> OutputFolder:
+        """Check ``target`` and create its staging sibling.
+
+        Raises:
+            OutputFolderError: ``target`` is a file, is a non-empty folder (without
+                ``overwrite``), holds the current folder, or its parent cannot be written.
+        """
+        shown = Path(target)
+        try:
+            target = shown.resolve()  # a symlinked folder: replace what it points at, keep the link
+            if target.exists() and not target.is_dir():
+                raise OutputFolderError(f"{shown}: exists and is not a folder")
+            if target.is_dir() and any(target.iterdir()):
+                _check_replaceable(shown, target, overwrite)
+            blocking = next((a for a in target.parents if a.exists() and not a.is_dir()), None)
+            if blocking is not None:
+                raise OutputFolderError(f"{shown}: cannot write there: {blocking} is a file, not a folder")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return cls(target, _fresh_sibling(target, "tmp"), overwrite)
+        except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop (Python < 3.13)
+            if isinstance(err, OutputFolderError):
+                raise
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+            raise OutputFolderError(f"{shown}: cannot write there: {reason}") from None
+
+    def commit(self) -> Path:
+        """Move the staging folder into place (replacing ``target`` if ``overwrite``); returns ``target``."""
+        try:
+            os.rename(self.staging, self.target)  # atomic; succeeds onto a missing or empty folder
+            return self.target
+        except OSError as err:
+            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not self.overwrite:
+                reason = "it was filled during the run" if err.errno in (errno.ENOTEMPTY, errno.EEXIST) else (
+                    err.strerror or str(err))
+                raise OutputFolderError(f"{self.target}: cannot move results into place: {reason}") from None
+        old = self.staging.with_name(self.staging.name.removesuffix(".tmp") + ".old")
+        os.rename(self.target, old)  # two renames: the earlier run is away only between them
+        try:
+            os.rename(self.staging, self.target)
+        except OSError:
+            os.rename(old, self.target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+        return self.target
+
+    def discard(self) -> None:
+        """Remove the staging folder, if it is still there."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def __enter__(self) -> OutputFolder:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.discard()  # after a commit there is nothing left to remove
+
+
+def _check_replaceable(shown: Path, target: Path, overwrite: bool) -> None:
+    """Refuse to replace a non-empty folder without ``overwrite``, and ever to replace
+    one holding the current folder or the home folder (a mistyped ``--out .``)."""
+    if not overwrite:
+        raise OutputFolderError(f"{shown}: folder is not empty (an earlier run's files?); choose a new "
+                                "folder, or overwrite to replace it wholly (--overwrite)")
+    if Path.cwd().resolve().is_relative_to(target) or Path.home().resolve().is_relative_to(target):
+        raise OutputFolderError(f"{shown}: holds the current or home folder; refusing to replace it")
+
+
+def _fresh_sibling(target: Path, suffix: str) -> Path:
+    """Create and return a new hidden folder next to ``target`` (honouring the umask)."""
+    while True:
+        candidate = target.with_name(f".{target.name}.{secrets.token_hex(4)}.{suffix}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
 
 
 def collect(model: SandboxModel) -> RunResult:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -24,9 +26,11 @@ from sandbox.dashboard import (
     LOSS,
     SENTIMENT,
     build_scenario,
+    controls,
     controls_from_scenario,
     model_class,
     model_params,
+    series_figure,
 )
 from sandbox.scenario import load_scenario
 
@@ -70,7 +74,7 @@ def test_controls_replace_add_and_remove_rules():
 
 def test_dated_and_relative_rate_caps_become_one_absolute_cap():
     base = load_scenario(ROOT / "scenarios/china_2015_2020.yaml")
-    assert len(rules_of(base)["rate_cap"]) == 2
+    assert len(rules_of(base)["rate_cap"]) > 1  # several dated entries ...
     assert controls_from_scenario(base)["rate_cap"] == 36
     assert rules_of(build_scenario(base, rate_cap=24))["rate_cap"] == [{"from": base.start, "grace_months": 0,
                                                                           "apr": 0.24}]
@@ -90,9 +94,44 @@ def test_model_left_at_the_scenario_values_runs_the_scenario():
     changed = cls(rate_cap=20, inspection_capacity=4, seed=5)
     assert changed.changed == {"rate_cap": 20, "inspection_capacity": 4}
     assert rules_of(changed.config)["rate_cap"][0]["apr"] == 0.2
-    # SolaraViz's inputs are exactly the model's keyword arguments
+    # Reset's keyword arguments are exactly the model's, and each has a control but the seed
     params = model_params(base, seed=5)
     assert set(params) == {*controls_from_scenario(base), "seed"}
+    assert set(controls(base)) == set(controls_from_scenario(base))
+
+
+def test_each_control_reads_its_value_in_its_units():
+    base = load_scenario(ROOT / "scenarios/licensing_strict.yaml")
+    specs, values = controls(base), controls_from_scenario(base)
+    readings = {name: spec.reading(values[name]) for name, spec in specs.items()}
+    assert readings == {
+        "rate_cap": "36%", "disclosure_level": "off", "custody": "off",
+        "screening_accuracy": "80% of frauds caught", "inspection_capacity": "2", "education_intensity": "off",
+    }
+    assert specs["education_intensity"].reading(0.005) == "0.5% of the literacy gap a month"
+    assert specs["disclosure_level"].reading(0.1 + 0.2) == "0.3"  # slider float noise does not show
+
+
+def test_charts_run_over_dates_on_a_readable_scale_from_month_0():
+    import matplotlib.dates as mdates
+
+    base = small_market(months=12)  # starts 2016-01
+    model = model_class(base)(seed=2)
+    fig = series_figure(model, {LOSS: "tab:red"}, "Cumulative investor loss", "million yuan")
+    ax = fig.axes[0]
+    # month 0: no collapsed -0.045..0.045 band around a flat zero line
+    assert ax.get_ylim() == (0.0, 1.0)
+    assert ax.get_xlabel() != "Step"
+    start, end = (mdates.num2date(x).strftime("%Y-%m") for x in ax.get_xlim())
+    assert (start, end) == ("2016-01", "2017-01")  # the whole horizon, in dates
+    fig.canvas.draw()
+    assert "2016" in " ".join(t.get_text() for t in ax.get_xticklabels() + [ax.xaxis.get_offset_text()])
+    for _ in range(12):
+        model.step()
+    alive = series_figure(model, ALIVE, "Platforms alive by type", "platforms").axes[0]
+    most = model.datacollector.get_model_vars_dataframe()[list(ALIVE)].to_numpy().max()
+    assert alive.get_ylim()[0] == 0.0 and most < alive.get_ylim()[1] <= 1.1 * most + 1e-9
+    assert len(alive.lines[0].get_xdata()) == 13
 
 
 def test_model_collects_the_charted_series_and_stops_at_the_horizon():
@@ -142,6 +181,36 @@ def test_a_port_in_use_gives_one_line(cli, monkeypatch):
         result = CliRunner().invoke(cli, ["dashboard", "scenarios/baseline.yaml", "--port", str(port)])
     assert result.exit_code == 2
     assert f"--port {port}" in result.output
+
+
+@pytest.fixture
+def no_serving(monkeypatch):
+    """Run ``sandbox dashboard`` in-process up to the server start, which is skipped (and Solara's
+    settings restored afterwards)."""
+    import solara.settings
+    import uvicorn
+
+    for name in ("SOLARA_ASSETS_PROXY", "SOLARA_ASSETS_CDN", "SOLARA_APP", "SOLARA_MODE", "SERVER_NAME",
+                 "SERVER_PORT", "SANDBOX_DASHBOARD_SCENARIO", "SANDBOX_DASHBOARD_SEED",
+                 "SOLARA_TELEMETRY_MIXPANEL_ENABLE"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    monkeypatch.setattr(solara.settings.assets, "proxy", solara.settings.assets.proxy)
+    monkeypatch.setattr(solara.settings.assets, "cdn", solara.settings.assets.cdn)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: None)
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [("0.0.0.0", True), ("127.0.0.2", True), ("localhost", False), ("127.0.0.1", False), ("::1", False)],
+)
+def test_a_host_beyond_this_machine_is_warned_of_no_authentication(cli, no_serving, monkeypatch, host, warned):
+    if host == "::1" and not socket.has_ipv6:
+        pytest.skip("no IPv6 here")
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, ["dashboard", "scenarios/baseline.yaml", "--host", host, "--port",
+                                      str(free_port()), "--seed", "1"])
+    assert "Traceback" not in result.output
+    assert ("no authentication" in result.output) == warned, result.output
 
 
 def test_dashboard_is_a_sandbox_command():
@@ -204,6 +273,31 @@ def dashboard(tmp_path):
             proc.wait()
 
 
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as err:
+        return err.code, ""
+
+
+def from_the_dashboard(url: str, dashboard: str) -> bool:
+    """Whether the page's request for ``url`` goes to the dashboard (or stays in the page: blob:, data:)."""
+    return url.startswith(("blob:", "data:", dashboard, dashboard.replace("http", "ws", 1)))
+
+
+def test_front_end_files_come_only_from_the_installed_packages(dashboard):
+    status, page = fetch(dashboard)
+    assert status == 200
+    # no CDN proxy route: it fetches a file missing from its cache from the internet
+    assert fetch(dashboard + "_solara/cdn/requirejs@2.3.6/require.js")[0] == 404
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css)[^"]*)"', page)
+    assert any("solara-vuetify-app" in a for a in assets), assets
+    for asset in assets:
+        assert not re.match(r"(https?:)?//", asset), f"page loads {asset} from outside this machine"
+        assert fetch(dashboard + asset.lstrip("/"))[0] == 200, asset
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM} (scripts/install-browser.sh installs it)")
 def test_dashboard_in_a_browser(dashboard, tmp_path):
     from playwright.sync_api import expect, sync_playwright
@@ -215,11 +309,22 @@ def test_dashboard_in_a_browser(dashboard, tmp_path):
             bad: list[str] = []
             page.on("requestfailed", lambda r: bad.append(f"{r.url} ({r.failure})"))
             page.on("response", lambda r: bad.append(f"{r.url} ({r.status})") if r.status >= 400 else None)
+            page.on("request", lambda r: None if from_the_dashboard(r.url, dashboard)
+                    else bad.append(f"{r.url} (not from the dashboard)"))
             page.goto(dashboard)
             readout = page.locator(".sandbox-readout")
             month = page.get_by_test_id("month")
             expect(month).to_have_text("0", timeout=30_000)
             expect(readout).to_contain_text("inspections 2 a month")
+
+            # every control's value reads without dragging; Mesa's technical controls and tabs are gone
+            sidebar = page.locator(".v-navigation-drawer")
+            for reading in ("Rate cap, APR: 36%", "Disclosure level: off", "Licensing screening: off",
+                            "Inspections a month: 2", "Investor education: off"):
+                expect(sidebar).to_contain_text(reading)
+            body = page.locator("body")
+            for gone in ("Play Interval", "Render Interval", "Use Threads", "Page 0", "Time:"):
+                expect(body).not_to_contain_text(gone, ignore_case=True)
 
             # change a control: click at 30% of the inspection capacity slider (0 to 50)
             slider = page.get_by_role("slider", name="Inspections a month")
@@ -228,6 +333,7 @@ def test_dashboard_in_a_browser(dashboard, tmp_path):
             page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + box["height"] / 2)
             expect(slider).not_to_have_attribute("aria-valuenow", "2")
             capacity = slider.get_attribute("aria-valuenow")
+            expect(sidebar).to_contain_text(f"Inspections a month: {capacity}")
 
             # reset: a new model under the control's value
             page.get_by_role("button", name="Reset").click()

@@ -6,10 +6,13 @@ integer index counted from the scenario's start month (0 is the first step).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, Discriminator, Tag, field_validator
+
+from sandbox.yamlio import StrictModel, percent_hint
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -38,14 +41,12 @@ def month_label(index: int, start: str) -> str:
     return f"{total // 12:04d}-{total % 12 + 1:02d}"
 
 
-class DatedValues(BaseModel):
+class DatedValues(StrictModel):
     """A parameter that changes on dates, written OpenFisca-style.
 
     ``values: {2016-08: 0.24, 2020-08: 0.154}``: each value is in force from its
     month until the next one. Before the first month the first value applies.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     values: dict[Month, float]
 
@@ -84,13 +85,25 @@ def Dated(ge: float | None = None, le: float | None = None) -> Any:  # noqa: N80
     def check(param: float | DatedValues) -> float | DatedValues:
         values = param.values.values() if isinstance(param, DatedValues) else [param]
         for v in values:
-            if (ge is not None and v < ge) or (le is not None and v > le):
+            if not math.isfinite(v) or (ge is not None and v < ge) or (le is not None and v > le):
                 lo = "-inf" if ge is None else f"{ge:g}"
                 hi = "inf" if le is None else f"{le:g}"
-                raise ValueError(f"found {v:g}; allowed: a number from {lo} to {hi}")
+                raise ValueError(f"found {v:g}; allowed: a finite number from {lo} to {hi}{percent_hint(v, le)}")
         return param
 
-    return Annotated[float | DatedValues, AfterValidator(check), DatedRange(ge, le)]
+    # The form is chosen by the input's shape, so a wrong value gets one
+    # message about the form the user meant, not one per form.
+    return Annotated[
+        Annotated[float, Tag("number")] | Annotated[DatedValues, Tag("dated")],
+        Discriminator(_dated_form),
+        AfterValidator(check),
+        DatedRange(ge, le),
+    ]
+
+
+def _dated_form(value: Any) -> str:
+    """Which form of a dated parameter ``value`` is written in: a mapping is dated values."""
+    return "dated" if isinstance(value, (dict, DatedValues)) else "number"
 
 
 class DatedRange:

@@ -12,21 +12,29 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from sandbox.dates import Dated, DatedValues, Month, month_index
+from sandbox.dates import Dated, DatedValues, Month, month_index, month_label
 from sandbox.rules import registry
 from sandbox.rules.base import Rule
-from sandbox.yamlio import ScenarioError, format_validation_error, load_yaml
+from sandbox.yamlio import (
+    FieldProblem,
+    ScenarioError,
+    StrictModel,
+    format_validation_error,
+    load_yaml,
+    percent_hint,
+)
 
 
-class Section(BaseModel):
-    """A block of a scenario file: unknown keys are errors."""
+class Section(StrictModel):
+    """A block of a scenario file: unknown keys are errors, numbers finite, types strict."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=True)
+    model_config = ConfigDict(populate_by_name=True, validate_assignment=True)
 
 
 class KindShares(Section):
@@ -130,11 +138,13 @@ class BorrowerParams(Section):
     @model_validator(mode="after")
     def _terms(self) -> BorrowerParams:
         if len(self.term_months) != len(self.term_weights):
-            raise ValueError("term_months and term_weights must have the same length")
+            raise FieldProblem(("term_weights",), f"found {len(self.term_weights)} weights for "
+                               f"{len(self.term_months)} term_months; allowed: one weight per term")
         if any(t < 1 or t > 120 for t in self.term_months):
-            raise ValueError("term_months: allowed: whole months from 1 to 120")
+            raise FieldProblem(("term_months",), f"found {self.term_months}; allowed: whole months from 1 to 120")
         if any(w < 0 for w in self.term_weights) or sum(self.term_weights) <= 0:
-            raise ValueError("term_weights: allowed: non-negative weights with a positive sum")
+            raise FieldProblem(("term_weights",), f"found {self.term_weights}; "
+                               "allowed: non-negative weights with a positive sum")
         return self
 
 
@@ -175,7 +185,7 @@ class Tie(Section):
         if len(given) != 1:
             raise ValueError(f"found {len(given)} of guarantor, group, custodian; allowed: exactly one")
         if any(p < 0 for p in self.platforms):
-            raise ValueError("platforms: allowed: numbers from 0")
+            raise FieldProblem(("platforms",), f"found {self.platforms}; allowed: numbers from 0")
         return self
 
 
@@ -255,8 +265,11 @@ class Shock(Section):
 
     @model_validator(mode="after")
     def _bank(self) -> Shock:
-        if self.kind == "bank_failure" and (self.bank is None or self.size > 1):
-            raise ValueError("a bank_failure needs 'bank' (a custodian, from 0) and a 'size' from 0 to 1")
+        if self.kind == "bank_failure" and self.bank is None:
+            raise FieldProblem((), "a bank_failure shock needs 'bank' (which custodian bank fails, from 0)")
+        if self.kind == "bank_failure" and self.size > 1:
+            raise FieldProblem(("size",), f"found {self.size:g}; allowed: for a bank_failure, a share from 0 to 1"
+                               f"{percent_hint(self.size, 1)}")
         return self
 
 
@@ -305,6 +318,8 @@ class ScenarioBase(Section):
         return month_index(label, self.start)
 
 
+_MONTH_TEXT = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
 _model_cache: dict[tuple[str, ...], type[ScenarioBase]] = {}
 
 
@@ -338,6 +353,13 @@ def _exactly_one_rule(entry: BaseModel) -> BaseModel:
     return entry
 
 
+def _range_text(count: int) -> str:
+    """The numbers of ``count`` things counted from 0, in words: "0 to 2", "only 0", "none"."""
+    if count <= 0:
+        return "none (there are 0)"
+    return "only 0" if count == 1 else f"0 to {count - 1}"
+
+
 class Scenario(ScenarioBase):
     """A validated scenario. Build one with :func:`load_scenario` or :func:`scenario_from_dict`."""
 
@@ -356,31 +378,69 @@ class Scenario(ScenarioBase):
 
     @model_validator(mode="after")
     def _dates_within_horizon(self) -> Scenario:
-        for i, rule in enumerate(self.rules):
-            first = month_index(rule.start, self.start)
-            if first >= self.months:
-                raise ValueError(
-                    f"regime[{i}].{rule.name}: effective {rule.start}, after the horizon "
-                    f"(last month simulated is month {self.months} from {self.start}); "
-                    "allowed: a date inside the horizon"
-                )
+        """Cross-field checks, each reported at the field a user would change."""
+        problems = [*self._regime_problems(), *self._shock_problems(), *self._tie_problems()]
+        if problems:
+            raise FieldProblem(problems)
+        return self
+
+    def _regime_problems(self) -> list[tuple[tuple, str]]:
+        """Rules that start after the horizon, and a rule given twice with the same date."""
+        problems: list[tuple[tuple, str]] = []
+        first_seen: dict[tuple[str, str], int] = {}
+        for i, entry in enumerate(getattr(self, "regime", [])):
+            for name in type(entry).model_fields:
+                rule = getattr(entry, name)
+                if rule is None:
+                    continue
+                if month_index(rule.start, self.start) >= self.months:
+                    problems.append((("regime", i, name, "from"), (
+                        f"found {rule.start}, after the horizon (the last month simulated is "
+                        f"{month_label(self.months - 1, self.start)}); allowed: a date inside the horizon")))
+                earlier = first_seen.setdefault((name, rule.start), i)
+                if earlier != i:
+                    problems.append((("regime", i, name, "from"), (
+                        f"found {rule.start} again: regime[{earlier}] gives {name} from the same month; "
+                        "allowed: one entry of a rule per date (merge their fields, or change a date)")))
+        return problems
+
+    def _shock_problems(self) -> list[tuple[tuple, str]]:
+        """Shocks outside the horizon, and bank failures of banks that do not exist."""
+        problems: list[tuple[tuple, str]] = []
+        banks = self.market.exposures.custodians
         for i, shock in enumerate(self.environment.shocks):
             if not 0 <= month_index(shock.month, self.start) < self.months:
-                raise ValueError(f"environment.shocks[{i}].month: {shock.month} is outside the horizon")
-            if shock.kind == "bank_failure" and shock.bank >= self.market.exposures.custodians:
-                raise ValueError(f"environment.shocks[{i}].bank: found {shock.bank}; allowed: 0 to "
-                                 f"{self.market.exposures.custodians - 1} (market.exposures.custodians)")
+                problems.append((("environment", "shocks", i, "month"), (
+                    f"found {shock.month}, outside the horizon; allowed: {self.start} to "
+                    f"{month_label(self.months - 1, self.start)}")))
+            if shock.kind != "bank_failure" or shock.bank is None:
+                continue
+            if banks == 0:
+                problems.append((("environment", "shocks", i, "bank"), (
+                    "a bank_failure shock needs market.exposures.custodians >= 1 (found 0 custodian banks)")))
+            elif shock.bank >= banks:
+                problems.append((("environment", "shocks", i, "bank"), (
+                    f"found {shock.bank}; allowed: {_range_text(banks)} (market.exposures.custodians is {banks})")))
+        return problems
+
+    def _tie_problems(self) -> list[tuple[tuple, str]]:
+        """Declared ties naming platforms or third parties that do not exist."""
+        problems: list[tuple[tuple, str]] = []
         ex, initial = self.market.exposures, self.market.platforms.initial
-        limits = {"guarantor": ex.guarantors, "group": ex.groups, "custodian": ex.custodians}
+        limits = {"guarantor": ("guarantors", ex.guarantors), "group": ("groups", ex.groups),
+                  "custodian": ("custodians", ex.custodians)}
         for i, tie in enumerate(ex.ties):
+            where = ("market", "exposures", "ties", i)
             if max(tie.platforms) >= initial:
-                raise ValueError(f"market.exposures.ties[{i}].platforms: found {max(tie.platforms)}; "
-                                 f"allowed: 0 to {initial - 1} (the initial platforms)")
-            for kind, count in limits.items():
+                problems.append(((*where, "platforms"), (
+                    f"found {max(tie.platforms)}; allowed: {_range_text(initial)} "
+                    f"(market.platforms.initial is {initial})")))
+            for kind, (field, count) in limits.items():
                 value = getattr(tie, kind)
                 if value is not None and value >= count:
-                    raise ValueError(f"market.exposures.ties[{i}].{kind}: found {value}; allowed: 0 to {count - 1}")
-        return self
+                    problems.append(((*where, kind), (
+                        f"found {value}; allowed: {_range_text(count)} (market.exposures.{field} is {count})")))
+        return problems
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, as a scenario file would hold it (rule dates as ``from``)."""
@@ -398,7 +458,8 @@ class Scenario(ScenarioBase):
         """A copy with fields set by dotted path, validated again.
 
         ``{"market.investors.literacy_mean": 0.6, "regime.rate_cap.multiple": 3}``:
-        a ``regime.<rule>`` path sets that field on every entry of that rule.
+        a ``regime.<rule>`` path sets that field on every entry of that rule
+        that has it (on every entry of the rule if none has it).
         """
         data = self.to_dict()
         for path, value in updates.items():
@@ -412,7 +473,10 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
         entries = [e[parts[1]] for e in data.get("regime", []) if parts[1] in e]
         if not entries:
             raise ScenarioError(f"{path}: the scenario has no rule '{parts[1]}' in its regime")
-        for entry in entries:
+        # Entries that already have the field: with a rule dated in steps (an
+        # inherited 36% cap, then 4x the benchmark), 'multiple' means the 4x one.
+        having = [e for e in entries if parts[2] in e]
+        for entry in having or entries:
             _set_path(entry, ".".join(parts[2:]), value)
         return
     node: Any = data
@@ -453,65 +517,198 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
-Locator = Any  # Callable[[tuple], tuple[str, int | None]]
+class Origin:
+    """Where a value of a merged scenario was written: file, line, and its path there.
+
+    Origins form a tree shaped like the data (``children`` is a dict for a
+    mapping, a list for a list), and merging moves a value and its origin
+    together, so a message points at the file and line where the offending key
+    is written even after ``extends`` merged and re-numbered the regime.
+    """
+
+    __slots__ = ("children", "file", "line", "path")
+
+    def __init__(self, file: str, line: int | None, path: tuple, children: Any = None) -> None:
+        """Create one node; ``children`` is a dict, a list or None for a scalar."""
+        self.file, self.line, self.path, self.children = file, line, path, children
+
+    @classmethod
+    def of_file(cls, data: Any, lines: dict[tuple, int], file: str, path: tuple = ()) -> Origin:
+        """The origin tree of one file's data, from :func:`load_yaml`'s line map."""
+        node = cls(file, lines.get(path), path)
+        if isinstance(data, dict):
+            node.children = {k: cls.of_file(v, lines, file, (*path, k)) for k, v in data.items()}
+        elif isinstance(data, list):
+            node.children = [cls.of_file(v, lines, file, (*path, i)) for i, v in enumerate(data)]
+        return node
+
+    def with_children(self, children: Any) -> Origin:
+        """A copy of this node with other children."""
+        return Origin(self.file, self.line, self.path, children)
+
+    def _deepest(self, loc: tuple) -> tuple[Origin, tuple]:
+        """The deepest node along ``loc`` and the part of ``loc`` below it."""
+        node = self
+        for depth, part in enumerate(loc):
+            kids = node.children
+            if isinstance(kids, dict) and part in kids:
+                node = kids[part]
+            elif isinstance(kids, list) and isinstance(part, int) and 0 <= part < len(kids):
+                node = kids[part]
+            else:
+                return node, tuple(loc[depth:])
+        return node, ()
+
+    def __call__(self, loc: tuple) -> tuple[str, int | None]:
+        """``(file, line)`` of the nearest written key along ``loc`` (the locator protocol)."""
+        node, _ = self._deepest(tuple(loc))
+        return node.file, node.line
+
+    def written(self, loc: tuple) -> tuple:
+        """``loc`` as written in the file that holds it (regime indexes are the file's own)."""
+        node, rest = self._deepest(tuple(loc))
+        return (*node.path, *rest)
 
 
-def _load_with_extends(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Locator]:
+def _load_with_extends(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Origin]:
     """Read ``path`` and, if it ``extends`` another file, merge it over that file.
 
-    Mappings merge key by key; lists and dated values are replaced whole. The
-    ``regime`` list merges by rule name: the child's entries for a rule replace
-    all of the parent's entries for that rule, a new rule is added, and
-    ``rule_name: remove`` drops the parent's rule.
+    Mappings merge key by key; lists and plain values are replaced whole;
+    dated values and the regime supersede the parent's from their first date
+    (see :func:`_merge_dated` and :func:`_merge_regime`).
     """
     data, lines = load_yaml(path)
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: a scenario must be a mapping of sections")
-    own = _locator(path, lines)
+    origin = Origin.of_file(data, lines, str(path))
     parent_name = data.pop("extends", None)
+    origin.children.pop("extends", None)
     if parent_name is None:
-        return data, own
+        return data, origin
     if not isinstance(parent_name, str):
         raise ScenarioError(f"{path}:{lines.get(('extends',), '?')}: extends: allowed: a file name")
-    parent_path = (path.parent / parent_name).resolve()
+    try:
+        parent_path = (path.parent / parent_name).resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise ScenarioError(f"{path}:{lines.get(('extends',), '?')}: extends: cannot read "
+                            f"{parent_name}: {getattr(exc, 'strerror', None) or exc}") from None
     if parent_path in seen or parent_path == path.resolve():
         raise ScenarioError(f"{path}: extends: {parent_name} extends itself in a cycle")
-    parent, parent_locate = _load_with_extends(parent_path, (*seen, path.resolve()))
-    merged = _merge(parent, data, path, lines)
-
-    def locate(loc: tuple) -> tuple[str, int | None]:
-        file, line = own(loc)
-        if line is not None:
-            return file, line
-        return parent_locate(loc)
-
-    return merged, locate
+    parent, parent_origin = _load_with_extends(parent_path, (*seen, path.resolve()))
+    start = str(data.get("start", parent.get("start", ScenarioBase.model_fields["start"].default)))
+    return _merge(parent, parent_origin, data, origin, start)
 
 
-def _locator(path: Path, lines: dict[tuple, int]) -> Locator:
-    name = str(path)
-    return lambda loc: (name, lines.get(tuple(loc)))
-
-
-def _merge(parent: dict[str, Any], child: dict[str, Any], path: Path, lines: dict[tuple, int]) -> dict[str, Any]:
-    out = copy.deepcopy(parent)
+def _merge(parent: dict[str, Any], parent_origin: Origin, child: dict[str, Any], child_origin: Origin,
+           start: str) -> tuple[dict[str, Any], Origin]:
+    """Merge ``child`` over ``parent`` key by key, origins alongside."""
+    out, kids = dict(parent), dict(parent_origin.children or {})
     for key, value in child.items():
-        if key == "regime" and isinstance(value, list) and isinstance(out.get("regime"), list):
-            out["regime"] = _merge_regime(out["regime"], value, path, lines)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict) and "values" not in value:
-            out[key] = _merge(out[key], value, path, {})
+        old, where = out.get(key), child_origin.children[key]
+        if key == "regime" and isinstance(value, list) and isinstance(old, list):
+            out[key], kids[key] = _merge_regime(old, kids[key], value, where)
+        elif _is_dated(value) and (_is_dated(old) or _is_number(old)):
+            out[key], kids[key] = _merge_dated(old, kids[key], value, where, start)
+        elif isinstance(value, dict) and isinstance(old, dict) and not _is_dated(value):
+            out[key], kids[key] = _merge(old, kids[key], value, where, start)
         else:
-            out[key] = copy.deepcopy(value)
-    return out
+            out[key], kids[key] = value, where
+    return copy.deepcopy(out), child_origin.with_children(kids)
 
 
-def _merge_regime(parent: list[Any], child: list[Any], path: Path, lines: dict[tuple, int]) -> list[Any]:
-    """The child's entries replace every parent entry of the same rule name;
-    ``rule_name: remove`` only drops them; the parent's other rules stay."""
-    named = [next(iter(e)) for e in child if isinstance(e, dict) and len(e) == 1]
-    kept = [e for e in parent if not (isinstance(e, dict) and len(e) == 1 and next(iter(e)) in named)]
-    added = [e for e in child if not (isinstance(e, dict) and len(e) == 1 and next(iter(e.values())) == "remove")]
-    return copy.deepcopy(kept + added)
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_dated(value: Any) -> bool:
+    """Whether ``value`` is well-formed dated values, ``{values: {YYYY-MM: number, ...}}``."""
+    if not (isinstance(value, dict) and set(value) == {"values"} and isinstance(value["values"], dict)):
+        return False
+    months = value["values"]
+    return bool(months) and all(isinstance(m, str) and _MONTH_TEXT.match(m) for m in months)
+
+
+def _merge_dated(parent: Any, parent_origin: Origin, child: dict[str, Any], child_origin: Origin,
+                 start: str) -> tuple[dict[str, Any], Origin]:
+    """Dated values supersede the parent's from the child's first date, never before it.
+
+    The parent's values dated before the child's first month stay in force
+    until then; a plain parent number is kept as the value from ``start``.
+    """
+    first = min(child["values"])
+    child_kids = child_origin.children["values"]
+    if _is_dated(parent):
+        parent_kids = parent_origin.children["values"].children
+        kept = {m: v for m, v in parent["values"].items() if m < first}
+        kept_kids = {m: parent_kids[m] for m in kept}
+    else:
+        kept = {start: parent} if start < first else {}
+        kept_kids = {start: parent_origin} if kept else {}
+    values = {**kept, **child["values"]}
+    kids = {**kept_kids, **child_kids.children}
+    # Months in order, as a dated parameter requires (the child's are checked at validation).
+    order = sorted(kept) + list(child["values"])
+    return ({"values": {m: values[m] for m in order}},
+            child_origin.with_children({"values": child_kids.with_children({m: kids[m] for m in order})}))
+
+
+def _rule_of(entry: Any) -> str | None:
+    """The rule name of a regime entry (a one-key mapping), or None if malformed."""
+    return next(iter(entry)) if isinstance(entry, dict) and len(entry) == 1 else None
+
+
+def _merge_regime(parent: list[Any], parent_origin: Origin, child: list[Any],
+                  child_origin: Origin) -> tuple[list[Any], Origin]:
+    """Merge the child's regime over the parent's, OpenFisca-style.
+
+    * A child's entries for a rule supersede the parent's entries of that rule
+      from the child's first date for it: parent entries that start earlier
+      stay in force until that date (their ``until`` is clipped to it), later
+      ones are dropped. Before that date the parent's regime is unchanged.
+    * ``- rule: remove`` drops every entry of the rule the parent had; entries
+      of that rule the child writes are kept, so ``remove`` followed by new
+      entries replaces the rule entirely.
+    * The parent's other rules stay; a rule the parent lacks is added.
+    """
+    parent_kids, child_kids = parent_origin.children, child_origin.children
+    removed: set[str] = set()
+    first: dict[str, str] = {}
+    added: list[tuple[Any, Origin]] = []
+    for entry, where in zip(child, child_kids, strict=True):
+        name = _rule_of(entry)
+        if name is not None and entry[name] == "remove":
+            if not any(_rule_of(e) == name for e in parent):
+                raise ScenarioError(f"{where.file}:{where.line}: regime[{where.path[-1]}].{name}: remove: "
+                                    f"the scenario extended has no rule '{name}' to remove")
+            removed.add(name)
+            continue
+        start = entry[name].get("from") if name and isinstance(entry[name], dict) else None
+        if isinstance(start, str):
+            first[name] = min(start, first.get(name, start))
+        added.append((entry, where))
+    kept: list[tuple[Any, Origin]] = []
+    for entry, where in zip(parent, parent_kids, strict=True):
+        name = _rule_of(entry)
+        if name in removed:
+            continue
+        if name in first and isinstance(entry[name], dict):
+            entry = _clip(entry, name, first[name])
+            if entry is None:
+                continue
+        kept.append((entry, where))
+    merged = kept + added
+    return [e for e, _ in merged], child_origin.with_children([w for _, w in merged])
+
+
+def _clip(entry: dict[str, Any], name: str, until: str) -> dict[str, Any] | None:
+    """A parent's rule entry in force only until ``until``; None if it would start on or after it."""
+    params = entry[name]
+    start, end = params.get("from"), params.get("until")
+    if isinstance(start, str) and start >= until:
+        return None
+    if isinstance(end, str) and end <= until:
+        return entry
+    return {name: {**params, "until": until}}
 
 
 def scenario_schema_version() -> str:

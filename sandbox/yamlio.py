@@ -15,7 +15,10 @@ deliberately plain:
 from __future__ import annotations
 
 import difflib
+import math
+import os
 import re
+import stat
 import types
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from enum import Enum
@@ -24,12 +27,15 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pydantic
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.fields import FieldInfo
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 __all__ = [
+    "MAX_FILE_BYTES",
+    "FieldProblem",
     "ScenarioError",
+    "StrictModel",
     "StrictLoader",
     "format_validation_error",
     "line_locator",
@@ -41,6 +47,10 @@ Loc = tuple[Any, ...]
 Locate = Callable[[Loc], tuple[str, int | None]]
 
 _MAX_SHOWN = 40  # longest repr of a found value shown in a message
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""Largest scenario file read (4 MB): the biggest real scenario is a few KB, and a
+bound keeps a mistaken ``extends: /dev/zero`` or a huge file from eating memory."""
 
 
 class ScenarioError(ValueError):
@@ -63,6 +73,117 @@ class ScenarioError(ValueError):
 
     def __str__(self) -> str:
         return "\n".join(self.problems)
+
+
+class FieldProblem(ValueError):
+    """Problems a model validator found, each at a field path below the model.
+
+    Raise it from a ``model_validator`` instead of a plain ``ValueError`` so
+    that :func:`format_validation_error` reports each problem at the file and
+    line of the offending field (a plain error points at the model's own key).
+
+    Attributes:
+        problems: ``(path, message)`` pairs; ``path`` is relative to the model
+            being validated and uses the keys a user writes (``"from"``).
+    """
+
+    def __init__(self, problems: list[tuple[Loc, str]] | Loc, message: str | None = None) -> None:
+        """Create it from a list of ``(path, message)`` or from one path and one message."""
+        if message is not None:
+            problems = [(tuple(problems), message)]  # type: ignore[arg-type]
+        self.problems: list[tuple[Loc, str]] = [(tuple(loc), text) for loc, text in problems]  # type: ignore[misc]
+        super().__init__("; ".join(text for _, text in self.problems))
+
+
+def percent_hint(value: Any, upper: float | None) -> str:
+    """``" did you mean 0.24 (24%)?"`` when ``value`` reads like a percentage of a share or rate.
+
+    Shares and rates are fractions; a value from 1 to 100 above the field's
+    upper bound, whose hundredth is within it, was almost surely a percentage.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or upper is None:
+        return ""
+    if 1 < value <= 100 and value > upper and value / 100 <= upper:
+        return f"; did you mean {value / 100:g} ({value:g}%)?"
+    return ""
+
+
+_PERCENT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*%\s*$")
+
+
+def _number_kind(annotation: Any) -> str | None:
+    """``"int"`` or ``"float"`` if a field holds numbers (alone, in a list or dict, or dated)."""
+    members, _ = _members(annotation)
+    kinds: set[str] = set()
+    for tp in members:
+        origin = get_origin(tp)
+        if origin in (list, tuple, set, frozenset, dict) or (isinstance(origin, type) and issubclass(origin, (Sequence, Mapping))):
+            args = get_args(tp)
+            inner = _number_kind(args[-1]) if args else None
+            kinds.add(inner or "")
+        elif tp is float:
+            kinds.add("float")
+        elif tp is int:
+            kinds.add("int")
+    return "float" if "float" in kinds else "int" if "int" in kinds else None
+
+
+def _plain_number(value: Any, kind: str) -> Any:
+    """One input value in the user's spelling turned into what the strict schema checks.
+
+    ``"24%"`` becomes 0.24 on a float field; numpy scalars become Python ones;
+    a whole float (``200.0``) is accepted on an int field; lists are converted
+    item by item. Everything else is left for strict validation to judge (so
+    ``true`` is not read as 1, nor ``"no"`` as false).
+    """
+    if isinstance(value, (list, tuple)):
+        return [_plain_number(v, kind) for v in value]
+    if isinstance(value, dict):  # dated values: {values: {2016-08: 24%}}
+        return {k: _plain_number(v, kind) for k, v in value.items()}
+    if hasattr(value, "item") and type(value).__module__ == "numpy":
+        value = value.item()
+    if kind == "float" and isinstance(value, str):
+        match = _PERCENT.match(value)
+        if match:
+            return float(match.group(1)) / 100
+    if kind == "int" and isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value
+
+
+class StrictModel(BaseModel):
+    """Base of every model read from a scenario file.
+
+    Unknown keys are errors; numbers must be finite (``.nan`` and ``.inf`` are
+    refused, whatever the field's range); validation is strict, so ``true`` is
+    not a number and ``no`` or ``1`` are not booleans. Before that, a few
+    spellings are read as users mean them (see :func:`_plain_number`).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _user_spellings(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        kinds = _field_number_kinds(cls)
+        return {key: _plain_number(value, kinds[key]) if key in kinds else value for key, value in data.items()}
+
+
+_KIND_CACHE: dict[type, dict[str, str]] = {}
+
+
+def _field_number_kinds(model: type[BaseModel]) -> dict[str, str]:
+    """Input key (name and alias) to ``"int"``/``"float"`` for the numeric fields of ``model``."""
+    if model not in _KIND_CACHE:
+        kinds: dict[str, str] = {}
+        for name, field in model.model_fields.items():
+            kind = _number_kind(field.annotation)
+            if kind:
+                kinds[name] = kinds[_field_key(name, field)] = kind
+        _KIND_CACHE[model] = kinds
+    return _KIND_CACHE[model]
 
 
 # --------------------------------------------------------------------------
@@ -231,6 +352,51 @@ def _record_lines(node: Node, data: Any, path: Loc, lines: dict[Loc, int]) -> No
             _record_lines(item_node, item, path + (index,), lines)
 
 
+def read_scenario_text(path: Path, name: str) -> str:
+    """The text of a scenario file: a regular file of at most ``MAX_FILE_BYTES``, UTF-8.
+
+    The file type is checked with ``os.stat`` before opening, because opening a
+    FIFO blocks until a writer appears and a device such as ``/dev/zero`` never
+    ends; the size is checked again while reading, in case the file grows.
+
+    Raises:
+        ScenarioError: One line naming the file and what is wrong with it.
+    """
+    try:
+        info = os.stat(path)  # follows symlinks; a symlink loop fails here (ELOOP)
+    except FileNotFoundError:
+        raise ScenarioError(f"scenario file not found: {name}") from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario file {name}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError(f"scenario path is a directory, not a file: {name}")
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(f"{name}: is {_file_kind(info.st_mode)}, not a regular file; allowed: a YAML file")
+    too_big = f"{name}: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; allowed: a scenario file up to that size"
+    if info.st_size > MAX_FILE_BYTES:
+        raise ScenarioError(too_big)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario file {name}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(too_big)
+    try:
+        return raw.decode("utf-8-sig")  # -sig: tolerate a BOM
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{name}: cannot read scenario file: not UTF-8 text (bad byte at offset {exc.start})"
+        ) from None
+
+
+def _file_kind(mode: int) -> str:
+    """A word for a non-regular file type, for messages."""
+    kinds = {stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISCHR: "a character device",
+             stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}
+    return next((word for test, word in kinds.items() if test(mode)), "a special file")
+
+
 def load_yaml(path: str | Path) -> tuple[Any, dict[Loc, int]]:
     """Load one scenario file strictly, remembering where every field is.
 
@@ -250,22 +416,7 @@ def load_yaml(path: str | Path) -> tuple[Any, dict[Loc, int]]:
             not a mapping. The message is one line naming the file.
     """
     name = str(path)
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: tolerate a BOM
-    except FileNotFoundError:
-        raise ScenarioError(f"scenario file not found: {name}") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"scenario path is a directory, not a file: {name}") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"{name}: cannot read scenario file: not UTF-8 text (bad byte at offset {exc.start})"
-        ) from None
-    except OSError as exc:
-        raise ScenarioError(
-            f"cannot read scenario file {name}: {exc.strerror or exc}"
-        ) from None
-
+    text = read_scenario_text(Path(path), name)
     try:
         loader = StrictLoader(text)  # checks for control characters up front
     except yaml.reader.ReaderError as exc:
@@ -530,7 +681,8 @@ def _describe(error: Mapping[str, Any], alternatives: list[Any]) -> str:
         return "required value missing"
     if kind in _BOUNDS:
         key, op = _BOUNDS[kind]
-        return f"{found}; allowed: a number {op} {_number(ctx.get(key))}"
+        hint = percent_hint(value, ctx.get(key)) if key in ("le", "lt") else ""
+        return f"{found}; allowed: a number {op} {_number(ctx.get(key))}{hint}"
     if kind == "multiple_of":
         return f"{found}; allowed: a multiple of {_number(ctx.get('multiple_of'))}"
     if kind in _TYPE_ALLOWED:
@@ -559,7 +711,8 @@ def _describe(error: Mapping[str, Any], alternatives: list[Any]) -> str:
         # A custom validator's own words; drop pydantic's "Value error, " prefix.
         text = str(ctx.get("error") or error["msg"].split(", ", 1)[-1])
         scalar = value is None or isinstance(value, (str, int, float, bool))
-        return f"{found}; {text}" if scalar else text
+        # Validators that already say what they found are not prefixed twice.
+        return f"{found}; {text}" if scalar and not text.startswith("found ") else text
     if kind == "union_tag_invalid":
         # ctx values arrive pre-quoted: discriminator "'kind'", expected_tags "'a', 'b'".
         return (
@@ -621,20 +774,34 @@ def format_validation_error(
     Returns:
         The messages, in pydantic's order.
     """
-    messages: list[str] = []
+    # A dict keeps order and finds duplicates in constant time: a file with
+    # tens of thousands of unknown keys is reported in linear time.
+    messages: dict[str, None] = {}
+    written = getattr(locate, "written", None)
     for error in exc.errors():
-        loc = tuple(error["loc"])
-        if error["type"] == "extra_forbidden" and loc:
-            # The last element is the user's unknown key: keep it verbatim.
-            parent, alternatives = _walk(model, loc[:-1])
-            path = parent + (loc[-1],)
-            what = _unknown_key(loc[-1], alternatives)
-        else:
-            path, alternatives = _walk(model, loc)
-            what = _describe(error, alternatives)
-        shown_path = path_str(path) or "top level"
-        message = f"{_place(path, locate)}: {shown_path}: {what}"
-        if message not in messages:
-            messages.append(message)
+        for loc, what_of in _problems_of(error):
+            if error["type"] == "extra_forbidden" and loc:
+                # The last element is the user's unknown key: keep it verbatim.
+                parent, alternatives = _walk(model, loc[:-1])
+                path = parent + (loc[-1],)
+                what = _unknown_key(loc[-1], alternatives)
+            else:
+                path, alternatives = _walk(model, loc)
+                what = what_of if what_of is not None else _describe(error, alternatives)
+            shown_path = path_str(written(path) if written else path) or "top level"
+            messages.setdefault(f"{_place(path, locate)}: {shown_path}: {what}")
+    return list(messages)
+
+
+def _problems_of(error: Mapping[str, Any]) -> list[tuple[Loc, str | None]]:
+    """The ``(path, message)`` pairs of one pydantic error: several for a :class:`FieldProblem`.
+
+    ``None`` as message means "describe the error as usual".
+    """
+    loc = tuple(error["loc"])
+    cause = (error.get("ctx") or {}).get("error")
+    if error["type"] == "value_error" and isinstance(cause, FieldProblem):
+        return [(loc + rel, text) for rel, text in cause.problems]
+    return [(loc, None)]
     return messages
 

@@ -110,9 +110,11 @@ def test_extends_overrides_only_what_differs(tmp_path):
     assert s.market.investors.count == base.market.investors.count
     assert s.market.platforms == base.market.platforms
     names = [r.name for r in s.rules]
-    assert sorted(names) == ["custody", "rate_cap"]
-    cap = next(r for r in s.rules if r.name == "rate_cap")
-    assert cap.multiple == 4 and cap.apr is None
+    assert sorted(names) == ["custody", "rate_cap", "rate_cap"]
+    inherited, cap = (r for r in s.rules if r.name == "rate_cap")
+    # The baseline's 36% cap stays in force until the child's cap supersedes it.
+    assert (inherited.start, inherited.until, inherited.apr) == ("2014-01", "2015-01", 0.36)
+    assert cap.multiple == 4 and cap.apr is None and cap.until is None
 
 
 def test_extends_cycle_is_refused(tmp_path):
@@ -133,7 +135,8 @@ def test_dated_values_in_force_from_their_month():
 def test_with_updates_sets_paths_and_revalidates():
     s = load_scenario(ROOT / "scenarios/rate_cap_4x.yaml")
     t = s.with_updates({"regime.rate_cap.multiple": 3, "market.investors.literacy_mean": 0.6})
-    assert next(r for r in t.rules if r.name == "rate_cap").multiple == 3
+    inherited, cap = (r for r in t.rules if r.name == "rate_cap")
+    assert cap.multiple == 3 and inherited.apr == 0.36 and inherited.multiple is None
     assert t.market.investors.literacy_mean == 0.6
     assert t.fingerprint() != s.fingerprint()
     with pytest.raises(ScenarioError, match="literacy_mean"):

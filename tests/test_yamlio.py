@@ -333,7 +333,10 @@ def test_all_errors_reported_at_once(tmp_path: Path) -> None:
 
 def test_out_of_range_upper_bound(tmp_path: Path) -> None:
     messages = problems_for(tmp_path, GOOD.replace("literacy_mean: 0.5", "literacy_mean: 1.5"))
-    assert messages == ["baseline.yaml:6: market.investors.literacy_mean: found 1.5; allowed: a number <= 1"]
+    assert messages == ["baseline.yaml:6: market.investors.literacy_mean: found 1.5; allowed: a number <= 1; "
+                        "did you mean 0.015 (1.5%)?"]
+    messages = problems_for(tmp_path, GOOD.replace("literacy_mean: 0.5", "literacy_mean: 101"))
+    assert messages == ["baseline.yaml:6: market.investors.literacy_mean: found 101; allowed: a number <= 1"]
 
 
 def test_wrong_type_for_float(tmp_path: Path) -> None:

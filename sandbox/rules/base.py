@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from sandbox.dates import Month, month_index
+from sandbox.yamlio import FieldProblem, StrictModel
 
 if TYPE_CHECKING:
     from sandbox.model import SandboxModel
@@ -83,7 +84,7 @@ class Policy:
         self.customer_exposure_cap = np.full(n, math.inf)
 
 
-class Rule(BaseModel):
+class Rule(StrictModel):
     """Base class of every policy rule.
 
     Subclass it, give it a ``name`` and parameters, override :meth:`apply`
@@ -91,7 +92,8 @@ class Rule(BaseModel):
     requirements), and decorate with :func:`sandbox.rules.register`.
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # Strict, finite numbers and no unknown keys come from StrictModel.
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
 
     name: ClassVar[str] = "rule"
     summary: ClassVar[str] = ""
@@ -104,7 +106,7 @@ class Rule(BaseModel):
     @model_validator(mode="after")
     def _until_after_from(self) -> Rule:
         if self.until is not None and self.until <= self.start:
-            raise ValueError(f"dates out of order: until {self.until} is not after from {self.start}")
+            raise FieldProblem(("until",), f"dates out of order: until {self.until} is not after from {self.start}")
         return self
 
     def first_month(self, model: SandboxModel) -> int:

@@ -127,38 +127,50 @@ def _simulate(spec, accounting: str, **options):  # -> RunResult
 
 
 def _print_summary(summary: dict, out: Path, counterfactuals=None) -> None:
+    """The run's findings in plain language, its outcomes with units, and the counterfactuals table."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{summary['scenario']} (seed {summary['seed']}, {summary['months']} months)")
+    from sandbox.findings import amount, run_findings
+    from sandbox.report import ADDED
+
+    for sentence in run_findings(summary):
+        typer.echo(sentence)
+    # The scenario's name is user text: Text(...) keeps rich from reading "[...]" in it as markup.
+    table = Table(title=Text(f"{summary['scenario']} (seed {summary['seed']}, {summary['months']} months)"))
     table.add_column("outcome")
     table.add_column("value", justify="right")
+    table.add_column("unit")
+    yuan = lambda key: amount(float(summary[key]), "yuan", with_unit=False)  # noqa: E731
     rows = [
-        ("investor loss (yuan)", f"{summary['investor_loss_total']:,.0f}"),
-        ("investor loss, share of peak money in", f"{summary['investor_loss_share']:.1%}"),
-        ("investors with a loss", f"{summary['investors_with_loss_share']:.1%}"),
-        ("investors losing over half", f"{summary['investors_losing_over_50pct']:.1%}"),
-        ("platform failures", str(summary["platform_failures"])),
-        *((f"  {cause}", str(k)) for cause, k in summary["failures_by_cause"].items()),
-        ("contagion share", f"{summary['contagion_share']:.1%}"),
-        ("largest 3-month wave", f"{summary['largest_wave_share']:.1%}"),
-        ("largest cascade (failures)", str(summary["largest_cascade"])),
-        ("credit supplied (yuan)", f"{summary['credit_supplied_total']:,.0f}"),
-        ("credit excluded (yuan)", f"{summary['credit_excluded_total']:,.0f}"),
-        ("accounting max error (yuan)", f"{summary['accounting_max_abs_error']:.2g}"),
+        ("investor loss", yuan("investor_loss_total"), "yuan"),
+        ("investor loss, share of peak money in", f"{summary['investor_loss_share']:.1%}", "% of peak money in"),
+        ("investors with a loss", f"{summary['investors_with_loss_share']:.1%}", "% of investors"),
+        ("investors losing over half", f"{summary['investors_losing_over_50pct']:.1%}", "% of investors"),
+        ("platform failures", str(summary["platform_failures"]), "platforms"),
+        *((f"  {cause}", str(k), "platforms") for cause, k in summary["failures_by_cause"].items()),
+        ("contagion share", f"{summary['contagion_share']:.1%}", "% of failures"),
+        ("largest 3-month wave", f"{summary['largest_wave_share']:.1%}", "% of platforms alive"),
+        ("largest cascade", str(summary["largest_cascade"]), "platforms"),
+        ("credit supplied", yuan("credit_supplied_total"), "yuan"),
+        ("credit excluded", yuan("credit_excluded_total"), "yuan"),
+        ("accounting max error", f"{summary['accounting_max_abs_error']:.2g}", "yuan"),
     ]
-    for name, value in rows:
-        table.add_row(name, value)
+    for name, value, unit in rows:
+        table.add_row(name, value, unit)
     console = Console(stderr=False)
     console.print(table)
     if counterfactuals is not None:
-        cf = Table(title="Same seed, one contagion channel switched off")
+        cf = Table(title="Same seed, one contagion channel switched off (platforms failing)")
         for column in ("channel", "failures without it", "avoided", "added"):
             cf.add_column(column, justify="right" if column != "channel" else "left")
-        for row in counterfactuals.itertuples():
-            cf.add_row(row.channel, str(row.failures_without), str(row.failures_avoided), str(row.failures_added))
+        for row in counterfactuals.to_dict("records"):
+            cf.add_row(str(row["channel"]), str(row["failures_without"]), str(row["failures_avoided"]),
+                       str(row["failures_added"]))
         console.print(cf)
-    console.print(f"results written to {out}/")
+        typer.echo(ADDED)
+    console.print(Text(f"results written to {out}/"))
 
 
 @app.command()

@@ -31,6 +31,8 @@ SHOWN = {
     "credit_supplied_total": "credit supplied",
     "credit_excluded_total": "credit excluded",
 }
+#: The compare table's unit words (a change of a share is in percentage points).
+COMPARE_UNITS = {"yuan": "yuan", "platforms": "platforms", "share": "%; changes in pp"}
 SHARES = {"investor_loss_share", "investors_losing_over_50pct", "contagion_share", "largest_wave_share"}
 PARAM = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*=\s*([^:]+):([^:]+)$")
 
@@ -262,30 +264,47 @@ def _print_replicate(result: Any, title: str) -> None:
 
 
 def _print_compare(result: Any) -> None:
+    """The findings in plain language, then the table of means and paired differences, with units."""
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"paired comparison, {result.runs['run'].nunique()} runs each, seed {result.seed}")
-    table.add_column("metric", no_wrap=True)
+    from sandbox.findings import OUTCOMES, amount, change
+
+    for sentence in findings_of(result.comparison):
+        typer.echo(sentence)
+    typer.echo("")
+    # Scenario names are user text: Text(...) keeps rich from reading "[...]" in them as markup.
+    table = Table(title=Text(f"paired comparison, {result.runs['run'].nunique()} runs each, seed {result.seed}"))
+    table.add_column("metric (unit)", no_wrap=True)
     for name in result.names:
-        table.add_column(f"mean {name}", justify="right")
+        table.add_column(Text(f"mean {name}"), justify="right")
     if len(result.names) > 2:
         table.add_column("versus")
     table.add_column("difference", justify="right")
-    table.add_column("95% CI", justify="right", no_wrap=True)
-    table.add_column("better in", justify="right")
+    table.add_column("95% CI of the difference", justify="right", no_wrap=True)
+    table.add_column("better in (runs)", justify="right")
     rows = result.comparison[result.comparison["metric"].isin(list(SHOWN))]
     for row in rows.to_dict("records"):
         m = row["metric"]
+        unit = OUTCOMES[m].unit if m in OUTCOMES else ("share" if m in SHARES else "platforms")
         share = "-" if not math.isfinite(row["share_better"]) else f"{row['share_better']:.0%}"
+        pp = unit == "share"  # the unit is in the metric's column; "pp" stays, lest it be read as "%"
         table.add_row(
-            SHOWN[m],
-            *(_fmt(row[f"mean_{name}"], m) for name in result.names),
-            *([row["versus"]] if len(result.names) > 2 else []),
-            _fmt(row["difference"], m),
-            f"{_fmt(row['ci_low'], m)} to {_fmt(row['ci_high'], m)}",
+            f"{SHOWN[m]} ({COMPARE_UNITS[unit]})",
+            *(amount(row[f"mean_{name}"], unit, with_unit=False) for name in result.names),
+            *([Text(str(row["versus"]))] if len(result.names) > 2 else []),
+            change(row["difference"], unit, with_unit=pp),
+            f"{change(row['ci_low'], unit, with_unit=False)} to {change(row['ci_high'], unit, with_unit=pp)}",
             share,
         )
     _console().print(table)
+
+
+def findings_of(comparison: Any) -> list[str]:
+    """The plain-language findings that open ``sandbox compare`` (:func:`sandbox.findings.findings`)."""
+    from sandbox.findings import findings
+
+    return findings(comparison)
 
 
 def _print_sweep(result: Any) -> None:

@@ -260,8 +260,13 @@ def replicate_findings(described: pd.DataFrame, name: str) -> list[str]:
     for group, opening in ((INVESTORS, ""), (SPREAD, "")):
         if found := clauses(group):
             sentences.append(_sentence(found, opening))
-    sentences.append("The intervals are 95% intervals of the mean over the runs: they narrow as runs are added; "
-                     "how much one run differs from another is the 'sd across runs' below.")
+    spread = [f"{amount(r['sd'], OUTCOMES[m].unit)} in {OUTCOMES[m].subject}" for m in HEADLINE[:2]
+              if (r := rows.get(m)) and "sd" in r]
+    if spread:
+        sentences.append(f"One run typically differs from another by {' and '.join(spread)} "
+                         "(standard deviation across runs).")
+    sentences.append("The intervals are 95% intervals of the mean over the runs: they narrow as runs are added, "
+                     "while the run-to-run spread does not.")
     return sentences
 
 

@@ -218,8 +218,6 @@ def rule_values(rule: Any) -> str:
             text = ", ".join(f"{_in_unit(v, unit)} from {when}" for when, v in value["values"].items())
         else:
             text = _in_unit(value, unit)
-        if key.endswith("months") and isinstance(value, int):
-            text += " months"
         parts.append(f"{key} {text}")
     return "; ".join(parts)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from pathlib import Path
@@ -21,7 +22,8 @@ from sandbox import experiments as ex
 from sandbox import plots
 from sandbox.cli_experiments import register as register_experiments
 from sandbox.cli_report import register as register_report
-from sandbox.report import build_report, fmt, largest_waves, load_experiment, sweep_result
+from sandbox.findings import findings
+from sandbox.report import ADDED, build_report, fmt, fmt_diff, largest_waves, load_experiment, sweep_result
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = "market:\n  investors: {count: 1500}\n  borrowers: {count: 800}\n  platforms: {initial: 30}\n"
@@ -60,6 +62,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory, app: typer.Typer) -> dict[
         out[kind] = tmp / kind
         result = runner.invoke(app, [*args, "--out", str(out[kind]), *common])
         assert result.exit_code == 0, result.output
+        (tmp / f"{kind}.stdout").write_text(result.stdout)
     out["run"] = tmp / "run"
     sandbox.run(sandbox.load_scenario(cap), seed=5, months=MONTHS, counterfactuals=True).save(out["run"])
     return out
@@ -125,7 +128,9 @@ def test_compare_headline_equals_comparison_csv(folders: dict, reports: dict) ->
             assert row[column] == pytest.approx(comparison.loc[metric, column], rel=1e-9, abs=1e-12), (metric, column)
         means = runs.groupby("scenario")[metric].mean()
         assert row["mean_small_cap24"] == pytest.approx(means["small_cap24"])
-        assert fmt(row["difference"], metric).lstrip("-") in text
+        assert f">{fmt_diff(row['difference'], metric)}<" in text
+        if metric in plots.SHARES:  # a change of a share is in percentage points
+            assert fmt_diff(row["difference"], metric).endswith(" pp")
     # The cap's go-live date: in the rules table and marked on the time charts.
     live = report.go_live[report.go_live["status"] == "goes live during the run"]
     assert list(live["start"]) == [GO_LIVE] and list(live["scenario"]) == ["small_cap24"]
@@ -215,3 +220,71 @@ def test_not_an_experiment_exits_2(tmp_path: Path, app: typer.Typer) -> None:
         assert result.exit_code == 2
         assert result.output.count("\n") == 1 and result.output.startswith("error: ")
     assert not (tmp_path / "r.html").exists()
+
+
+# --- findings, names, units --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(FIGURES))
+def test_report_opens_with_findings(kind: str, reports: dict) -> None:
+    text, report = reports[kind]
+    body = text[text.index("<body>") + len("<body>"):]
+    assert body.startswith('<section id="summary">')
+    summary = body[: body.index("</section>")]
+    assert 3 <= len(report.findings) <= 6
+    for sentence in report.findings:
+        assert f"<li>{html.escape(sentence)}</li>" in summary
+    if kind == "compare":
+        assert report.findings == findings(report.headline)
+        assert report.findings[0].startswith("Under small_cap24, compared with small on the same 4 seeds, ")
+        assert "platforms" in summary and "yuan" in summary
+
+
+def test_cli_compare_opens_with_findings(folders: dict) -> None:
+    output = (folders["compare"].parent / "compare.stdout").read_text()
+    comparison = pd.read_csv(folders["compare"] / "comparison.csv")
+    sentences = findings(comparison)
+    assert output.startswith("\n".join(sentences) + "\n")
+    table = output[len("\n".join(sentences)):]
+    assert "investor loss (yuan)" in table and "platform failures (platforms)" in table and " pp" in table
+
+
+def test_rule_table_shows_values_per_scenario(reports: dict) -> None:
+    _, report = reports["compare"]
+    rules = next(t for t in report.tables if t.title.startswith("Rules")).table
+    caps = rules[rules["rule"] == "rate_cap"]
+    by_scenario = {name: list(part["values"]) for name, part in caps.groupby("scenario")}
+    # The 36% cap of the parent stays in force until the proposal's 24% cap supersedes it.
+    assert by_scenario == {"small": ["apr 36%"], "small_cap24": ["apr 36%", "apr 24%"]}
+    assert list(caps.loc[caps["scenario"] == "small_cap24", "goes live"]) == ["2014-01", GO_LIVE]
+
+
+def test_counterfactual_table_says_what_added_means(reports: dict, folders: dict) -> None:
+    text, _ = reports["run"]
+    assert html.escape(ADDED) in text and "only when the channel is off" in ADDED
+
+
+NAMES = ["base-line", "rate cap 24", "<script>alert(1)</script>", "count", "index", "9lives", "quo\"te's",
+         "税率上限 ü", "$x$ [bold]y[/]", "_hidden", "outcome", "mean"]
+
+
+def test_scenario_names_are_labels(tmp_path: Path, app: typer.Typer) -> None:
+    """Names that are no Python identifiers, pandas attributes, HTML, markup or mathtext: escaped, never parsed."""
+    files = []
+    for i, name in enumerate(NAMES):
+        files.append(tmp_path / f"s{i:02d}.yaml")
+        files[-1].write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: {json.dumps(name)}\n"
+                             "market:\n  investors: {count: 400}\n  borrowers: {count: 200}\n"
+                             "  platforms: {initial: 8}\n")
+    out = tmp_path / "names"
+    result = CliRunner().invoke(app, ["compare", *map(str, files), "-n", "2", "--months", "4", "--seed", "1",
+                                      "--workers", "1", "--no-progress", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Under rate cap 24, compared with base-line on the same 2 seeds, ")
+    result = CliRunner().invoke(app, ["report", str(out), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "r.html").read_text()
+    assert "<script>" not in text
+    for name in NAMES:
+        assert f"{html.escape(name)}: mean (95% interval)" in text, name
+    matplotlib.pyplot.close("all")

@@ -24,6 +24,24 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    """Print the installed version and stop (the ``--version`` option)."""
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"sandbox {version('sandbox')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[  # noqa: ARG001 - handled by its callback
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Options that come before the command."""
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``message`` on stderr as an error and exit with ``code``."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)

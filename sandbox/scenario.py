@@ -596,21 +596,34 @@ def _load_with_extends(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, An
         raise ScenarioError(f"{path}: extends: {parent_name} extends itself in a cycle")
     parent, parent_origin = _load_with_extends(parent_path, (*seen, path.resolve()))
     start = str(data.get("start", parent.get("start", ScenarioBase.model_fields["start"].default)))
-    return _merge(parent, parent_origin, data, origin, start)
+    return _merge(parent, parent_origin, data, origin, start, ScenarioBase)
 
 
 def _merge(parent: dict[str, Any], parent_origin: Origin, child: dict[str, Any], child_origin: Origin,
-           start: str) -> tuple[dict[str, Any], Origin]:
-    """Merge ``child`` over ``parent`` key by key, origins alongside."""
+           start: str, section: Any) -> tuple[dict[str, Any], Origin]:
+    """Merge ``child`` over ``parent`` key by key, origins alongside.
+
+    ``section`` is the schema class of this level (None off the schema): a
+    dated value the parent leaves at its default supersedes that default.
+    """
     out, kids = dict(parent), dict(parent_origin.children or {})
+    fields = getattr(section, "model_fields", {})
     for key, value in child.items():
         old, where = out.get(key), child_origin.children[key]
+        field = fields.get(key)
+        sub = field.annotation if field is not None else None
+        if key not in out and field is not None:
+            # The parent leaves this at its default: merge over the default.
+            if _is_dated(value) and _is_number(field.default):
+                old, kids[key] = field.default, Origin(where.file, where.line, where.path)
+            elif isinstance(value, dict) and isinstance(sub, type) and issubclass(sub, Section):
+                old, kids[key] = {}, Origin(where.file, where.line, where.path, {})
         if key == "regime" and isinstance(value, list) and isinstance(old, list):
             out[key], kids[key] = _merge_regime(old, kids[key], value, where)
         elif _is_dated(value) and (_is_dated(old) or _is_number(old)):
             out[key], kids[key] = _merge_dated(old, kids[key], value, where, start)
         elif isinstance(value, dict) and isinstance(old, dict) and not _is_dated(value):
-            out[key], kids[key] = _merge(old, kids[key], value, where, start)
+            out[key], kids[key] = _merge(old, kids[key], value, where, start, sub if isinstance(sub, type) else None)
         else:
             out[key], kids[key] = value, where
     return copy.deepcopy(out), child_origin.with_children(kids)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
@@ -34,6 +36,8 @@ IN_FLIGHT_PER_WORKER = 2
 # end). A Dask task costs ~3 ms and a small run ~30 ms, so 8 runs amortise it.
 CHUNKS_PER_WORKER = 8
 MAX_CHUNK = 8
+# Seconds between a worker's checks that its parent is alive (see die_with_parent).
+PARENT_POLL = 0.5
 
 
 class SerialExecutor(Executor):
@@ -68,6 +72,30 @@ class Backend:
     name: str
 
 
+def die_with_parent(parent: int, poll: float = PARENT_POLL) -> None:
+    """Worker initializer: end this process as soon as ``parent`` (the process that started it) is gone.
+
+    Loky workers notice a dead parent only between tasks, so a worker in a
+    long run outlives a killed parent by minutes. A daemon thread polls the
+    parent's id instead. Why not Linux's ``prctl(PR_SET_PDEATHSIG)``: it fires
+    when the *thread* that started the worker ends (loky starts workers from
+    its manager thread as well as the caller's), which would kill healthy
+    workers, and it exists on Linux only; polling ``os.getppid()`` works on
+    every POSIX system and costs one wake-up per ``poll`` seconds.
+    """
+    if os.getppid() != parent:  # the parent died before this worker got here
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll)
+            if os.getppid() != parent:  # re-parented: the parent is gone
+                # _exit, not exit: end the run in progress now, skipping cleanup meant for the parent.
+                os._exit(1)
+
+    threading.Thread(target=watch, name="sandbox-die-with-parent", daemon=True).start()
+
+
 def default_workers() -> int:
     """One worker per core this process may use."""
     try:
@@ -100,7 +128,8 @@ def open_backend(workers: int | None = None, scheduler: str | Executor | Any | N
         from loky import get_reusable_executor
 
         # Reusable: the worker processes (and their imports) survive between calls.
-        yield Backend(get_reusable_executor(max_workers=n), n, f"loky({n})")
+        executor = get_reusable_executor(max_workers=n, initializer=die_with_parent, initargs=(os.getpid(),))
+        yield Backend(executor, n, f"loky({n})")
         return
     if isinstance(scheduler, Executor):
         yield Backend(scheduler, workers or default_workers(), type(scheduler).__name__)

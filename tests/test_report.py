@@ -288,3 +288,15 @@ def test_scenario_names_are_labels(tmp_path: Path, app: typer.Typer) -> None:
     for name in NAMES:
         assert f"{html.escape(name)}: mean (95% interval)" in text, name
     matplotlib.pyplot.close("all")
+
+
+def test_cli_run_summary_has_units_and_says_what_added_means(folders: dict, capsys: pytest.CaptureFixture) -> None:
+    from sandbox.cli import _print_summary
+
+    summary = json.loads((folders["run"] / "summary.json").read_text())
+    counterfactuals = pd.read_csv(folders["run"] / "counterfactuals.csv")
+    _print_summary(summary, folders["run"], counterfactuals)
+    output = capsys.readouterr().out
+    assert output.startswith(f"In this run of small_cap24 (seed 5), {summary['platform_failures']} platform")
+    assert "unit" in output and "yuan" in output and "% of investors" in output and "platforms" in output
+    assert ADDED in output

@@ -2,6 +2,9 @@
 # Install the headless browser the dashboard test drives: Debian's chromium at
 # /usr/bin/chromium (Playwright connects to it; no browser download of its own).
 # Idempotent: does nothing when chromium is already there. Needs root (or sudo).
+# Why Debian's: `playwright install chromium` downloads its own build from a CDN
+# that is not a package registry, and no PyPI package ships a maintained
+# Chromium build.
 set -euo pipefail
 
 if [ -x /usr/bin/chromium ]; then
@@ -25,6 +28,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+echo "chromium: updating Debian's package lists"
 $SUDO apt-get update -qq >/dev/null
-$SUDO apt-get install -y -qq chromium fonts-liberation >/dev/null
+echo "chromium: installing chromium and fonts-liberation from Debian (about 2 minutes the first time)"
+$SUDO apt-get install -y -qq -o=Dpkg::Use-Pty=0 chromium fonts-liberation >/dev/null
 /usr/bin/chromium --version 2>/dev/null || true

@@ -53,7 +53,6 @@ OUTCOMES: dict[str, Outcome] = {
 HEADLINE = ("platform_failures", "investor_loss_total", "credit_supplied_total")
 INVESTORS = ("investors_losing_over_50pct", "investor_loss_share")
 SPREAD = ("contagion_share", "largest_wave_share", "credit_excluded_total")
-UNITS: dict[str, str] = {"yuan": "yuan", "platforms": "platforms", "share": "% (changes in pp)"}
 
 
 # --- numbers in words ------------------------------------------------------------------------

@@ -19,7 +19,9 @@ the scenario, not the luck of the draw.
 
 Runs execute through :mod:`sandbox.executors` (serial, loky processes or Dask)
 and, with ``out``, each finished run is written to a results store
-(:mod:`sandbox.store`) at once; calling again with the same ``out`` resumes.
+(:mod:`sandbox.store`) at once; calling again with the same ``out`` resumes,
+and calling with more ``runs`` extends the store (the stored runs are reused:
+run ``i`` keeps child seed ``i``). Fewer runs than stored are refused.
 """
 
 from __future__ import annotations
@@ -356,30 +358,29 @@ def _execute(
     bar = tqdm(total=len(specs), initial=len(done), disable=not progress, unit="run", desc=desc, dynamic_ncols=True)
     bar.set_postfix(failed=0)
 
-    def record(outcome: RunOutcome) -> None:
+    def record_failure(outcome: RunOutcome) -> None:
         spec = by_key[outcome.key]
-        if outcome.error is None:
-            summary = pd.DataFrame([outcome.summary])
-            if store:
-                store.write_run(spec.key, summary, outcome.monthly)
-            results[spec.key] = (summary, outcome.monthly)
-        else:
-            failure = RunFailure(spec.key, spec.labels, spec.seed, outcome.error, outcome.traceback)
-            if store:
-                store.write_failure(spec.key, {"key": spec.key, **failure.labels, "seed": spec.seed,
-                                               "error": failure.error, "traceback": failure.traceback})
-            failures[spec.key] = failure
-        bar.update(1)
-        bar.set_postfix(failed=len(failures))
+        failure = RunFailure(spec.key, spec.labels, spec.seed, outcome.error or "", outcome.traceback)
+        if store:
+            store.write_failure(spec.key, {"key": spec.key, **failure.labels, "seed": spec.seed,
+                                           "error": failure.error, "traceback": failure.traceback})
+        failures[spec.key] = failure
 
     def on_result(outcomes: list[RunOutcome]) -> None:
+        finished = [(o.key, pd.DataFrame([o.summary]), o.monthly) for o in outcomes if o.error is None]
+        if store and finished:
+            store.write_runs(finished)  # one manifest update (checksums) per chunk
+        for key, summary, monthly in finished:
+            results[key] = (summary, monthly)
         for outcome in outcomes:
-            record(outcome)
+            if outcome.error is not None:
+                record_failure(outcome)
+        bar.update(len(outcomes))
+        bar.set_postfix(failed=len(failures))
 
     def on_error(chunk_specs: list[RunSpec], exc: BaseException) -> None:
         text = "".join(tb.format_exception(exc))
-        for spec in chunk_specs:
-            record(RunOutcome(spec.key, error=f"{type(exc).__name__}: {exc}", traceback=text))
+        on_result([RunOutcome(spec.key, error=f"{type(exc).__name__}: {exc}", traceback=text) for spec in chunk_specs])
 
     try:
         if todo:
@@ -494,7 +495,7 @@ def replicate(
         scheduler: ``None`` (local), ``"local"`` (a Dask LocalCluster), a Dask
             scheduler address, or an executor or ``distributed.Client`` you own.
         out: a results store folder: each run is written as it finishes, and a
-            second call with the same folder resumes.
+            second call with the same folder resumes (with more ``runs``, extends it).
         progress: show a progress bar (runs done, failed, ETA).
         chunk_size: runs sent to a worker at once (default: sized to the workers).
 
@@ -504,7 +505,8 @@ def replicate(
     Raises:
         ExperimentFailures: some runs raised (after all others finished and were
             written); its ``result`` holds the rest.
-        StoreMismatch: ``out`` holds a different experiment.
+        StoreMismatch: ``out`` holds a different experiment, or more runs than ``runs``.
+        StoreCorrupt: ``out`` has a damaged manifest, or a run file edited or copied in.
         ExperimentError: bad sizes.
     """
     scenario = _as_scenario(scenario)
@@ -597,7 +599,7 @@ def compare(
         comparison table (see :func:`comparison_table`).
 
     Raises:
-        ExperimentFailures, StoreMismatch, ExperimentError: as for :func:`replicate`.
+        ExperimentFailures, StoreMismatch, StoreCorrupt, ExperimentError: as for :func:`replicate`.
     """
     loaded = [_as_scenario(s) for s in scenarios]
     if len(loaded) < 2:
@@ -850,7 +852,7 @@ def sweep(
 
     Raises:
         ExperimentError: bad parameters (unknown path, low >= high), design or sizes.
-        ExperimentFailures, StoreMismatch: as for :func:`replicate`.
+        ExperimentFailures, StoreMismatch, StoreCorrupt: as for :func:`replicate`.
     """
     scenario = _as_scenario(scenario)
     _check_sizes(runs, months)

@@ -2,9 +2,9 @@
 
 ``register(app)`` adds them to the main Typer app. Each writes a results store
 (one file per run, resumable: the same command with the same ``--out`` skips
-finished runs) and a CSV beside it, then prints a short table. Bad input
-prints one line and exits 2; runs that raised are listed and exit 1 once
-everything else is written.
+finished runs, and a larger ``--runs`` extends it) and a CSV beside it, then
+prints a short table. Bad input prints one line and exits 2; runs that raised
+are listed and exit 1 once everything else is written.
 """
 
 from __future__ import annotations
@@ -196,13 +196,13 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
     """Run an experiment; bad input exits 2, failed runs come back with the rest of the result."""
     from sandbox.experiments import ExperimentError, ExperimentFailures
     from sandbox.scenario import ScenarioError
-    from sandbox.store import StoreMismatch
+    from sandbox.store import StoreError
 
     try:
         return fn(*args, **kwargs), []
     except ExperimentFailures as err:
         return err.result, err.failures
-    except (ExperimentError, StoreMismatch, ScenarioError) as err:
+    except (ExperimentError, StoreError, ScenarioError) as err:
         fail(str(err).splitlines()[0])
     except ValueError as err:  # bad --workers / --scheduler values from the executors
         fail(str(err).splitlines()[0])
@@ -211,8 +211,11 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
 
 
 def _write_csv(table: Any, path: Path) -> None:
+    """Write a results table, formula-like text cells neutralised (scenario names come from users)."""
+    from sandbox.outputs import write_csv
+
     try:
-        table.to_csv(path, index=False)
+        write_csv(table, path)
     except OSError as err:
         fail(f"{path}: cannot write: {err.strerror or err}")
 

@@ -32,6 +32,41 @@ month's policy (the lowest cap, the highest required disclosure, ...), then
 rules that act on the market (exit campaign, licensing deadline, pool ban) act.
 A rule of your own registers itself with `@sandbox.register` and is then usable
 by name in scenario files; see `notebooks/custom_rule.ipynb`.
+
+A rule may be given several times with different dates (a 36% cap, then 4x the
+benchmark from 2020-08); giving a rule twice with the same `from` is an error.
+Numbers must be finite; shares and rates are fractions (`0.24`), and `24%` is
+read as 0.24.
+
+## Changing the rules of a scenario you extend
+
+A scenario that `extends:` another changes its regime like this (OpenFisca
+semantics: a dated value supersedes from its date, never retroactively):
+
+- **Supersede from a date**: write the rule with its new `from`. The parent's
+  entries of that rule stay in force until that date (their `until` is set to
+  it); parent entries that start on or after it are dropped. Before the date the
+  child runs exactly as the parent.
+
+  ```yaml
+  extends: baseline.yaml          # 36% cap from 2014-01
+  regime:
+    - rate_cap: {from: 2015-01, apr: 0.24}   # 36% until 2015-01, then 24%
+  ```
+
+- **Replace entirely**: remove the inherited rule, then give the new entries.
+
+  ```yaml
+  regime:
+    - rate_cap: remove
+    - rate_cap: {from: 2015-01, apr: 0.24}   # no cap at all before 2015-01
+  ```
+
+- **Remove**: `- rate_cap: remove` drops every entry of the rule the parent had
+  (removing a rule the parent does not have is an error).
+
+Dated parameters (`values: {YYYY-MM: value}`) merge the same way: the parent's
+values before the child's first date stay in force.
 """
 
 

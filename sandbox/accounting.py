@@ -70,6 +70,9 @@ def describe(identity: str, month: str, error: float, allowed: float) -> str:
     if math.isnan(error):
         return (f"accounts do not add up in {month}: the {identity} identity is NaN "
                 "(a stock or flow is not a number)")
+    if math.isinf(error):
+        return (f"accounts do not add up in {month}: the {identity} identity is off by an infinite amount "
+                "(a stock or flow is infinite)")
     return (f"accounts do not add up in {month}: the {identity} identity is off by {error:,.2f} yuan "
             f"(tolerance {allowed:,.2f} yuan)")
 

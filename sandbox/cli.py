@@ -129,7 +129,7 @@ def _simulate(spec, accounting: str, **options):  # -> RunResult
         try:
             result = run_scenario(spec, accounting=accounting, **options)
         except AccountingError as err:
-            fail(f"{spec.name}: {err} (--accounting warn runs on regardless)")
+            fail(f"{spec.name}: {err}; --accounting warn runs on regardless")
         except Exception as err:  # a model whose accounts broke (warn mode) may fail later on bad numbers
             broken = [w for w in caught if issubclass(w.category, AccountingWarning)]
             if not broken:

@@ -159,6 +159,15 @@ def test_an_error_beyond_tolerance_stops_the_run_with_its_size():
         model.step()
 
 
+def test_an_infinite_flow_stops_the_run():
+    from sandbox.accounting import AccountingError
+
+    model = _stepped()
+    model.ledger.fines = np.inf  # an infinite flow booked
+    with pytest.raises(AccountingError, match="2016-03: the money identity is off by an infinite amount"):
+        model.step()
+
+
 def test_warn_mode_warns_once_and_runs_to_the_horizon_with_nan_in_the_summary():
     from sandbox.accounting import AccountingWarning
 

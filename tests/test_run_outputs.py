@@ -158,7 +158,7 @@ def test_broken_accounts_stop_the_cli_run_with_one_line(tmp_path, monkeypatch):
     assert proc.exit_code == 2
     lines = [line for line in proc.output.splitlines() if line.strip()]
     assert lines == ["error: small: accounts do not add up in 2016-03: the money identity is NaN (a stock or "
-                     "flow is not a number) (--accounting warn runs on regardless)"]
+                     "flow is not a number); --accounting warn runs on regardless"]
     assert not out.exists() and leftovers(out) == []
 
 

@@ -769,7 +769,11 @@ def format_validation_error(
             paths, list allowed keys and suggest corrections for typos.
         locate: Maps a field path (e.g. ``("regime", 2, "rate_cap")``) to
             ``(file name, line or None)``. Paths without a line of their own
-            (missing fields) are placed at their nearest located parent.
+            (missing fields) are placed at their nearest located parent. If it
+            has a ``written(path)`` method, messages show the path it returns
+            (the path as written in the file that holds it, after ``extends``).
+            A :class:`FieldProblem` raised by a validator is reported at each
+            of its fields.
 
     Returns:
         The messages, in pydantic's order.

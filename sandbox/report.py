@@ -132,7 +132,7 @@ def detect_kind(path: str | Path) -> str | None:
     if manifest.is_file():
         try:
             kind = json.loads(manifest.read_text()).get("kind")
-        except (json.JSONDecodeError, AttributeError, OSError):
+        except (ValueError, AttributeError, OSError):  # ValueError: bad JSON or bad UTF-8
             return None
         return kind if kind in KINDS[1:] else None
     if (path / "summary.json").is_file() and (path / "monthly.csv").is_file():
@@ -153,6 +153,8 @@ def load_experiment(path: str | Path, scenario: Scenario | str | Path | None = N
     """
     path = Path(path)
     kind = detect_kind(path)
+    if kind is None and (path / "manifest.json").is_file():
+        _load_store(path, "store")  # a damaged manifest: says what is wrong with it
     if kind is None:
         raise ReportError(
             f"{path}: not a run folder (summary.json and monthly.csv) or an experiment store "
@@ -211,7 +213,12 @@ def _run_scenario(path: Path, scenario: Scenario | str | Path | None) -> Scenari
 
 
 def _load_store(path: Path, kind: str) -> Experiment:
-    manifest = json.loads((path / "manifest.json").read_text())
+    from sandbox.store import StoreError, verified_manifest
+
+    try:  # a damaged manifest or an edited run file is refused, not reported
+        manifest = verified_manifest(path)
+    except StoreError as err:
+        raise ReportError(str(err).splitlines()[0]) from None
     entries = manifest.get("scenarios") or []
     names = [str(e.get("name", f"scenario {i}")) for i, e in enumerate(entries)] or ["scenario"]
     scenarios = {name: _stored_scenario(e) for name, e in zip(names, entries, strict=False)}

@@ -3,13 +3,15 @@
 ``register(app)`` adds it to the main Typer app. It checks the firm file
 against the sandbox's conditions, runs the firm in the regime's market (and
 under three stresses, with and without the sandbox's caps, on the same seeds),
-prints the verdict and a short table, and with ``--out`` writes
-``report_card.json`` and ``report_card.html``. A bad firm or regime file
+prints the verdict and a short table, and writes ``report_card.json`` and
+``report_card.html`` into ``--out`` (default ``out/pilot/<firm name>``),
+saying where. A bad firm or regime file
 prints one line per problem (file, line, field) and exits 2.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -48,7 +50,10 @@ def pilot(
         int | None, typer.Option(help="Seed: run i uses its i-th child seed (default: drawn, and recorded).", min=0)
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Folder for report_card.html and report_card.json.")
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Folder for report_card.html and report_card.json (default: out/pilot/<firm name>)."
+        ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")] = sys.stderr.isatty(),
 ) -> None:
@@ -62,25 +67,41 @@ def pilot(
     except ScenarioError as err:
         _problems(firm, err.problems)
     scenario = load(regime)
-    if out is not None and out.exists() and not out.is_dir():
+    if out is None:
+        out = default_out(application.name)
+    if out.exists() and not out.is_dir():
         fail(f"--out {out}: exists and is not a folder")
+    try:  # before simulating, so that an unwritable folder does not cost the runs
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        fail(f"--out {out}: cannot create the folder: {err.strerror or err}")
 
     from tqdm.auto import tqdm
 
     bar = tqdm(total=simulations(runs), desc=application.name, unit="run", disable=not progress, leave=False)
+    # The search for conditions makes as many runs as its candidates need: a bar without a total.
+    search_bar = tqdm(desc="searching conditions", unit="run", disable=not progress, leave=False, delay=0.5)
     try:
-        report = assess(application, scenario, runs=runs, seed=seed, progress=bar.update)
+        report = assess(
+            application, scenario, runs=runs, seed=seed, progress=bar.update, search_progress=search_bar.update
+        )
     except ScenarioError as err:
         _problems(regime, err.problems)
     finally:
         bar.close()
+        search_bar.close()
     _print(report.data, VARIANTS)
-    if out is not None:
-        try:
-            paths = report.write(out)
-        except OSError as err:
-            fail(f"--out {out}: cannot write the report card: {err.strerror or err}")
-        typer.echo(f"report card written to {paths[1]} and {paths[0].name}")
+    try:
+        paths = report.write(out)
+    except OSError as err:
+        fail(f"--out {out}: cannot write the report card: {err.strerror or err}")
+    typer.echo(f"report card written to {paths[1]} and {paths[0].name}")
+
+
+def default_out(firm_name: str) -> Path:
+    """``out/pilot/<firm name>``: the name in lower case, anything but letters and digits as ``_``."""
+    slug = re.sub(r"[^0-9a-z]+", "_", firm_name.lower()).strip("_") or "firm"
+    return Path("out") / "pilot" / slug
 
 
 SHORT = {
@@ -103,7 +124,8 @@ def _print(data: dict, variants: tuple[str, ...]) -> None:
         for reason in data["reasons"]:
             console.print(f"  - {reason}", markup=False, soft_wrap=True)
     for remedy in data["conditions_of_admission"]:
-        console.print(f"  condition: {remedy}", markup=False, soft_wrap=True)
+        mark = "verified" if remedy["verified"] else "NOT verified"
+        console.print(f"  condition ({mark}): {remedy['text']}", markup=False, soft_wrap=True)
     console.print("Admission conditions")
     for c in data["conditions"]:
         console.print(
@@ -128,10 +150,4 @@ def _print(data: dict, variants: tuple[str, ...]) -> None:
                 end_section=key == "uncapped",
             )
     console.print(results)
-    reserve = "covers" if data["reserve_covers_losses"] else "does NOT cover"
-    console.print(
-        f"compensation reserve {data['compensation_reserve']:,.0f} yuan {reserve} the 95th-percentile "
-        "loss in the test and under every stress",
-        markup=False,
-        soft_wrap=True,
-    )
+    console.print(data["reserve_summary"], markup=False, soft_wrap=True)

@@ -68,12 +68,11 @@ import base64
 import datetime as _dt
 import html
 import io
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import (
@@ -87,6 +86,7 @@ from pydantic import (
 
 from sandbox.dates import month_label
 from sandbox.model import SandboxModel
+from sandbox.outputs import write_json
 from sandbox.platforms import (
     ACTIVE,
     CAUSES,
@@ -113,6 +113,7 @@ __all__ = [
     "assess",
     "check_eligibility",
     "firm_rule",
+    "is_firm_file",
     "judge",
     "load_firm",
     "load_scenario",
@@ -144,7 +145,19 @@ DisclosureItem = Literal[DISCLOSURE_ITEMS]  # type: ignore[valid-type]
 KIND_OF: dict[str, int] = {"matched": INTERMEDIARY, "pooled": POOL, "guaranteed": POOL}
 
 
-class Product(Section):
+class FirmSection(Section):
+    """A block of a firm file: unknown keys are errors, and every number must be finite.
+
+    ``allow_inf_nan=False`` holds for every float field of every block, so a
+    ``.inf`` or ``.nan`` anywhere in a firm file is refused at load with its
+    line and field, instead of reaching the simulation (pydantic merges this
+    with :class:`Section`'s configuration).
+    """
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+class Product(FirmSection):
     """What the firm sells."""
 
     type: Literal["lending", "wealth_management"] = Field(
@@ -156,7 +169,7 @@ class Product(Section):
     consumer_benefit: str = Field("", description="why customers are better off (declared; shown, not scored)")
 
 
-class Licence(Section):
+class Licence(FirmSection):
     """Whether the firm is licensed, or works with a licensed institution."""
 
     status: Literal["licensed", "partnered", "none"] = Field(description="licensed itself, partnered, or neither")
@@ -164,7 +177,7 @@ class Licence(Section):
     partner: str | None = Field(None, min_length=1, description="the licensed partner institution (when partnered)")
 
 
-class InvestorTerms(Section):
+class InvestorTerms(FirmSection):
     """Terms offered to investors."""
 
     annual_yield: float = Field(
@@ -175,15 +188,17 @@ class InvestorTerms(Section):
     max_investment_per_customer: float = Field(gt=0, description="most one customer may invest, yuan (enforced)")
 
 
-class BorrowerTerms(Section):
+class BorrowerTerms(FirmSection):
     """Terms offered to borrowers (or, for wealth management, to the assets bought)."""
 
     max_apr: float = Field(gt=0, le=5, description="highest APR charged; riskier borrowers are declined (enforced)")
-    term_months: list[int] = Field([12], min_length=1, description="loan terms offered, months (declared)")
+    term_months: list[Annotated[int, Field(ge=1, le=360)]] = Field(
+        [12], min_length=1, description="loan terms offered, months, each 1 to 360 (declared)"
+    )
     max_loan: float | None = Field(None, gt=0, description="largest loan, yuan (declared)")
 
 
-class Custody(Section):
+class Custody(FirmSection):
     """Who holds client money."""
 
     arrangement: Literal["bank", "trust", "none"] = Field(
@@ -192,7 +207,7 @@ class Custody(Section):
     custodian: str | None = Field(None, min_length=1, description="the custodian's name")
 
 
-class Disclosure(Section):
+class Disclosure(FirmSection):
     """What the firm will publish."""
 
     publishes: list[DisclosureItem] = Field(  # type: ignore[valid-type]
@@ -201,14 +216,14 @@ class Disclosure(Section):
     frequency: Literal["monthly", "quarterly", "annually"] = Field("monthly", description="how often (declared)")
 
 
-class GrowthPlan(Section):
+class GrowthPlan(FirmSection):
     """How fast the firm means to grow if authorised in full."""
 
     target_customers: int = Field(ge=1, le=10_000_000, description="customers it plans to reach")
     months: int = Field(12, ge=1, le=120, description="within this many months")
 
 
-class Customers(Section):
+class Customers(FirmSection):
     """Who the firm serves and how many, during the test and after."""
 
     target: str = Field("", description="target customers, in words (declared)")
@@ -219,7 +234,7 @@ class Customers(Section):
     growth_plan: GrowthPlan
 
 
-class RiskControls(Section):
+class RiskControls(FirmSection):
     """Risk controls; those marked enforced change what the firm does in the simulation."""
 
     wind_down_trigger: float | None = Field(
@@ -232,7 +247,7 @@ class RiskControls(Section):
     liquidity_buffer: float | None = Field(None, ge=0, le=1, description="cash kept, share of claims (declared)")
 
 
-class ExitPlan(Section):
+class ExitPlan(FirmSection):
     """How the firm winds down if the test fails or it must close."""
 
     wind_down_months: int = Field(
@@ -242,13 +257,13 @@ class ExitPlan(Section):
     investor_communication: str = Field("", description="how investors are told and paid (declared)")
 
 
-class TrialPlan(Section):
+class TrialPlan(FirmSection):
     """The test the firm applies for."""
 
     duration_months: int = Field(ge=1, le=120, description="months of the test")
 
 
-class FirmFile(Section):
+class FirmFile(FirmSection):
     """A firm's application to the sandbox, as written in its YAML file."""
 
     name: str = Field(min_length=1, description="the firm's name")
@@ -314,6 +329,25 @@ def load_firm(path: str | Path) -> FirmFile:
         ) from None
     firm.source = str(path)
     return firm
+
+
+#: Top-level keys only a firm file has: a file with any of them is validated as a firm.
+FIRM_KEYS: frozenset[str] = frozenset(
+    {"product", "licence", "investor_terms", "borrower_terms", "funding_model", "compensation_reserve", "exit_plan"}
+)
+
+
+def is_firm_file(path: str | Path) -> bool:
+    """Whether ``path`` reads as a firm file (its top level has a key of :data:`FIRM_KEYS`).
+
+    A file that cannot be read or parsed is not a firm file here: loading it
+    as a scenario reports the same problem.
+    """
+    try:
+        data, _ = load_yaml(path)
+    except ScenarioError:
+        return False
+    return isinstance(data, dict) and not FIRM_KEYS.isdisjoint(data)
 
 
 # ---------------------------------------------------------------------------
@@ -1124,22 +1158,60 @@ def result_checks(
     return out
 
 
+def reserve_sentence(reserve: float, summary: dict[str, dict[str, dict[str, Any]]], percentile: float) -> str:
+    """Whether the reserve covers the tail loss in the test and under the worst stress, with both numbers.
+
+    Each half of the sentence is decided by its own number, so the sentence
+    never says the reserve falls short in the test when the test's tail loss
+    is within it.
+    """
+    test_tail = summary["test"]["sandbox"]["tail_investor_loss"]
+    worst = max(VARIANTS[1:], key=lambda v: summary[v]["sandbox"]["tail_investor_loss"])
+    stress_tail = summary[worst]["sandbox"]["tail_investor_loss"]
+    in_test = f"the {percentile:g}th-percentile investor loss in the test ({_yuan(test_tail)})"
+    in_stress = f"under the worst stress ({TITLES[worst]}: {_yuan(stress_tail)})"
+    covers_test, covers_stress = reserve >= test_tail, reserve >= stress_tail
+    head = f"Its compensation reserve of {_yuan(reserve)}"
+    if covers_test and covers_stress:
+        return f"{head} covers {in_test} and {in_stress}."
+    if covers_test:
+        return f"{head} covers {in_test} but not the loss {in_stress}."
+    if covers_stress:
+        return f"{head} does not cover {in_test} but covers the loss {in_stress}."
+    return f"{head} covers neither {in_test} nor the loss {in_stress}."
+
+
+def test_record(summary: dict[str, dict[str, dict[str, Any]]], req: PilotRequirements | None = None) -> str:
+    """One sentence: how often the firm failed in its test, with and without caps, and under stress."""
+    test, unc = summary["test"]["sandbox"], summary["test"]["uncapped"]
+    worst = max(VARIANTS[1:], key=lambda v: summary[v]["sandbox"]["failure_probability"])
+    lo, hi = test.get("failure_probability_ci95", (0.0, 1.0))
+    limit = f"; limit {req.max_failure_probability:.0%}" if req is not None else ""
+    return (
+        f"In {test['runs']} runs of its test it failed in {test['failure_probability']:.0%} "
+        f"(95% CI {lo:.0%} to {hi:.0%}{limit}; {unc['failure_probability']:.0%} without the sandbox's caps) "
+        f"and in up to {summary[worst]['sandbox']['failure_probability']:.0%} under stress ({TITLES[worst]})."
+    )
+
+
 def judge(
     conditions: list[Condition],
     checks: list[Condition],
     summary: dict[str, dict[str, dict[str, Any]]],
-) -> tuple[str, str, list[str], list[str]]:
+    search: ConditionSearch | None = None,
+    reserve: float | None = None,
+    req: PilotRequirements | None = None,
+) -> tuple[str, str, list[str], list[AdmissionCondition]]:
     """The verdict, a plain-language summary, its reasons, and the conditions of admission (if any).
 
-    Refuse if any admission condition is not met; admit with conditions if all
-    are met but a test check is not; admit otherwise.
+    Refuse if any admission condition is not met. Admit if every test check is
+    met too. Otherwise admit with conditions if ``search`` found at least one
+    concrete condition verified by simulation (each one alone suffices), and
+    refuse if it found none.
     """
-    test, unc = summary["test"]["sandbox"], summary["test"]["uncapped"]
-    worst = max(summary[v]["sandbox"]["failure_probability"] for v in VARIANTS[1:])
-    record = (
-        f"In {test['runs']} runs of its test it failed in {test['failure_probability']:.0%} "
-        f"({unc['failure_probability']:.0%} without the sandbox's caps) and in up to {worst:.0%} under stress."
-    )
+    record = test_record(summary, req)
+    if reserve is not None:
+        record += " " + reserve_sentence(reserve, summary, req.reserve_percentile if req else 95.0)
     unmet = [c for c in conditions if not c.met]
     if unmet:
         names = ", ".join(c.name.replace("_", " ") for c in unmet)
@@ -1151,37 +1223,337 @@ def judge(
         return "refuse", text, [f"{c.name.replace('_', ' ')}: {c.reason}" for c in unmet], []
     failing = [c for c in checks if not c.met]
     if not failing:
+        return (
+            "admit",
+            f"Admitted: the firm meets every admission condition and every test check. {record}",
+            ["every admission condition is met", *[c.reason for c in checks]],
+            [],
+        )
+    risks = ", ".join(c.name.replace("_", " ") for c in failing)
+    found = [c for c in (search.conditions if search else []) if c.verified]
+    if not found:
+        tried = search.tried_sentence() if search else "No condition was searched for."
         text = (
-            f"Admitted: the firm meets every admission condition. {record} Its compensation reserve covers "
-            "the tail of investor losses in the test and under every stress."
+            f"Refused: the firm meets every admission condition, but the test shows risk ({risks}) and no "
+            f"customer cap, capital top-up or compensation reserve tried brings it within the sandbox's limits. "
+            f"{tried} {record}"
         )
-        return "admit", text, ["every admission condition is met", *[c.reason for c in checks]], []
-    remedies = []
-    reserve_needed = max((c.value for c in failing if c.name.startswith("reserve_covers")), default=None)
-    if reserve_needed is not None:
-        remedies.append(
-            f"raise the compensation reserve to at least {_yuan(math.ceil(reserve_needed / 1000) * 1000)} "
-            "before the test starts"
-        )
-    for c in failing:
-        if c.name == "failure_probability":
-            remedies.append(
-                "add capital or lower the customer cap until the failure probability in the test "
-                f"is within {c.threshold:.0%}; report monthly to the regulator"
-            )
-        elif c.name == "stress_failure_probability":
-            remedies.append(
-                "hold a liquidity buffer and agree a stress plan with the regulator before growing "
-                "past half the customer cap"
-            )
-        elif c.name == "caps_held":
-            remedies.append("enforce the customer and per-customer caps in the firm's systems, audited monthly")
+        return "refuse", text, [c.reason for c in failing], []
+    options = "this condition" if len(found) == 1 else f"any one of these {len(found)} conditions"
     text = (
         f"Admitted with conditions: the firm meets every admission condition, but the test shows risk "
-        f"({', '.join(c.name.replace('_', ' ') for c in failing)}). {record} It may start its test once it "
-        "meets the conditions below."
+        f"({risks}). {record} It may start its test on {options}, each tested on {search.runs} runs "
+        "of the same seeds."
     )
-    return "admit_with_conditions", text, [f"{c.reason}" for c in failing], remedies
+    return "admit_with_conditions", text, [c.reason for c in failing], found
+
+
+# ---------------------------------------------------------------------------
+# Conditions of admission: found by search, verified by simulation
+# ---------------------------------------------------------------------------
+
+#: Most runs a condition is tested on; a limit that needs more cannot be shown and no condition is found.
+MAX_VERIFY_RUNS = 200
+#: Bisection steps per lever once its most conservative value passes (the search stays cheap).
+SEARCH_STEPS = 3
+#: The most conservative customer cap tried, as a share of the firm's cap in the test.
+MIN_CAP_SHARE = 1 / 16
+#: Capital top-ups and reserves are rounded up to these steps, yuan.
+TOP_UP_STEP = 10_000
+RESERVE_STEP = 1_000
+#: The checks that a failure probability decides (the rest are reserve and caps checks).
+FAILURE_CHECKS = ("failure_probability", "stress_failure_probability")
+STRESS_CHECKS = ("stress_failure_probability", "reserve_covers_stress_losses")
+
+
+def failure_upper_bound(failures: int, runs: int) -> float:
+    """Upper end of the two-sided 95% Wilson interval of a failure probability (as the card reports it)."""
+    return _wilson(failures, runs)[1]
+
+
+def allowed_failures(runs: int, limit: float) -> int:
+    """Most failures in ``runs`` whose upper 95% bound is within ``limit`` (-1: not even zero is)."""
+    k = -1
+    while k + 1 <= runs and failure_upper_bound(k + 1, runs) <= limit:
+        k += 1
+    return k
+
+
+def verification_runs(limit: float, runs: int) -> int:
+    """Runs a condition is tested on: at least ``runs``, and enough that zero failures show ``limit`` is met.
+
+    With a 10% limit that is 35 runs: below that, even a firm that never fails
+    has an upper 95% bound above 10%.
+    """
+    n = max(runs, 1)
+    while n < MAX_VERIFY_RUNS and failure_upper_bound(0, n) > limit:
+        n += 1
+    return n
+
+
+def _ceil_to(x: float, step: int) -> int:
+    return int(math.ceil(x / step - 1e-9) * step)
+
+
+@dataclass
+class AdmissionCondition:
+    """A concrete condition of admission and what the firm did under it in simulated tests.
+
+    ``changes`` maps the firm file's field to the value the condition requires
+    (``customers.max_customers``, ``capital``, ``compensation_reserve``);
+    ``results`` holds the summary of the capped runs under the condition for
+    each variant re-tested, on the same seeds as the test (common random numbers).
+    """
+
+    lever: str
+    changes: dict[str, float]
+    before: dict[str, float]
+    results: dict[str, dict[str, Any]]
+    limits: dict[str, float]
+    verified: bool = True
+
+    def _failure(self, variant: str) -> tuple[int, int, float, float]:
+        r = self.results[variant]
+        k = round(r["failure_probability"] * r["runs"])
+        return k, r["runs"], r["failure_probability"], failure_upper_bound(k, r["runs"])
+
+    @property
+    def text(self) -> str:
+        """The condition and its tested result, in words generated from the numbers."""
+        parts = []
+        for key, value in self.changes.items():
+            was = self.before[key]
+            if key == "customers.max_customers":
+                parts.append(f"serve at most {value:,.0f} customers in the test (instead of {was:,.0f})")
+            elif key == "capital":
+                parts.append(f"add {_yuan(value - was)} of capital ({_yuan(value)} in all)")
+            else:
+                parts.append(f"raise the compensation reserve to {_yuan(value)} (from {_yuan(was)})")
+        k, n, p, hi = self._failure("test")
+        tested = (
+            f"tested on {n} runs: failed in {k} ({p:.0%}; upper 95% bound {hi:.1%}, "
+            f"limit {self.limits['test']:.0%})"
+        )
+        for v in VARIANTS[1:]:
+            if v in self.results:
+                ks, ns, ps, his = self._failure(v)
+                tested += f"; {TITLES[v]}: {ps:.0%} (upper bound {his:.1%}, limit {self.limits[v]:.0%})"
+        tail = max(r["tail_investor_loss"] for r in self.results.values())
+        tested += f"; 95th-percentile investor loss at most {_yuan(tail)}"
+        return f"{' and '.join(parts)}; {tested}"
+
+    def to_dict(self) -> dict[str, Any]:
+        k, n, p, hi = self._failure("test")
+        return {
+            "lever": self.lever,
+            "text": self.text,
+            "changes": dict(self.changes),
+            "before": dict(self.before),
+            "verified": bool(self.verified),
+            "runs": n,
+            "failure_probability": p,
+            "failure_probability_upper95": hi,
+            "limit": self.limits["test"],
+            "variants_tested": list(self.results),
+            "by_variant": {
+                v: {
+                    "failure_probability": r["failure_probability"],
+                    "failure_probability_upper95": self._failure(v)[3],
+                    "limit": self.limits[v],
+                    "tail_investor_loss": r["tail_investor_loss"],
+                }
+                for v, r in self.results.items()
+            },
+        }
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class ConditionSearch:
+    """What the search tried, and the conditions it verified."""
+
+    runs: int
+    variants: tuple[str, ...]
+    conditions: list[AdmissionCondition] = field(default_factory=list)
+    tried: list[dict[str, Any]] = field(default_factory=list)
+
+    def tried_sentence(self) -> str:
+        """What was tried, in one sentence from the probes' values."""
+        caps = [t["value"] for t in self.tried if t["lever"] == "customer_cap"]
+        tops = [t["value"] for t in self.tried if t["lever"] == "capital_top_up"]
+        parts = []
+        if caps:
+            parts.append(f"customer caps down to {min(caps):,.0f}")
+        if tops:
+            parts.append(f"capital top-ups up to {_yuan(max(tops))}")
+        if not parts:
+            return f"No lever could be tried (a limit needs more than {MAX_VERIFY_RUNS} runs to show)."
+        return f"Tried {' and '.join(parts)}, each on up to {self.runs} runs of the same seeds."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"runs": self.runs, "variants": list(self.variants), "tried": self.tried}
+
+
+def _with(firm: FirmFile, changes: dict[str, float]) -> FirmFile:
+    """A copy of ``firm`` with dotted fields changed (the search's candidates)."""
+    out = firm
+    for key, value in changes.items():
+        if key == "customers.max_customers":
+            out = out.model_copy(update={"customers": out.customers.model_copy(update={"max_customers": int(value)})})
+        else:
+            out = out.model_copy(update={key: value})
+    return out
+
+
+def search_conditions(
+    firm: FirmFile,
+    scenario: Scenario,
+    req: PilotRequirements,
+    failing: list[Condition],
+    summary: dict[str, dict[str, dict[str, Any]]],
+    runs: int,
+    seed: int,
+    progress: Callable[[], None] | None = None,
+) -> ConditionSearch:
+    """Find concrete conditions under which every failing test check is met, by simulated tests.
+
+    Levers, each searched on its own: the compensation reserve alone (when
+    only reserve checks fail: the reserve does not change the simulation), the
+    largest customer cap, and the smallest capital top-up. A lever is first
+    tried at its most conservative value (a sixteenth of the customer cap;
+    capital topped up by the most investors' money the firm may hold in the
+    test); if that fails, the lever cannot help. Otherwise a few bisection
+    steps look for the least restrictive value that passes (assuming a tighter
+    cap or more capital does not make failure likelier). Every candidate is run
+    on the same seeds as the test (its first ``runs`` child seeds, and more:
+    see :func:`verification_runs`); a candidate passes when, in each variant
+    whose check failed, the upper 95% bound of the failure probability is
+    within the sandbox's limit and no cap is exceeded. The reserve each
+    condition needs is the largest tail loss of its runs. A candidate is
+    dropped at its first run past the failures its limit allows, which keeps
+    the search cheap.
+    """
+    names = {c.name for c in failing}
+    needed = VARIANTS if names & set(STRESS_CHECKS) else ("test",)
+    limits = {v: req.max_failure_probability if v == "test" else req.max_stress_failure_probability for v in VARIANTS}
+    n = verification_runs(min(limits[v] for v in needed), runs)
+    search = ConditionSearch(runs=n, variants=needed)
+    if failure_upper_bound(0, n) > min(limits[v] for v in needed) or "caps_held" in names:
+        return search  # the limit cannot be shown in MAX_VERIFY_RUNS runs, or the caps do not hold
+    seeds = child_seeds(seed, n)
+    specs = variants(scenario, req, firm)
+    months = horizon(scenario, req, firm)
+    kmax = {v: allowed_failures(n, limits[v]) for v in needed}
+
+    # Seed by seed across the variants, the likeliest to fail first: a candidate that
+    # cannot pass is dropped at its first failure too many, usually within a few runs.
+    order = sorted(needed, key=lambda v: -summary[v]["sandbox"]["failure_probability"])
+
+    def probe(candidate: FirmFile) -> dict[str, dict[str, Any]] | None:
+        rule = firm_rule(candidate, req, capped=True)
+        done: dict[str, list[dict[str, Any]]] = {v: [] for v in order}
+        for s in seeds:
+            for v in order:
+                spec, extra = specs[v]
+                run = run_once(spec, [rule, *extra], s, months)
+                done[v].append(run)
+                if progress is not None:
+                    progress()
+                too_many = sum(r["failed"] for r in done[v]) > kmax[v]
+                if too_many or run["customer_cap_breached"] or run["exposure_cap_breached"]:
+                    return None
+        return {v: summarize(done[v], candidate.compensation_reserve, req.reserve_percentile) for v in needed}
+
+    def attempt(lever: str, value: float, changes: dict[str, float]) -> AdmissionCondition | None:
+        results = probe(_with(firm, changes))
+        search.tried.append({"lever": lever, "value": value, "passed": results is not None})
+        if results is None:
+            return None
+        tail = max(r["tail_investor_loss"] for r in results.values())
+        if tail > firm.compensation_reserve:
+            changes = {**changes, "compensation_reserve": float(_ceil_to(tail, RESERVE_STEP))}
+        before = {k: _field(firm, k) for k in changes}
+        return AdmissionCondition(lever, changes, before, results, {v: limits[v] for v in VARIANTS})
+
+    if not names & set(FAILURE_CHECKS):
+        found = attempt("compensation_reserve", firm.compensation_reserve, {})
+        if found is not None:
+            found.lever = "compensation_reserve"
+            search.conditions.append(found)
+            return search
+    cap = min(firm.customers.max_customers, req.max_customers)
+    for found in (
+        _bisect(attempt, "customer_cap", cap, max(1, math.ceil(cap * MIN_CAP_SHARE)), _cap_between, _cap_changes),
+        _bisect(
+            attempt,
+            "capital_top_up",
+            0,
+            _ceil_to(_max_exposure(firm, req), TOP_UP_STEP),
+            _top_up_between,
+            lambda top_up: {"capital": float(firm.capital + top_up)},
+        ),
+    ):
+        if found is not None:
+            search.conditions.append(found)
+    return search
+
+
+def _field(firm: FirmFile, key: str) -> float:
+    if key == "customers.max_customers":
+        return float(firm.customers.max_customers)
+    return float(getattr(firm, key))
+
+
+def _max_exposure(firm: FirmFile, req: PilotRequirements) -> float:
+    """The most investors' money the firm may hold in its test, under its own and the sandbox's caps."""
+    return min(firm.customers.max_customers, req.max_customers) * min(
+        firm.investor_terms.max_investment_per_customer, req.max_exposure_per_customer
+    )
+
+
+def _cap_changes(cap: float) -> dict[str, float]:
+    return {"customers.max_customers": float(cap)}
+
+
+def _cap_between(failing: float, passing: float) -> float | None:
+    """A customer cap between a failing (larger) and a passing one: their geometric mean, or None if adjacent."""
+    mid = round(math.sqrt(failing * passing))
+    return mid if passing < mid < failing else None
+
+
+def _top_up_between(failing: float, passing: float) -> float | None:
+    """A capital top-up between a failing (smaller) and a passing one, rounded up to the step."""
+    mid = _ceil_to((failing + passing) / 2, TOP_UP_STEP)
+    return mid if failing < mid < passing else None
+
+
+def _bisect(
+    attempt: Callable[[str, float, dict[str, float]], AdmissionCondition | None],
+    lever: str,
+    start: float,
+    extreme: float,
+    between: Callable[[float, float], float | None],
+    changes: Callable[[float], dict[str, float]],
+) -> AdmissionCondition | None:
+    """The least restrictive passing value of one lever, from ``start`` (known to fail) to ``extreme``."""
+    if extreme == start:
+        return None
+    best = attempt(lever, extreme, changes(extreme))
+    if best is None:
+        return None
+    failing, passing = start, extreme
+    for _ in range(SEARCH_STEPS):
+        mid = between(failing, passing)
+        if mid is None:
+            break
+        found = attempt(lever, mid, changes(mid))
+        if found is None:
+            failing = mid
+        else:
+            passing, best = mid, found
+    return best
 
 
 # ---------------------------------------------------------------------------
@@ -1206,15 +1578,9 @@ class PilotReport:
         out.mkdir(parents=True, exist_ok=True)
         j = out / "report_card.json"
         h = out / "report_card.html"
-        j.write_text(json.dumps(self.data, indent=2, default=_json_default) + "\n")
+        write_json(self.data, j)
         h.write_text(render_html(self.data, chart_png(self.data, self.results)))
         return j, h
-
-
-def _json_default(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
-    raise TypeError(f"not JSON serializable: {type(x)}")
 
 
 NOT_SIMULATED = (
@@ -1230,13 +1596,22 @@ def assess(
     runs: int = 20,
     seed: int | None = None,
     progress: Callable[[], None] | None = None,
+    search_progress: Callable[[], None] | None = None,
+    requirements: PilotRequirements | None = None,
 ) -> PilotReport:
-    """Eligibility, test, stresses and verdict for ``firm`` in the sandbox of ``scenario``."""
+    """Eligibility, test, stresses and verdict for ``firm`` in the sandbox of ``scenario``.
+
+    When the firm meets every admission condition but a test check fails,
+    :func:`search_conditions` looks for concrete conditions of admission
+    (``search_progress`` is called after each of its runs; their number depends
+    on what the search finds). ``requirements`` replaces the sandbox's
+    requirements read from the regime (e.g. to try another failure limit).
+    """
     if runs < 1:
         raise ValueError(f"runs: found {runs}; allowed: a whole number >= 1")
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))
-    req = PilotRequirements.from_scenario(scenario)
+    req = requirements if requirements is not None else PilotRequirements.from_scenario(scenario)
     if firm.customers.region >= scenario.market.platforms.regions:
         raise ScenarioError(
             f"{firm.source or firm.name}: customers.region: found {firm.customers.region}; allowed: 0 to "
@@ -1247,7 +1622,11 @@ def assess(
     pct = req.reserve_percentile
     summary = {v: {k: summarize(rs, firm.compensation_reserve, pct) for k, rs in results[v].items()} for v in VARIANTS}
     checks = result_checks(firm, req, summary)
-    verdict, text, reasons, remedies = judge(conditions, checks, summary)
+    search = None
+    if all(c.met for c in conditions) and not all(c.met for c in checks):
+        failing = [c for c in checks if not c.met]
+        search = search_conditions(firm, scenario, req, failing, summary, runs, seed, search_progress)
+    verdict, text, reasons, remedies = judge(conditions, checks, summary, search, firm.compensation_reserve, req)
     test = summary["test"]["sandbox"]
     duration = min(firm.test.duration_months, req.max_duration)
     data = {
@@ -1255,7 +1634,8 @@ def assess(
         "verdict_text": VERDICT_TEXT[verdict],
         "verdict_summary": text,
         "reasons": reasons,
-        "conditions_of_admission": remedies,
+        "conditions_of_admission": [r.to_dict() for r in remedies],
+        "condition_search": search.to_dict() if search is not None else None,
         "conditions": [c.to_dict() for c in conditions],
         "test_checks": [c.to_dict() for c in checks],
         "failure_probability": test["failure_probability"],
@@ -1263,6 +1643,7 @@ def assess(
         "tail_investor_loss": test["tail_investor_loss"],
         "compensation_reserve": firm.compensation_reserve,
         "reserve_covers_losses": bool(checks[2].met and checks[3].met),
+        "reserve_summary": reserve_sentence(firm.compensation_reserve, summary, req.reserve_percentile),
         "caps_breached": bool(not checks[4].met),
         "customers_harmed": test["customers_harmed_mean"],
         "exit_recovery": test["exit_recovery"],
@@ -1495,9 +1876,13 @@ def render_html(data: dict[str, Any], png: str | None = None) -> str:
     # an admission with conditions lists its reasons (the checks not met) here.
     reasons = "".join(f"<li>{_e(r)}</li>" for r in data["reasons"])
     reasons_html = f"<ul>{reasons}</ul>" if verdict == "admit_with_conditions" else ""
-    remedies = "".join(f"<li>{_e(r)}</li>" for r in data["conditions_of_admission"])
+    remedies = "".join(
+        f"<li>{_e(r['text'])}{' (verified)' if r['verified'] else ''}</li>" for r in data["conditions_of_admission"]
+    )
     remedies_html = (
-        f"<div><b style='font-size:11px'>Conditions of admission</b><ul>{remedies}</ul></div>" if remedies else ""
+        f"<div><b style='font-size:11px'>Conditions of admission (any one suffices)</b><ul>{remedies}</ul></div>"
+        if remedies
+        else ""
     )
     chart = f"<img alt='chart' src='data:image/png;base64,{png}'>" if png else ""
     d = data["declared"]

@@ -192,15 +192,20 @@ def _print_summary(summary: dict, out: Path, counterfactuals=None) -> None:
 
 
 @app.command()
-def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")]) -> None:
-    """Check scenario files without running them; report every problem in each."""
+def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or firm files to check.")]) -> None:
+    """Check scenario files and firm files (told apart by their keys) without running them; report every problem."""
+    from sandbox.pilot import is_firm_file, load_firm
     from sandbox.scenario import ScenarioError, load_scenario
 
     bad = 0
     for path in files:
         try:
-            load_scenario(path)
-            typer.echo(f"ok: {path}")
+            if is_firm_file(path):
+                load_firm(path)
+                typer.echo(f"ok: {path} (firm file)")
+            else:
+                load_scenario(path)
+                typer.echo(f"ok: {path}")
         except ScenarioError as err:
             bad += 1
             for problem in err.problems:

@@ -24,9 +24,11 @@ Three steps, the same for every applicant:
    look-alike neighbour, a sudden stop of new money). Every run is repeated
    without the sandbox's caps (as if authorised in full) on the same seeds.
 3. **The verdict** (:func:`judge`): refuse if a condition is not met; admit
-   with conditions if the test shows risk (failure probability above a
-   threshold, stress failures, a reserve short of tail losses); admit
-   otherwise.
+   if every test check is met; if the test shows risk (failure probability
+   above a threshold, stress failures, a reserve short of tail losses), admit
+   with the concrete conditions :func:`search_conditions` finds and verifies
+   by simulation (a customer cap, a capital top-up, or a reserve), or refuse
+   if it finds none.
 
 Where the sandbox's requirements live (one source of truth): the regime file's
 ``sandbox_pilot`` entry gives the test start (``from``), the longest test

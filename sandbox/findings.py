@@ -162,6 +162,8 @@ def change_clause(metric: str, row: Mapping[str, Any], reference_mean: float | N
         return f"{outcome.subject}: no difference could be computed"
     if diff == 0 and low == 0 and high == 0:
         return f"{outcome.subject} {_verb(outcome, 0.0)} in any run"
+    if diff == 0:  # with no interval (one pair of runs): never "do not change by 0 platforms"
+        return f"{outcome.subject} {_verb(outcome, 0.0)} ({bounds})"
     if math.isfinite(low) and math.isfinite(high) and low <= 0 <= high:
         return f"{outcome.subject} {_verb(outcome, 0.0)} detectably ({change(diff, outcome.unit)}; {bounds})"
     parts = []
@@ -216,7 +218,7 @@ def findings(comparison: pd.DataFrame) -> list[str]:
     sentences = []
     for i, proposal in enumerate(proposals[:MAX_PROPOSALS]):
         rows = _rows(comparison, proposal)
-        where = f" on the same {pairs} seeds" if i == 0 and pairs else ""
+        where = (f" on the same {pairs} seeds" if pairs > 1 else " on the same seed") if i == 0 and pairs else ""
         clauses = _clauses(rows, HEADLINE, reference) or ["no headline outcome was recorded"]
         sentences.append(_sentence(clauses, f"Under {proposal}, compared with {reference}{where}, "))
     if len(proposals) > MAX_PROPOSALS:
@@ -237,10 +239,17 @@ def findings(comparison: pd.DataFrame) -> list[str]:
 
 
 def level_clause(metric: str, mean: float, low: float = math.nan, high: float = math.nan) -> str:
-    """``platform failures average 12 platforms (95% interval 11 to 14)``: a level, not a change."""
+    """``platform failures average 12 platforms (95% interval 11 to 14)``: a level, not a change.
+
+    Every outcome here is a count, an amount or a share, never below 0, so an
+    interval's lower end is cut at 0: a t-interval over a few runs can reach
+    below it ("losses average 7.3% (95% interval −0.8% to 15%)"), which reads as
+    nonsense and says nothing the cut interval does not.
+    """
     outcome = OUTCOMES[metric]
     verb = "average" if outcome.plural else "averages"
     text = f"{outcome.subject} {verb} {amount(mean, outcome.unit)}"
+    low = max(low, 0.0) if math.isfinite(low) else low
     if math.isfinite(low) and math.isfinite(high):
         text += f" (95% interval {amount(low, outcome.unit, with_unit=False)} to {amount(high, outcome.unit)})"
     return text
@@ -309,13 +318,15 @@ def sweep_findings(headline: pd.DataFrame, runs: int, parameters: Sequence[str])
     for m in HEADLINE:
         if (r := rows.get(m)) is not None:
             unit = OUTCOMES[m].unit
-            clauses.append(f"{level_clause(m, r['mean'])} (from {amount(r['point_min'], unit, with_unit=False)} "
-                           f"at the lowest design point to {amount(r['point_max'], unit)} at the highest)")
+            # The lowest and highest of the design points' averages, wherever they fall in the ranges:
+            # "at the lowest design point" would be read as "at the lowest parameter values".
+            clauses.append(f"{level_clause(m, r['mean'])} (the design points average from "
+                           f"{amount(r['point_min'], unit, with_unit=False)} to {amount(r['point_max'], unit)})")
     swept = ", ".join(parameters) or "no parameter"
     return [
         _sentence(clauses or ["no headline outcome was recorded"], f"Over {runs} runs across the ranges of {swept}, "),
-        "A wide span between the lowest and highest point means the outcome responds to the swept parameters; "
-        "the response and sensitivity figures show to which.",
+        "A wide span between the design points means the outcome responds to the swept parameters; "
+        "the response and sensitivity figures of sandbox report show to which.",
         "These are averages over the parameter ranges, not a forecast for any one setting.",
     ]
 

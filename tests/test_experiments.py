@@ -496,6 +496,12 @@ def test_cli_replicate(cli: typer.Typer, small_file: Path, tmp_path: Path) -> No
     assert list(runs.columns[:2]) == ["run", "seed"] and len(runs) == 3
     assert runs["seed"].tolist() == ex.child_seeds(5, 3)
     assert (out / "manifest.json").exists() and "investor loss" in result.output
+    # Opens with findings in plain language (levels in units, intervals), then a table with units.
+    first = result.output.splitlines()[0]
+    assert first.startswith("Over 3 runs of small that differ only in their seed, platform failures average ")
+    assert " platforms (95% interval " in first and " yuan (95% interval " in first
+    for label in ("investor loss (yuan)", "platform failures (platforms)", "contagion share (%)"):
+        assert label in result.output
 
 
 def test_cli_compare(cli: typer.Typer, small_file: Path, tmp_path: Path) -> None:
@@ -525,6 +531,14 @@ def test_cli_sweep(cli: typer.Typer, small_file: Path, tmp_path: Path) -> None:
     table = pd.read_csv(out / "sweep.csv")
     assert list(table.columns[:5]) == ["point", "regime.rate_cap.apr", "market.investors.count", "run", "seed"]
     assert len(table) == 4
+    # Opens with findings in plain language, then a table with units.
+    first = result.output.splitlines()[0]
+    assert first.startswith("Over 4 runs across the ranges of regime.rate_cap.apr, market.investors.count, ")
+    lowest = table.groupby("point")["platform_failures"].mean().min()
+    assert f"platform failures average {table['platform_failures'].mean():.3g}" in first
+    assert f"(the design points average from {lowest:.3g} to " in first
+    for label in ("investor loss (yuan)", "platform failures (platforms)", "regime.rate_cap.apr (swept)"):
+        assert label in result.output
 
 
 @pytest.mark.parametrize(

@@ -106,3 +106,37 @@ def test_run_and_replicate_sentences() -> None:
     assert sentences[0] == ("Over 10 runs of baseline that differ only in their seed, platform failures average "
                             "12 platforms (95% interval 11 to 13.5 platforms); investor losses average 2.5 billion "
                             "yuan (95% interval 2.4 billion to 2.6 billion yuan).")
+
+
+def test_one_pair_of_runs_is_never_read_as_no_change_by_zero() -> None:
+    """With one pair there is no interval: say what the pair shows, never "do not change by 0 platforms"."""
+    one = comparison([
+        {"metric": "platform_failures", "ref": 50.0, "d": 0.0, "lo": float("nan"), "hi": float("nan")},
+        {"metric": "investor_loss_total", "ref": 3.1e7, "d": -2e6, "lo": float("nan"), "hi": float("nan")},
+    ]).assign(n=1)
+    first = findings(one)[0]
+    assert "on the same seed," in first and "1 seeds" not in first
+    assert "platform failures do not change (no interval: fewer than two runs)" in first
+    assert f"investor losses fall by 2M yuan ({M}6.5%; no interval: fewer than two runs)" in first
+    assert "by 0" not in first
+
+
+def test_level_intervals_do_not_reach_below_zero() -> None:
+    """A t-interval over few runs can reach below 0; a loss share or a count cannot."""
+    described = pd.DataFrame([
+        {"metric": "investor_loss_share", "mean": 0.073, "sd": 0.033, "ci_low": -0.008, "ci_high": 0.154, "n": 3},
+        {"metric": "platform_failures", "mean": 2.0, "sd": 2.0, "ci_low": -1.5, "ci_high": 5.5, "n": 3},
+    ])
+    text = " ".join(replicate_findings(described, "baseline"))
+    assert "platform failures average 2 platforms (95% interval 0 to 5.5 platforms)" in text
+    assert "average 7.3% (95% interval 0% to 15.4%)" in text
+    assert M not in text
+
+
+def test_sweep_sentences_do_not_tie_the_span_to_the_lowest_parameter_values() -> None:
+    from sandbox.findings import sweep_findings
+
+    headline = pd.DataFrame([{"metric": "platform_failures", "mean": 52.3, "point_min": 46.0, "point_max": 58.0}])
+    first = sweep_findings(headline, 3, ["regime.rate_cap.apr"])[0]
+    assert "(the design points average from 46 to 58 platforms)" in first
+    assert "lowest design point" not in first

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model, model_validator
 
 from sandbox.dates import Dated, DatedValues, Month, month_index, month_label
 from sandbox.rules import registry
@@ -363,7 +363,18 @@ def _range_text(count: int) -> str:
 class Scenario(ScenarioBase):
     """A validated scenario. Build one with :func:`load_scenario` or :func:`scenario_from_dict`."""
 
-    source: str | None = Field(None, exclude=True, description="file the scenario was loaded from")
+    # Private, not a field: it is not something a scenario file may set, and an
+    # unknown key must not be told "did you mean 'source'?".
+    _source: str | None = PrivateAttr(None)
+
+    @property
+    def source(self) -> str | None:
+        """The file the scenario was loaded from (None if built from data)."""
+        return self._source
+
+    @source.setter
+    def source(self, value: str | None) -> None:
+        self._source = value
 
     @property
     def rules(self) -> list[Rule]:
@@ -397,10 +408,11 @@ class Scenario(ScenarioBase):
                     problems.append((("regime", i, name, "from"), (
                         f"found {rule.start}, after the horizon (the last month simulated is "
                         f"{month_label(self.months - 1, self.start)}); allowed: a date inside the horizon")))
-                earlier = first_seen.setdefault((name, rule.start), i)
-                if earlier != i:
+                # No index for the earlier entry: after extends it is the merged regime's,
+                # which matches no file (the message's own place is mapped back to its file).
+                if first_seen.setdefault((name, rule.start), i) != i:
                     problems.append((("regime", i, name, "from"), (
-                        f"found {rule.start} again: regime[{earlier}] gives {name} from the same month; "
+                        f"found {rule.start} again: an earlier {name} entry starts the same month; "
                         "allowed: one entry of a rule per date (merge their fields, or change a date)")))
         return problems
 

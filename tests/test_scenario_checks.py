@@ -274,8 +274,31 @@ def test_a_rule_given_twice_with_the_same_date_is_refused(tmp_path: Path) -> Non
               apr: 0.2
         """)
     found = problems(path)
-    assert found == [f"{path}:6: regime[1].rate_cap.from: found 2016-03 again: regime[0] gives rate_cap from "
+    assert found == [f"{path}:6: regime[1].rate_cap.from: found 2016-03 again: an earlier rate_cap entry starts "
                      "the same month; allowed: one entry of a rule per date (merge their fields, or change a date)"]
+
+
+def test_a_same_date_rule_through_extends_names_no_index_of_the_merged_regime(tmp_path: Path) -> None:
+    # The merged regime holds the parent's entries first; its indexes match no file.
+    write(tmp_path, "base.yaml", BASE)
+    path = write(tmp_path, "child.yaml", """\
+        extends: base.yaml
+        regime:
+          - rate_cap: {from: 2016-08, apr: 0.2}
+          - rate_cap: {from: 2016-08, apr: 0.3}
+        """)
+    assert problems(path) == [f"{path}:4: regime[1].rate_cap.from: found 2016-08 again: an earlier rate_cap entry "
+                              "starts the same month; allowed: one entry of a rule per date (merge their fields, "
+                              "or change a date)"]
+
+
+@pytest.mark.parametrize("key", ["source", "sorce"])
+def test_the_loaded_from_file_is_not_a_key_a_file_can_set_or_be_told_to_use(tmp_path: Path, key: str) -> None:
+    path = write(tmp_path, "src.yaml", f"months: 12\n{key}: other.yaml\n")
+    [found] = problems(path)
+    assert found.startswith(f"{path}:2: {key}: unknown key '{key}' (allowed: channels, description,")
+    assert "did you mean" not in found and "source" not in found.split("(allowed:")[1]
+    assert load_scenario(write(tmp_path, "ok.yaml", "months: 12\n")).source == str(tmp_path / "ok.yaml")
 
 
 @pytest.mark.parametrize(("field", "value", "hint"), [

@@ -115,10 +115,12 @@ SHORT = {
 def _print(data: dict, variants: tuple[str, ...]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(stderr=False, highlight=False)
     colour = {"admit": "green", "admit_with_conditions": "yellow", "refuse": "red"}[data["verdict"]]
-    console.print(f"[bold {colour}]Verdict: {data['verdict_text']}[/] ({data['firm']['name']})")
+    # The firm's name is a user's text: appended as Text, so "[/bold]" in it is printed, not read as markup.
+    console.print(Text(f"Verdict: {data['verdict_text']}", style=f"bold {colour}") + Text(f" ({data['firm']['name']})"))
     console.print(data["verdict_summary"], markup=False, soft_wrap=True)
     if data["verdict"] != "refuse":  # a refusal's reasons are the conditions not met, listed below
         for reason in data["reasons"]:
@@ -134,6 +136,9 @@ def _print(data: dict, variants: tuple[str, ...]) -> None:
 
     t = data["test"]
     results = Table(title=f"Results: {t['runs']} runs each, seed {t['seed']}", title_justify="left")
+    # Units in a caption: in the headers they would push the table past 80 columns.
+    results.caption = "fails: % of runs; losses in yuan; exposed and harmed: customers (persons), mean per run"
+    results.caption_justify = "left"
     for name in ("condition", "caps", "fails", "mean loss", "p95 loss", "exposed", "harmed"):
         results.add_column(name, justify="left" if name in ("condition", "caps") else "right", no_wrap=True)
     for v in variants:

@@ -305,3 +305,28 @@ def test_the_command_prints_the_verdict_and_writes_the_report_card(tmp_path):
     assert "Verdict: Refuse" in page and "Admission conditions" in page and "Stress results" in page
     assert "data:image/png;base64," in page
     assert "<link" not in page and "<script" not in page and "http" not in page.split("<body>")[1]
+
+
+def test_a_firm_name_with_brackets_is_printed_as_text_and_the_table_has_units(tmp_path):
+    """The firm's name is user text: "[/bold]" in it crashed rich's markup parser with a traceback."""
+    firm = tmp_path / "firm.yaml"
+    firm.write_text(BAD.read_text().replace("name: Golden Harvest Wealth", 'name: "Acme [/bold] [red]x"'))
+    result = CliRunner().invoke(
+        _app(), ["pilot", str(firm), "--regime", str(REGIME), "--runs", "1", "--seed", "5", "--out", str(tmp_path / "c")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Verdict: Refuse (Acme [/bold] [red]x)" in result.output
+    assert "fails: % of runs; losses in yuan; exposed and harmed: customers (persons)" in " ".join(
+        result.output.split()
+    )
+
+
+def test_the_shipped_firm_for_admission_with_conditions_meets_every_admission_condition():
+    """thin_capital.yaml shows "admit with conditions": it must pass the checks and fail on its test alone.
+
+    The full pilot (about 2 minutes) is left to README; here, the part that decides it cannot be refused outright.
+    """
+    firm = pilot.load_firm(ROOT / "scenarios/firms/thin_capital.yaml")
+    req = pilot.PilotRequirements.from_scenario(pilot.load_scenario(REGIME))
+    assert all(c.met for c in pilot.check_eligibility(firm, req))
+    assert firm.funding_model == "guaranteed" and firm.capital == 20_000

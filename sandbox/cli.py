@@ -87,7 +87,7 @@ def run(
         bool, typer.Option(help="Rerun with each contagion channel off (4 more runs) and count failures avoided.")
     ] = True,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace a non-empty --out folder wholly (default: refuse it).")
+        bool, typer.Option("--overwrite", help="Replace an earlier run's --out folder wholly (default: refuse a non-empty folder).")
     ] = False,
     accounting: Annotated[
         str, typer.Option(help="When the accounts do not add up (NaN, or beyond rounding): error (stop) or warn.")

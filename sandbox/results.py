@@ -168,12 +168,18 @@ class OutputFolder:
 
 def _check_replaceable(shown: Path, target: Path, overwrite: bool) -> None:
     """Refuse to replace a non-empty folder without ``overwrite``, and ever to replace
-    one holding the current folder or the home folder (a mistyped ``--out .``)."""
+    one holding the current folder or the home folder (a mistyped ``--out .``) or
+    one that holds no earlier run (a mistyped ``--out scenarios``)."""
     if not overwrite:
         raise OutputFolderError(f"{shown}: folder is not empty (an earlier run's files?); choose a new "
                                 "folder, or overwrite to replace it wholly (--overwrite)")
     if Path.cwd().resolve().is_relative_to(target) or Path.home().resolve().is_relative_to(target):
         raise OutputFolderError(f"{shown}: holds the current or home folder; refusing to replace it")
+    if not (target / "summary.json").is_file():
+        # --overwrite deletes the folder: only an earlier run's, never a mistyped
+        # project folder or the folder holding the scenario files.
+        raise OutputFolderError(f"{shown}: holds no earlier run (no summary.json); refusing to replace a folder "
+                                "of other files; choose a new or empty folder")
 
 
 def _fresh_sibling(target: Path, suffix: str) -> Path:

@@ -137,6 +137,16 @@ def test_reserve_keeps_the_current_folder(tmp_path, monkeypatch):
     assert (tmp_path / "keep.txt").exists()
 
 
+def test_overwrite_replaces_only_an_earlier_runs_folder(tmp_path, monkeypatch):
+    # A mistyped --out (the scenarios folder, a project) must not be deleted by --overwrite.
+    monkeypatch.setattr("sandbox.api.run", _must_not_simulate)
+    spec = small_file(tmp_path)
+    proc = run_cli(str(spec), "--out", str(tmp_path), "--overwrite")
+    assert proc.exit_code == 2 and proc.output.count("\n") == 1
+    assert "holds no earlier run (no summary.json); refusing to replace" in proc.output
+    assert spec.is_file() and leftovers(tmp_path) == []
+
+
 # ---------------------------------------------------------------- broken accounts on the command line
 def _nan_from_month_2(monkeypatch):
     """Make the money identity NaN from the third month on (as a NaN flow would)."""

@@ -193,9 +193,15 @@ class SandboxModel(mesa.Model):
 
         Before the horizon they cover the months simulated so far, with wind-downs
         still running left unsettled (their losses not yet booked).
+
+        Raises:
+            HorizonError: no month has been simulated yet (there is nothing to summarise).
         """
         from sandbox.results import collect
 
+        if self.month == 0:
+            raise HorizonError(f"{self.config.name}: no month simulated yet; call step() (or run the "
+                               "model to its horizon) before result()")
         return collect(self)
 
     # ------------------------------------------------------------- 1. events

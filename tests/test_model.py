@@ -209,3 +209,14 @@ def test_mesa_loop_ends_at_the_horizon_and_the_result_is_what_run_gives():
     # A wind-down still running at the horizon was settled by the last step, as run() settles it.
     assert hand.summary["platform_failures"] > 0 and hand.summary["investor_loss_total"] > 0
     assert not (model.book.status[: model.book.n] == RESOLVING).any()
+
+
+def test_result_of_a_model_not_yet_stepped_is_one_clear_error():
+    # It raised KeyError('credit_excluded_cap') from deep inside the summary.
+    from sandbox.model import HorizonError
+
+    model = SandboxModel(small_market(), seed=1, months=3)
+    with pytest.raises(HorizonError, match=r"no month simulated yet; call step\(\)"):
+        model.result()
+    model.step()
+    assert len(model.result().monthly) == 1

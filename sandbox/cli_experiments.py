@@ -32,7 +32,7 @@ SHOWN = {
     "credit_excluded_total": "credit excluded",
 }
 #: The compare table's unit words (a change of a share is in percentage points).
-COMPARE_UNITS = {"yuan": "yuan", "platforms": "platforms", "share": "%; changes in pp"}
+COMPARE_UNITS = {"yuan": "yuan", "platforms": "platforms", "share": "%"}
 #: The unit words of levels (means, lowest and highest runs) in the replicate and sweep tables.
 LEVEL_UNITS = {"yuan": "yuan", "platforms": "platforms", "share": "%"}
 SHARES = {"investor_loss_share", "investors_losing_over_50pct", "contagion_share", "largest_wave_share"}
@@ -313,8 +313,10 @@ def _print_compare(result: Any) -> None:
     typer.echo("")
     # Scenario names are user text: Text(...) keeps rich from reading "[...]" in them as markup.
     pairs = result.runs["run"].nunique()
+    # A caption, not "(%; changes in pp)" in each label: the labels stay on one line within 120 columns.
     table = Table(title=Text(f"paired comparison, {pairs} run{'s' if pairs != 1 else ''} each, seed {result.seed}"))
-    table.add_column("metric (unit)", min_width=20)  # may wrap: the numbers must not be cut
+    table.caption = "shares (%) change in percentage points (pp)"
+    table.add_column("metric (unit)", no_wrap=True)
     for name in result.names:
         table.add_column(Text(f"mean {name}"), justify="right", min_width=11)  # "2.9 billion" on one line
     if len(result.names) > 2:

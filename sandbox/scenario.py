@@ -476,7 +476,11 @@ class Scenario(ScenarioBase):
         data = self.to_dict()
         for path, value in updates.items():
             _set_path(data, path, value)
-        return scenario_from_dict(data, source=self.source)
+        # Problems are the overrides', not the file's: name them, not a line of the file.
+        label = f"{self.source or '<scenario>'} with {', '.join(f'{k}={v!r}' for k, v in updates.items())}"
+        scenario = scenario_from_dict(data, source=label)
+        scenario.source = self.source
+        return scenario
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
@@ -606,6 +610,9 @@ def _load_with_extends(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, An
                             f"{parent_name}: {getattr(exc, 'strerror', None) or exc}") from None
     if parent_path in seen or parent_path == path.resolve():
         raise ScenarioError(f"{path}: extends: {parent_name} extends itself in a cycle")
+    if not parent_path.exists():  # say where the missing name is written, not only what is missing
+        raise ScenarioError(f"{path}:{lines.get(('extends',), '?')}: extends: file not found: {parent_name} "
+                            f"(looked for {parent_path})")
     parent, parent_origin = _load_with_extends(parent_path, (*seen, path.resolve()))
     start = str(data.get("start", parent.get("start", ScenarioBase.model_fields["start"].default)))
     return _merge(parent, parent_origin, data, origin, start, ScenarioBase)

@@ -148,7 +148,9 @@ def _plain_number(value: Any, kind: str) -> Any:
         value = value.item()
     if kind == "float" and isinstance(value, str):
         match = _PERCENT.match(value)
-        if match:
+        # Beyond 100% the converted number would draw a misleading "did you mean" hint:
+        # leave it as written, so the error echoes "2400%".
+        if match and abs(float(match.group(1))) <= 100:
             return float(match.group(1)) / 100
     if kind == "int" and isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)

@@ -332,3 +332,28 @@ def test_percent_text_is_read_as_a_fraction(tmp_path: Path) -> None:
 def test_a_wrong_dated_value_gets_one_message(tmp_path: Path) -> None:
     path = write(tmp_path, "one.yaml", "months: 12\nregime: [{rate_cap: {from: 2014-01, apr: lots}}]\n")
     assert problems(path) == [f"{path}:2: regime[0].rate_cap.apr: found 'lots' (text); allowed: a number"]
+
+
+def test_a_missing_parent_names_the_child_file_and_line(tmp_path: Path) -> None:
+    child = write(tmp_path, "child.yaml", "name: child\nextends: nothere.yaml\n")
+    (message,) = problems(child)
+    assert message.startswith(f"{child}:2: extends: file not found: nothere.yaml"), message
+
+
+def test_a_percentage_over_100_is_echoed_as_written_without_a_misleading_hint(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.yaml", """\
+        name: s
+        regime:
+          - rate_cap: {from: 2015-01, apr: 2400%}
+        """)
+    (message,) = problems(path)
+    assert "'2400%'" in message and "did you mean" not in message, message
+
+
+def test_override_problems_name_the_override_not_the_file() -> None:
+    scenario = load_scenario("scenarios/baseline.yaml")
+    with pytest.raises(ScenarioError) as info:
+        scenario.with_updates({"market.investors.literacy_mean": 7})
+    (message,) = info.value.problems
+    assert message.startswith("scenarios/baseline.yaml with market.investors.literacy_mean=7: "), message
+    assert scenario.with_updates({"market.investors.literacy_mean": 0.3}).source == "scenarios/baseline.yaml"

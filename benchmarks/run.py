@@ -151,7 +151,7 @@ def worker_scale(spec: dict) -> dict:
     import pandas  # noqa: F401  (imported by result collection; counted in import_mib, not in the run)
 
     import sandbox
-    import sandbox.memory
+    import sandbox.market.memory
 
     sources = sandbox_sources()  # the code this process runs (others may edit the files meanwhile)
 
@@ -200,7 +200,7 @@ def worker_scale(spec: dict) -> dict:
         "peak_investor_money": float(s["peak_investor_money"]),
         "phase_seconds": {k: round(v, 4) for k, v in phase_seconds.items()},
         "profiled": bool(profiler or line_timer),
-        "keep_freed_memory": sandbox.memory.keep_freed_memory(),
+        "keep_freed_memory": sandbox.market.memory.keep_freed_memory(),
         "code_digest": code_digest(sources),
     }
     if line_timer is not None:
@@ -313,9 +313,9 @@ def worker_mesa(spec: dict) -> dict:
     """
     import numpy as np
 
-    from sandbox.investors import InvestorPopulation
-    from sandbox.memory import keep_freed_memory
-    from sandbox.scenario import InformationParams, InvestorParams
+    from sandbox.market.investors import InvestorPopulation
+    from sandbox.market.memory import keep_freed_memory
+    from sandbox.config.scenario import InformationParams, InvestorParams
 
     sources = sandbox_sources()
     keep_freed_memory()  # as building a SandboxModel does: the step runs under it in the model
@@ -370,7 +370,7 @@ def _record_months(investors: int, platforms: int, timed: list[int], seed: int, 
     import numpy as np
     from tqdm import tqdm
 
-    from sandbox.model import SandboxModel
+    from sandbox.market.model import SandboxModel
 
     size = {"platforms": platforms, "investors": investors, "borrowers": investors // 2}
     base = _load_baseline()
@@ -558,7 +558,7 @@ if _mesa is not None:
 
     class InvestorAgent(_mesa.Agent):
         """One retail investor as a Mesa agent: the per-agent twin of one row of
-        :class:`sandbox.investors.InvestorPopulation`.
+        :class:`sandbox.market.investors.InvestorPopulation`.
 
         State: ``budget``, literacy ``band``, ``tolerance``, ``risk_aversion``,
         ``herding``, ``entry_month`` and ``holdings``, a list of at most ``K``

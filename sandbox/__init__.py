@@ -18,27 +18,27 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS = {
     "run": "sandbox.api",
-    "SandboxModel": "sandbox.model",
-    "Platform": "sandbox.platforms",
-    "RunResult": "sandbox.results",
+    "SandboxModel": "sandbox.market.model",
+    "Platform": "sandbox.market.platforms",
+    "RunResult": "sandbox.market.results",
     "Policy": "sandbox.rules",
     "Rule": "sandbox.rules",
     "register": "sandbox.rules",
-    "Scenario": "sandbox.scenario",
-    "ScenarioError": "sandbox.scenario",
-    "load_scenario": "sandbox.scenario",
-    "scenario_from_dict": "sandbox.scenario",
+    "Scenario": "sandbox.config.scenario",
+    "ScenarioError": "sandbox.config.scenario",
+    "load_scenario": "sandbox.config.scenario",
+    "scenario_from_dict": "sandbox.config.scenario",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from sandbox.api import run
-    from sandbox.model import SandboxModel
-    from sandbox.platforms import Platform
-    from sandbox.results import RunResult
+    from sandbox.market.model import SandboxModel
+    from sandbox.market.platforms import Platform
+    from sandbox.market.results import RunResult
     from sandbox.rules import Policy, Rule, register
-    from sandbox.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+    from sandbox.config.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
 
 def __getattr__(name: str) -> Any:

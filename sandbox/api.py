@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sandbox.accounting import AccountingMode
-from sandbox.model import SandboxModel
-from sandbox.results import RunResult, collect
-from sandbox.scenario import Scenario, load_scenario
+from sandbox.market.accounting import AccountingMode
+from sandbox.market.model import SandboxModel
+from sandbox.market.results import RunResult, collect
+from sandbox.config.scenario import Scenario, load_scenario
 
 #: Contagion channels that :func:`counterfactuals` switches off one at a time.
 CHANNELS = ("runs", "credit_contagion", "information", "exposures")
@@ -35,9 +35,9 @@ def run(
         counterfactuals: also rerun with each contagion channel switched off (same
             seed) and report the failures that disappear (``result.counterfactuals``,
             ``summary["failures_avoided"]``). Costs four more runs.
-        accounting: ``"error"`` stops the run with :class:`~sandbox.accounting.AccountingError`
+        accounting: ``"error"`` stops the run with :class:`~sandbox.market.accounting.AccountingError`
             when an accounting identity breaks (NaN, or an error beyond tolerance);
-            ``"warn"`` warns (:class:`~sandbox.accounting.AccountingWarning`) and goes on.
+            ``"warn"`` warns (:class:`~sandbox.market.accounting.AccountingWarning`) and goes on.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)

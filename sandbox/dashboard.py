@@ -5,7 +5,7 @@ Three parts:
 - :func:`build_scenario`: a base scenario with the dashboard's controls applied
   to its regime (rate cap, disclosure, custody, licensing screening,
   inspections, investor education);
-- :class:`DashboardModel`: a thin :class:`~sandbox.model.SandboxModel` whose
+- :class:`DashboardModel`: a thin :class:`~sandbox.market.model.SandboxModel` whose
   ``__init__`` takes those controls as keyword arguments (Mesa's
   ``ModelController`` creates the model again with the control values on
   *Reset*) and keeps a Mesa ``DataCollector`` for the charts;
@@ -38,9 +38,9 @@ from matplotlib.figure import Figure
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from sandbox.model import SandboxModel
-from sandbox.platforms import CAUSES, FRAUD, INTERMEDIARY, KINDS, POOL
-from sandbox.scenario import Scenario, load_scenario, scenario_from_dict
+from sandbox.market.model import SandboxModel
+from sandbox.market.platforms import CAUSES, FRAUD, INTERMEDIARY, KINDS, POOL
+from sandbox.config.scenario import Scenario, load_scenario, scenario_from_dict
 
 SCENARIO_ENV = "SANDBOX_DASHBOARD_SCENARIO"
 SEED_ENV = "SANDBOX_DASHBOARD_SEED"
@@ -70,7 +70,7 @@ def controls_from_scenario(scenario: Scenario) -> dict[str, Any]:
     A rate cap given as a multiple of the benchmark, or as dated values, shows
     as its APR in the month the rule starts.
     """
-    from sandbox.dates import month_index, value_at
+    from sandbox.common.dates import month_index, value_at
 
     cap = _first(scenario, "rate_cap")
     rate_cap = 0

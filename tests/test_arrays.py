@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sandbox.arrays import (
+from sandbox.market.arrays import (
     bernoulli_indices,
     column_max,
     first_index,
@@ -128,7 +128,7 @@ def test_first_index_of_a_transposed_array_is_the_first_matching_column():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
 @pytest.mark.parametrize(("setting", "expected"), [("1", "True"), ("0", "False")])
 def test_keep_freed_memory_can_be_switched_off(setting, expected):
-    code = "import sandbox.memory as m; print(m.keep_freed_memory())"
+    code = "import sandbox.market.memory as m; print(m.keep_freed_memory())"
     env = dict(os.environ, SANDBOX_KEEP_FREED_MEMORY=setting)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected

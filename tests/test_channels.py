@@ -7,7 +7,7 @@ import pytest
 from conftest import small_market
 
 from sandbox import SandboxModel
-from sandbox.platforms import (
+from sandbox.market.platforms import (
     CAUSES,
     FRAUD,
     ILLIQUIDITY_RUN,

@@ -100,7 +100,7 @@ def test_a_malformed_option_is_one_error_line():
 
 def test_docs_rules_md_is_the_text_of_sandbox_rules():
     """docs/rules.md is generated from the code; regenerate it with `sandbox rules > docs/rules.md`."""
-    from sandbox.docs import rules_markdown
+    from sandbox.reporting.docs import rules_markdown
 
     assert (ROOT / "docs/rules.md").read_text() == rules_markdown()
     listing = runner.invoke(app, ["rules"])

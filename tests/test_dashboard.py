@@ -20,7 +20,7 @@ import typer
 from conftest import ROOT, small_market
 from typer.testing import CliRunner
 
-from sandbox.cli_dashboard import register
+from sandbox.cli.dashboard import register
 from sandbox.dashboard import (
     ALIVE,
     LOSS,
@@ -32,7 +32,7 @@ from sandbox.dashboard import (
     model_params,
     series_figure,
 )
-from sandbox.scenario import load_scenario
+from sandbox.config.scenario import load_scenario
 
 CHROMIUM = Path(os.environ.get("SANDBOX_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

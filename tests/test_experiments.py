@@ -15,10 +15,10 @@ import typer
 from typer.testing import CliRunner
 
 import sandbox
-from sandbox import experiments as ex
-from sandbox.cli_experiments import register
-from sandbox.scenario import scenario_schema_version
-from sandbox.store import StoreMismatch
+from sandbox.experiments import runner as ex
+from sandbox.cli.experiments import register
+from sandbox.config.scenario import scenario_schema_version
+from sandbox.experiments.store import StoreMismatch
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -121,7 +121,7 @@ def test_identical_across_backends(small: sandbox.Scenario, tmp_path: Path) -> N
 
 
 def test_chunks() -> None:
-    from sandbox.executors import chunk
+    from sandbox.experiments.executors import chunk
 
     assert [len(c) for c in chunk(list(range(5)), workers=1)] == [1] * 5  # serial: each run written at once
     assert {len(c) for c in chunk(list(range(200)), workers=2)} == {8}
@@ -576,7 +576,7 @@ def test_cli_failures_exit_nonzero(cli: typer.Typer, small_file: Path, tmp_path:
 
 def test_counterfactual_counts_reach_the_experiment_tables(tmp_path):
     """Issue 5: experiments report the contagion share and the per-channel counterfactual counts."""
-    from sandbox import experiments
+    from sandbox.experiments import runner as experiments
     from sandbox.api import CHANNELS
 
     scenario = sandbox.load_scenario(BASELINE).with_updates(

@@ -8,8 +8,8 @@ from conftest import ROOT, small_market
 
 import sandbox
 from sandbox.contagion import eisenberg_noe
-from sandbox.exposures import ExposureNetwork
-from sandbox.scenario import ExposureParams
+from sandbox.market.exposures import ExposureNetwork
+from sandbox.config.scenario import ExposureParams
 
 
 def test_guarantee_calls_clear_pro_rata_like_eisenberg_noe():
@@ -158,7 +158,7 @@ def test_a_custodian_bank_failure_passes_losses_to_the_platforms_banking_there()
     assert (month, bank) == (6, 0) and lost == pytest.approx(0.9 * cash_before)
     assert (model.book.exposure_loss[5:10] == 0).all() and (model.book.exposure_loss[:5][at_bank0] > 0).all()
     model.run()
-    result = sandbox.results.collect(model)
+    result = sandbox.market.results.collect(model)
     assert result.summary["accounting_max_rel_error"] < 1e-9
     through_bank = result.failures.query("trigger == 'bank 0'")
     assert len(through_bank) >= 1 and set(through_bank["platform"]) <= {0, 1, 2, 3, 4}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sandbox.findings import amount, change, findings, replicate_findings, run_findings
+from sandbox.reporting.findings import amount, change, findings, replicate_findings, run_findings
 
 M = "\u2212"  # the minus sign the sentences use
 
@@ -134,7 +134,7 @@ def test_level_intervals_do_not_reach_below_zero() -> None:
 
 
 def test_sweep_sentences_do_not_tie_the_span_to_the_lowest_parameter_values() -> None:
-    from sandbox.findings import sweep_findings
+    from sandbox.reporting.findings import sweep_findings
 
     headline = pd.DataFrame([{"metric": "platform_failures", "mean": 52.3, "point_min": 46.0, "point_max": 58.0}])
     first = sweep_findings(headline, 3, ["regime.rate_cap.apr"])[0]

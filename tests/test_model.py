@@ -9,8 +9,8 @@ from conftest import SCENARIOS, small_market
 
 import sandbox
 from sandbox import SandboxModel, load_scenario
-from sandbox.platforms import CAUSES, RESOLVING, Platform
-from sandbox.results import gini, largest_wave_share
+from sandbox.market.platforms import CAUSES, RESOLVING, Platform
+from sandbox.market.results import gini, largest_wave_share
 
 SUMMARY_KEYS = {
     "investor_loss_total", "investor_loss_share", "investors_with_loss_share", "investors_losing_over_50pct",
@@ -101,7 +101,7 @@ def test_a_subclassed_platform_hook_is_called_on_failure():
 
 
 def test_large_populations_get_a_percentile_summary(monkeypatch):
-    monkeypatch.setattr("sandbox.results.INVESTOR_DETAIL_MAX", 100)
+    monkeypatch.setattr("sandbox.market.results.INVESTOR_DETAIL_MAX", 100)
     result = sandbox.run(small_market(), seed=1, months=6)
     assert "percentile" in result.investors.columns
     assert result.investors["lost"].is_monotonic_increasing
@@ -140,7 +140,7 @@ def _nan_in_cash(model: SandboxModel) -> None:
     (_nan_in_opex, "money"), (_nan_in_a_holding, "investor claims"), (_nan_in_cash, "balance sheet")])
 def test_nan_in_the_accounts_stops_the_run_naming_identity_and_month(inject, identity):
     """Python's ``max`` drops NaN; the check must not: NaN in a stock or flow is an error."""
-    from sandbox.accounting import AccountingError
+    from sandbox.market.accounting import AccountingError
 
     model = _stepped()
     inject(model)
@@ -151,7 +151,7 @@ def test_nan_in_the_accounts_stops_the_run_naming_identity_and_month(inject, ide
 
 
 def test_an_error_beyond_tolerance_stops_the_run_with_its_size():
-    from sandbox.accounting import AccountingError
+    from sandbox.market.accounting import AccountingError
 
     model = _stepped()
     model.book.cash[0] -= 5000.0  # money gone without a booked flow
@@ -160,7 +160,7 @@ def test_an_error_beyond_tolerance_stops_the_run_with_its_size():
 
 
 def test_an_infinite_flow_stops_the_run():
-    from sandbox.accounting import AccountingError
+    from sandbox.market.accounting import AccountingError
 
     model = _stepped()
     model.ledger.fines = np.inf  # an infinite flow booked
@@ -169,7 +169,7 @@ def test_an_infinite_flow_stops_the_run():
 
 
 def test_warn_mode_warns_once_and_runs_to_the_horizon_with_nan_in_the_summary():
-    from sandbox.accounting import AccountingWarning
+    from sandbox.market.accounting import AccountingWarning
 
     model = _stepped(accounting="warn")
     _nan_in_opex(model)
@@ -190,7 +190,7 @@ def test_accounting_mode_is_checked():
 def test_mesa_loop_ends_at_the_horizon_and_the_result_is_what_run_gives():
     """``while model.running: model.step()`` ends; a step past the horizon is an error;
     a hand-stepped model's result equals ``sandbox.run`` with the same seed."""
-    from sandbox.model import HorizonError
+    from sandbox.market.model import HorizonError
 
     scenario = small_market(market__platforms__mix={"intermediary": 0.3, "pool": 0.3, "fraud": 0.4})
     model = SandboxModel(scenario, seed=2, months=9)
@@ -213,7 +213,7 @@ def test_mesa_loop_ends_at_the_horizon_and_the_result_is_what_run_gives():
 
 def test_result_of_a_model_not_yet_stepped_is_one_clear_error():
     # It raised KeyError('credit_excluded_cap') from deep inside the summary.
-    from sandbox.model import HorizonError
+    from sandbox.market.model import HorizonError
 
     model = SandboxModel(small_market(), seed=1, months=3)
     with pytest.raises(HorizonError, match=r"no month simulated yet; call step\(\)"):

@@ -12,10 +12,11 @@ import yaml
 from conftest import ROOT
 from typer.testing import CliRunner
 
-from sandbox import cli_pilot, pilot
-from sandbox.model import SandboxModel
-from sandbox.platforms import INSOLVENCY
-from sandbox.scenario import ScenarioError
+from sandbox.cli import pilot as cli_pilot
+from sandbox.pilot import core as pilot
+from sandbox.market.model import SandboxModel
+from sandbox.market.platforms import INSOLVENCY
+from sandbox.config.scenario import ScenarioError
 
 REGIME = ROOT / "scenarios/sandbox_regime.yaml"
 GOOD = ROOT / "scenarios/firms/steady_lending.yaml"

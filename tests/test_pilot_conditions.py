@@ -11,9 +11,9 @@ import yaml
 from conftest import ROOT
 from typer.testing import CliRunner
 
-from sandbox import pilot
+from sandbox.pilot import core as pilot
 from sandbox.cli import app
-from sandbox.scenario import ScenarioError
+from sandbox.config.scenario import ScenarioError
 
 REGIME = ROOT / "scenarios/sandbox_regime.yaml"
 GOOD = ROOT / "scenarios/firms/steady_lending.yaml"
@@ -231,6 +231,6 @@ def test_pilot_without_out_writes_to_the_default_folder_and_says_where(tmp_path,
 
 
 def pilot_default(name: str) -> Path:
-    from sandbox.cli_pilot import default_out
+    from sandbox.cli.pilot import default_out
 
     return default_out(name)

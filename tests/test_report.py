@@ -18,12 +18,12 @@ from typer.testing import CliRunner
 matplotlib.use("Agg")
 
 import sandbox
-from sandbox import experiments as ex
-from sandbox import plots
-from sandbox.cli_experiments import register as register_experiments
-from sandbox.cli_report import register as register_report
-from sandbox.findings import findings
-from sandbox.report import ADDED, build_report, fmt, fmt_diff, largest_waves, load_experiment, sweep_result
+from sandbox.experiments import runner as ex
+from sandbox.reporting import plots
+from sandbox.cli.experiments import register as register_experiments
+from sandbox.cli.report import register as register_report
+from sandbox.reporting.findings import findings
+from sandbox.reporting.report import ADDED, build_report, fmt, fmt_diff, largest_waves, load_experiment, sweep_result
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = "market:\n  investors: {count: 1500}\n  borrowers: {count: 800}\n  platforms: {initial: 30}\n"
@@ -151,7 +151,7 @@ def test_figures_match_the_data(folders: dict) -> None:
     ax = plots.failures_by_cause(experiment.runs, by="scenario")
     heights = [p.get_height() for p in ax.patches]
     expected = [experiment.runs.loc[experiment.runs["scenario"] == s, f"failures_{c}"].mean()
-                for s in experiment.names for c in sandbox.platforms.CAUSES]
+                for s in experiment.names for c in sandbox.market.platforms.CAUSES]
     np.testing.assert_allclose(heights, expected)
     matplotlib.pyplot.close("all")
 
@@ -291,7 +291,7 @@ def test_scenario_names_are_labels(tmp_path: Path, app: typer.Typer) -> None:
 
 
 def test_cli_run_summary_has_units_and_says_what_added_means(folders: dict, capsys: pytest.CaptureFixture) -> None:
-    from sandbox.cli import _print_summary
+    from sandbox.cli.main import _print_summary
 
     summary = json.loads((folders["run"] / "summary.json").read_text())
     counterfactuals = pd.read_csv(folders["run"] / "counterfactuals.csv")

@@ -16,9 +16,9 @@ from conftest import small_market
 from typer.testing import CliRunner
 
 import sandbox
-from sandbox.accounting import Ledger
+from sandbox.market.accounting import Ledger
 from sandbox.cli import app
-from sandbox.results import OutputFolder, OutputFolderError
+from sandbox.market.results import OutputFolder, OutputFolderError
 
 runner = CliRunner()
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 
 from sandbox import Rule, ScenarioError, load_scenario, register, scenario_from_dict
-from sandbox.dates import DatedValues
+from sandbox.common.dates import DatedValues
 from sandbox.rules import registry
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 import sandbox
 from sandbox import ScenarioError, load_scenario, scenario_from_dict
 from sandbox.rules import registry
-from sandbox.scenario import ScenarioBase
+from sandbox.config.scenario import ScenarioBase
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -172,7 +172,7 @@ def test_extends_a_directory_is_refused(tmp_path: Path) -> None:
 
 def test_extends_a_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
-    big.write_bytes(b"# " + b"x" * (sandbox.yamlio.MAX_FILE_BYTES) + b"\n")
+    big.write_bytes(b"# " + b"x" * (sandbox.config.yamlio.MAX_FILE_BYTES) + b"\n")
     found = _extends(tmp_path, "big.yaml")
     assert found == [f"{big}: file is larger than 4 MB; allowed: a scenario file up to that size"]
 

@@ -19,10 +19,10 @@ import typer
 from typer.testing import CliRunner
 
 import sandbox
-from sandbox import experiments as ex
-from sandbox import store as st
-from sandbox.cli_experiments import register as register_experiments
-from sandbox.cli_report import register as register_report
+from sandbox.experiments import runner as ex
+from sandbox.experiments import store as st
+from sandbox.cli.experiments import register as register_experiments
+from sandbox.cli.report import register as register_report
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -387,7 +387,7 @@ PARENT = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    from sandbox.executors import open_backend
+    from sandbox.experiments.executors import open_backend
 
     folder = Path(sys.argv[1])
 

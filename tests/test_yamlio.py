@@ -1,4 +1,4 @@
-"""Tests for sandbox.yamlio: strict YAML loading and readable validation errors."""
+"""Tests for sandbox.config.yamlio: strict YAML loading and readable validation errors."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-import sandbox.yamlio
-from sandbox.yamlio import (
+import sandbox.config.yamlio
+from sandbox.config.yamlio import (
     ScenarioError,
     StrictLoader,
     format_validation_error,
@@ -29,15 +29,15 @@ from sandbox.yamlio import (
 def yaml_loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The same strict rules, messages and lines whichever scanner reads the file."""
     if request.param == "python":
-        monkeypatch.setattr(sandbox.yamlio, "_CStrictLoader", None)
-    elif sandbox.yamlio._CStrictLoader is None:
+        monkeypatch.setattr(sandbox.config.yamlio, "_CStrictLoader", None)
+    elif sandbox.config.yamlio._CStrictLoader is None:
         pytest.skip("PyYAML built without libyaml")
     return request.param
 
 
 def test_files_are_scanned_by_libyaml_when_it_is_installed(yaml_loader: str) -> None:
     # PyYAML's pure-Python scanner took 1.5 s for a file of 30,000 keys; libyaml's, 0.4 s.
-    loader = sandbox.yamlio._strict_loader("a: 1\n", "f.yaml")
+    loader = sandbox.config.yamlio._strict_loader("a: 1\n", "f.yaml")
     assert isinstance(loader, yaml._yaml.CParser) == (yaml_loader == "libyaml")
     node = loader.get_single_node()
     assert node.value[0][0].start_mark.name == "f.yaml"

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import ConfigDict, Field, model_validator
 
-from sandbox.dates import Month, month_index
-from sandbox.yamlio import FieldProblem, StrictModel
+from sandbox.common.dates import Month, month_index
+from sandbox.config.yamlio import FieldProblem, StrictModel
 
 if TYPE_CHECKING:
-    from sandbox.model import SandboxModel
+    from sandbox.market.model import SandboxModel
 
 
 @dataclass

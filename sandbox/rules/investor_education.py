@@ -10,7 +10,7 @@ from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.model import SandboxModel
+    from sandbox.market.model import SandboxModel
 
 
 @register

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import Field
 
-from sandbox.platforms import FRAUD, ORDERLY_EXIT
+from sandbox.market.platforms import FRAUD, ORDERLY_EXIT
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.model import SandboxModel
+    from sandbox.market.model import SandboxModel
 
 
 @register

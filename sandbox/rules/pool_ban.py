@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sandbox.platforms import ORDERLY_EXIT, POOL
+from sandbox.market.platforms import ORDERLY_EXIT, POOL
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.model import SandboxModel
+    from sandbox.market.model import SandboxModel
 
 
 @register

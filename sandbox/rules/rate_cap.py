@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field, model_validator
 
-from sandbox.dates import Dated, value_at
+from sandbox.common.dates import Dated, value_at
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.model import SandboxModel
+    from sandbox.market.model import SandboxModel
 
 
 @register

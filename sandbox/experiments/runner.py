@@ -17,9 +17,9 @@ gives every scenario the same seeds (common random numbers), and ``sweep``
 gives every design point the same ``runs`` seeds, so that differences reflect
 the scenario, not the luck of the draw.
 
-Runs execute through :mod:`sandbox.executors` (serial, loky processes or Dask)
+Runs execute through :mod:`sandbox.experiments.executors` (serial, loky processes or Dask)
 and, with ``out``, each finished run is written to a results store
-(:mod:`sandbox.store`) at once; calling again with the same ``out`` resumes,
+(:mod:`sandbox.experiments.store`) at once; calling again with the same ``out`` resumes,
 and calling with more ``runs`` extends the store (the stored runs are reused:
 run ``i`` keeps child seed ``i``). Fewer runs than stored are refused.
 """
@@ -40,9 +40,9 @@ import pandas as pd
 from scipy import stats
 
 from sandbox.api import run as run_scenario
-from sandbox.executors import chunk, open_backend, run_chunks
-from sandbox.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, scenario_schema_version
-from sandbox.store import CODE_VERSION, RunStore, read_manifest, scenario_files
+from sandbox.experiments.executors import chunk, open_backend, run_chunks
+from sandbox.config.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, scenario_schema_version
+from sandbox.experiments.store import CODE_VERSION, RunStore, read_manifest, scenario_files
 
 Design = Literal["grid", "lhs", "sobol", "morris"]
 DESIGNS: tuple[str, ...] = ("grid", "lhs", "sobol", "morris")

@@ -10,7 +10,7 @@ import inspect
 import types
 import typing
 
-from sandbox.dates import DatedRange
+from sandbox.common.dates import DatedRange
 from sandbox.rules import registry
 from sandbox.rules.base import Rule
 

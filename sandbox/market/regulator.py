@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sandbox.platforms import FRAUD, POOL, REGULATORY, SUSPENDED
-from sandbox.scenario import RegulatorParams
+from sandbox.market.platforms import FRAUD, POOL, REGULATORY, SUSPENDED
+from sandbox.config.scenario import RegulatorParams
 
 if TYPE_CHECKING:
-    from sandbox.model import SandboxModel
+    from sandbox.market.model import SandboxModel
     from sandbox.rules.base import Policy
 
 

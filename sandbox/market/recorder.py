@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sandbox.platforms import CAUSES, FRAUD, INTERMEDIARY, POOL
+from sandbox.market.platforms import CAUSES, FRAUD, INTERMEDIARY, POOL
 
 if TYPE_CHECKING:
-    from sandbox.model import SandboxModel
+    from sandbox.market.model import SandboxModel
 
 
 def larger(a: float, b: float) -> float:

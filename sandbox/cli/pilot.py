@@ -21,7 +21,7 @@ import typer
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """One-line error and exit (``sandbox.cli.fail``, imported late: ``sandbox.cli`` imports this module)."""
-    from sandbox.cli import fail as cli_fail
+    from sandbox.cli.common import fail as cli_fail
 
     cli_fail(message, code)
 
@@ -58,9 +58,9 @@ def pilot(
     progress: Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")] = sys.stderr.isatty(),
 ) -> None:
     """Check a firm against the sandbox's conditions, test it in the market and under stress, and give a verdict."""
-    from sandbox.cli import load
-    from sandbox.pilot import VARIANTS, assess, load_firm, simulations
-    from sandbox.scenario import ScenarioError
+    from sandbox.cli.common import load
+    from sandbox.pilot.core import VARIANTS, assess, load_firm, simulations
+    from sandbox.config.scenario import ScenarioError
 
     try:
         application = load_firm(firm)

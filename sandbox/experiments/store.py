@@ -47,7 +47,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sandbox.outputs import dumps, strict
+from sandbox.common.outputs import dumps, strict
 
 MANIFEST = "manifest.json"
 RUNS = "runs"

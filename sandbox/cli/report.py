@@ -14,7 +14,7 @@ import typer
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """One-line error and exit (``sandbox.cli.fail``, imported late: ``sandbox.cli`` may import this module)."""
-    from sandbox.cli import fail as cli_fail
+    from sandbox.cli.common import fail as cli_fail
 
     cli_fail(message, code)
 
@@ -39,11 +39,11 @@ def report(
     ] = None,
 ) -> None:
     """Write one self-contained HTML report (tables, figures, plain-language captions) of EXPERIMENT_DIR."""
-    from sandbox.report import ReportError, build_report
+    from sandbox.reporting.report import ReportError, build_report
 
     spec = None
     if scenario is not None:
-        from sandbox.cli import load
+        from sandbox.cli.common import load
 
         spec = load(scenario)
     try:

@@ -21,7 +21,7 @@ import mesa
 import numpy as np
 
 if TYPE_CHECKING:
-    from sandbox.model import SandboxModel
+    from sandbox.market.model import SandboxModel
 
 # Business models (latent: investors never see them).
 INTERMEDIARY, POOL, FRAUD = 0, 1, 2

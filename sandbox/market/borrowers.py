@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.arrays import bernoulli_indices, entry_months, first_index, row_any, row_sum, shifted_counts, sum_by
+from sandbox.market.arrays import bernoulli_indices, entry_months, first_index, row_any, row_sum, shifted_counts, sum_by
 
-from sandbox.scenario import BorrowerParams
+from sandbox.config.scenario import BorrowerParams
 
 NONE = -1
 

@@ -18,10 +18,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model, model_validator
 
-from sandbox.dates import Dated, DatedValues, Month, month_index, month_label
+from sandbox.common.dates import Dated, DatedValues, Month, month_index, month_label
 from sandbox.rules import registry
 from sandbox.rules.base import Rule
-from sandbox.yamlio import (
+from sandbox.config.yamlio import (
     FieldProblem,
     ScenarioError,
     StrictModel,

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sandbox.outputs import write_csv, write_json
-from sandbox.platforms import CAUSES, CREDIT_CONTAGION, FRAUD, ILLIQUIDITY_RUN, KINDS, STATES
+from sandbox.common.outputs import write_csv, write_json
+from sandbox.market.platforms import CAUSES, CREDIT_CONTAGION, FRAUD, ILLIQUIDITY_RUN, KINDS, STATES
 
 if TYPE_CHECKING:
-    from sandbox.model import SandboxModel
+    from sandbox.market.model import SandboxModel
 
 # Above this many investors, ``investors`` is a percentile summary rather than one row each.
 INVESTOR_DETAIL_MAX = 250_000

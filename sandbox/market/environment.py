@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from sandbox.dates import month_index, value_at
-from sandbox.scenario import EnvironmentParams
+from sandbox.common.dates import month_index, value_at
+from sandbox.config.scenario import EnvironmentParams
 
 
 class Environment:

@@ -1,11 +1,12 @@
 """Plots of runs and experiments, in one colour-blind-safe style (matplotlib).
 
 Every function takes tidy DataFrames (as :mod:`sandbox.experiments` and
-:class:`sandbox.results.RunResult` give them), draws on ``ax`` if given or on a
+:class:`sandbox.market.results.RunResult` give them), draws on ``ax`` if given or on a
 new figure, and returns the Axes (one panel) or the Figure (several panels):
 
     >>> import sandbox
-    >>> from sandbox import experiments, plots
+    >>> from sandbox import experiments
+    >>> from sandbox.reporting import plots
     >>> cmp = experiments.compare(["scenarios/baseline.yaml", "scenarios/rate_cap_24.yaml"], runs=10, seed=1)
     >>> rules = plots.go_live_dates(sandbox.load_scenario("scenarios/rate_cap_24.yaml"), "rate_cap_24")
     >>> plots.fan_chart(cmp.monthly, "alive_total", by="scenario", go_live=rules)
@@ -36,7 +37,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 from scipy import stats
 
-from sandbox.platforms import CAUSES
+from sandbox.market.platforms import CAUSES
 
 #: The Okabe-Ito palette, in the order groups (scenarios, kinds) take it.
 OKABE_ITO: dict[str, str] = {
@@ -180,7 +181,7 @@ def go_live_dates(rules: Any, scenario: str | None = None) -> pd.DataFrame:
     """Rule dates as a table for the ``go_live`` argument of the time-series plots.
 
     Args:
-        rules: a :class:`~sandbox.scenario.Scenario`, its ``.rules``, or a
+        rules: a :class:`~sandbox.config.scenario.Scenario`, its ``.rules``, or a
             mapping of rule name to ``YYYY-MM``.
         scenario: a name for the ``scenario`` column (to tell scenarios apart).
 

@@ -40,7 +40,7 @@ def dashboard(
     ] = None,
 ) -> None:
     """Open an interactive dashboard: set the main rules, then reset, step or play and watch the market."""
-    from sandbox.cli import check_options, fail, load
+    from sandbox.cli.common import check_options, fail, load
 
     check_options(seed=seed)
     if not 1 <= port <= 65535:
@@ -106,7 +106,7 @@ def serve_assets_offline() -> None:
     solara.settings.assets.cdn = OFFLINE_CDN
     installed = Path(server_settings.assets.proxy_cache_dir)
     if not (installed / "requirejs@2.3.6").is_dir():
-        from sandbox.cli import fail
+        from sandbox.cli.common import fail
 
         fail(f"the dashboard's front-end files are missing from {installed}; "
              "reinstall the project (pip install -e .) to bring in solara-assets", code=1)
@@ -124,7 +124,7 @@ def page_url(host: str, port: int) -> str:
 
 def _check_port(host: str, port: int) -> None:
     """Fail with one line if ``host:port`` cannot be bound (in use, or not an address here)."""
-    from sandbox.cli import fail
+    from sandbox.cli.common import fail
 
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)

@@ -1,11 +1,11 @@
 """One self-contained HTML report of a run, a replicate set, a comparison or a sweep.
 
-    >>> from sandbox.report import write_report
+    >>> from sandbox.reporting.report import write_report
     >>> write_report("out/compare", "report.html")       # or: sandbox report out/compare -o report.html
 
 The folder is either a ``sandbox run`` output (``summary.json``,
 ``monthly.csv``...) or an experiment store (``manifest.json`` of kind
-``replicate``, ``compare`` or ``sweep``, see :mod:`sandbox.store`). The report
+``replicate``, ``compare`` or ``sweep``, see :mod:`sandbox.experiments.store`). The report
 holds a headline table of the key outcomes (with 95% intervals and, for a
 comparison, paired differences), fan charts of the monthly series with the
 rules' go-live dates marked, failures by cause and the largest failure waves,
@@ -38,8 +38,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sandbox.platforms import CAUSES
-from sandbox.scenario import Scenario, load_scenario, scenario_from_dict
+from sandbox.market.platforms import CAUSES
+from sandbox.config.scenario import Scenario, load_scenario, scenario_from_dict
 
 KINDS = ("run", "replicate", "compare", "sweep")
 
@@ -166,7 +166,7 @@ def load_experiment(path: str | Path, scenario: Scenario | str | Path | None = N
 
 
 def _load_run(path: Path, scenario: Scenario | str | Path | None) -> Experiment:
-    from sandbox.experiments import flatten_summary
+    from sandbox.experiments.runner import flatten_summary
 
     summary = json.loads((path / "summary.json").read_text())
     monthly = pd.read_csv(path / "monthly.csv", dtype={"month": str})
@@ -213,7 +213,7 @@ def _run_scenario(path: Path, scenario: Scenario | str | Path | None) -> Scenari
 
 
 def _load_store(path: Path, kind: str) -> Experiment:
-    from sandbox.store import StoreError, verified_manifest
+    from sandbox.experiments.store import StoreError, verified_manifest
 
     try:  # a damaged manifest or an edited run file is refused, not reported
         manifest = verified_manifest(path)
@@ -307,7 +307,7 @@ def go_live_table(experiment: Experiment) -> pd.DataFrame:
     ``status`` says whether it applies from the first month, goes live inside
     the horizon simulated, or only after it.
     """
-    from sandbox.plots import go_live_dates
+    from sandbox.reporting.plots import go_live_dates
 
     parts = [go_live_dates(s, name) for name, s in experiment.scenarios.items() if s is not None]
     columns = ["rule", "start", "until", "values", "scenario", "status"]
@@ -352,7 +352,7 @@ def headline_table(experiment: Experiment, metrics: Sequence[str] = HEADLINE) ->
         sweep: ``describe_runs`` over every run, plus ``point_min`` and
             ``point_max``, the lowest and highest point means.
     """
-    from sandbox.experiments import comparison_table, describe_runs
+    from sandbox.experiments.runner import comparison_table, describe_runs
 
     runs = experiment.runs
     metrics = headline_metrics(runs, metrics)
@@ -378,7 +378,7 @@ def largest_waves(monthly_long: pd.DataFrame, window: int = WAVE_WINDOW, top: in
                   per_run: int = 1) -> pd.DataFrame:
     """The largest failure waves: most failures in ``window`` consecutive months, as a share of platforms alive.
 
-    The share is the one of :func:`sandbox.results.largest_wave_share`, so a
+    The share is the one of :func:`sandbox.market.results.largest_wave_share`, so a
     run's largest wave here equals its ``largest_wave_share``.
 
     Args:
@@ -458,7 +458,7 @@ def sweep_result(experiment: Experiment) -> Any:
     the sweep drew them; if they no longer match the stored values, the
     stored values are used.
     """
-    from sandbox import experiments as ex
+    from sandbox.experiments import runner as ex
 
     if experiment.points is None:
         raise ReportError(f"{experiment.path}: not a sweep")
@@ -496,7 +496,7 @@ def sweep_result(experiment: Experiment) -> Any:
 
 def fmt(value: Any, metric: str = "") -> str:
     """A number for a table: shares in percent, large values with K/M/billion, three significant figures."""
-    from sandbox.plots import SHARES, human
+    from sandbox.reporting.plots import SHARES, human
 
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
@@ -527,7 +527,7 @@ def fmt_ci(low: float, high: float, metric: str = "", change: bool = False) -> s
 
 def fmt_diff(value: float, metric: str = "") -> str:
     """A difference with its sign; a change of a share is in percentage points (``+1.2 pp``), not in %."""
-    from sandbox.plots import SHARES
+    from sandbox.reporting.plots import SHARES
 
     if metric in SHARES and isinstance(value, int | float | np.number) and math.isfinite(value):
         text = f"{abs(value) * 100:.3g} pp"
@@ -582,7 +582,7 @@ class Report:
         go_live: the rules' dates (see :func:`go_live_table`).
         blocks: headings, tables and figures, in reading order.
         notes: warnings worth reading (failed runs, indices not computed...).
-        findings: the plain-language sentences that open the report (see :mod:`sandbox.findings`).
+        findings: the plain-language sentences that open the report (see :mod:`sandbox.reporting.findings`).
     """
 
     experiment: Experiment
@@ -674,14 +674,14 @@ def build_report(
         ReportError: the folder is none of the four kinds, holds no finished
             run, or ``outcomes`` names a metric the runs do not have.
     """
-    from sandbox import plots
+    from sandbox.reporting import plots
 
     experiment = load_experiment(path, scenario)
     if experiment.kind == "sweep":
         outcomes = list(outcomes) if outcomes else [m for m in RESPONSE if m in experiment.runs.columns]
         unknown = [m for m in outcomes if m not in experiment.runs.columns]
         if unknown:
-            from sandbox.experiments import metric_columns
+            from sandbox.experiments.runner import metric_columns
 
             allowed = metric_columns(experiment.runs, exclude=list(experiment.parameters))
             raise ReportError(f"outcome {unknown[0]!r}: not a metric of these runs; allowed: {', '.join(allowed)}")
@@ -726,8 +726,8 @@ def write_report(
 
 
 def report_findings(experiment: Experiment, headline: pd.DataFrame) -> list[str]:
-    """The sentences that open the report, from the headline numbers (see :mod:`sandbox.findings`)."""
-    from sandbox import findings as fd
+    """The sentences that open the report, from the headline numbers (see :mod:`sandbox.reporting.findings`)."""
+    from sandbox.reporting import findings as fd
 
     if experiment.kind == "run":
         return fd.run_findings({**(experiment.summary or {}), **experiment.runs.iloc[0].to_dict()})
@@ -800,7 +800,7 @@ def _meta(experiment: Experiment) -> list[tuple[str, str]]:
 
 
 def _headline_section(b: _Builder, experiment: Experiment, headline: pd.DataFrame) -> None:
-    from sandbox.plots import label
+    from sandbox.reporting.plots import label
 
     b.heading("Key outcomes")
     kind = experiment.kind
@@ -1020,7 +1020,7 @@ def _losses_section(b: _Builder, experiment: Experiment, plots: Any) -> None:
 
 
 def _sweep_section(b: _Builder, experiment: Experiment, outcomes: list[str], notes: list[str], plots: Any) -> None:
-    from sandbox.experiments import ExperimentError, sensitivity
+    from sandbox.experiments.runner import ExperimentError, sensitivity
 
     b.heading("Response to the swept parameters")
     parameters = list(experiment.parameters)

@@ -1,6 +1,6 @@
 """Findings in plain language: a few sentences generated from the numbers of a run or an experiment.
 
-    >>> from sandbox.findings import findings
+    >>> from sandbox.reporting.findings import findings
     >>> findings(result.comparison)          # a compare's comparison table
     ['Under rate_cap_24, compared with baseline on the same 20 seeds, platform failures fall by 7.6 platforms ...']
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
+
+from sandbox.cli.common import Months, Seed, check_options, fail, load
 
 app = typer.Typer(
     name="sandbox",
@@ -42,39 +44,6 @@ def _options(
     """Options that come before the command."""
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print ``message`` on stderr as an error and exit with ``code``."""
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
-
-
-def load(path: Path):  # -> Scenario
-    """Load and validate a scenario, turning every problem into a clean exit."""
-    from sandbox.scenario import ScenarioError, load_scenario
-
-    try:
-        return load_scenario(path)
-    except ScenarioError as err:
-        if len(err.problems) == 1:
-            fail(err.problems[0])
-        typer.secho(f"error: {path}: {len(err.problems)} problems", fg=typer.colors.RED, err=True)
-        for problem in err.problems:
-            typer.echo(f"  {problem}", err=True)
-        raise typer.Exit(2) from None
-
-
-Seed = Annotated[int | None, typer.Option(help="Seed: fixes the run exactly (default: drawn, and recorded).")]
-Months = Annotated[int | None, typer.Option(help="Horizon in months, 1 to 600 (default: the scenario's).")]
-
-
-def check_options(seed: int | None = None, months: int | None = None) -> None:
-    """Range checks with one-line messages (Typer's own are multi-line boxes)."""
-    if seed is not None and seed < 0:
-        fail(f"--seed: found {seed}; allowed: a whole number >= 0")
-    if months is not None and not 1 <= months <= 600:
-        fail(f"--months: found {months}; allowed: 1 to 600")
-
-
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
@@ -95,13 +64,13 @@ def run(
 ) -> None:
     """Run one scenario and write monthly.csv, platforms.csv, failures.csv (with cascades),
     investors, counterfactuals.csv, scenario.json and summary.json."""
-    from sandbox.accounting import ACCOUNTING_MODES
+    from sandbox.market.accounting import ACCOUNTING_MODES
 
     check_options(seed, months)
     if accounting not in ACCOUNTING_MODES:
         fail(f"--accounting: found {accounting!r}; allowed: {', '.join(ACCOUNTING_MODES)}")
     spec = load(scenario)
-    from sandbox.results import OutputFolder, OutputFolderError
+    from sandbox.market.results import OutputFolder, OutputFolderError
 
     try:  # before simulating: a folder that cannot be written fails now, not after the run
         folder = OutputFolder.reserve(out, overwrite=overwrite)
@@ -121,7 +90,7 @@ def _simulate(spec, accounting: str, **options):  # -> RunResult
     """Run ``spec``; a broken account is one error line (or, in warn mode, one warning line each)."""
     import warnings
 
-    from sandbox.accounting import AccountingError, AccountingWarning
+    from sandbox.market.accounting import AccountingError, AccountingWarning
     from sandbox.api import run as run_scenario
 
     with warnings.catch_warnings(record=True) as caught:
@@ -150,8 +119,8 @@ def _print_summary(summary: dict, out: Path, counterfactuals=None) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from sandbox.findings import amount, run_findings
-    from sandbox.report import ADDED
+    from sandbox.reporting.findings import amount, run_findings
+    from sandbox.reporting.report import ADDED
 
     for sentence in run_findings(summary):
         typer.echo(sentence)
@@ -194,8 +163,8 @@ def _print_summary(summary: dict, out: Path, counterfactuals=None) -> None:
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or firm files to check.")]) -> None:
     """Check scenario files and firm files (told apart by their keys) without running them; report every problem."""
-    from sandbox.pilot import is_firm_file, load_firm
-    from sandbox.scenario import ScenarioError, load_scenario
+    from sandbox.pilot.core import is_firm_file, load_firm
+    from sandbox.config.scenario import ScenarioError, load_scenario
 
     bad = 0
     for path in files:
@@ -219,7 +188,7 @@ def rules(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List every rule with its parameters, units, ranges and defaults (the text of docs/rules.md)."""
-    from sandbox.docs import rules_markdown
+    from sandbox.reporting.docs import rules_markdown
     from sandbox.rules import registry
 
     if as_json:
@@ -230,10 +199,10 @@ def rules(
 
 
 # Commands defined in their own modules (each imports its heavy libraries inside the command).
-from sandbox.cli_dashboard import register as _register_dashboard  # noqa: E402
-from sandbox.cli_experiments import register as _register_experiments  # noqa: E402
-from sandbox.cli_pilot import register as _register_pilot  # noqa: E402
-from sandbox.cli_report import register as _register_report  # noqa: E402
+from sandbox.cli.dashboard import register as _register_dashboard  # noqa: E402
+from sandbox.cli.experiments import register as _register_experiments  # noqa: E402
+from sandbox.cli.pilot import register as _register_pilot  # noqa: E402
+from sandbox.cli.report import register as _register_report  # noqa: E402
 
 _register_experiments(app)
 _register_report(app)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 if TYPE_CHECKING:
-    from sandbox.model import SandboxModel
+    from sandbox.market.model import SandboxModel
 
 #: What a run does when its accounts break: stop with an error, or warn and go on.
 AccountingMode = Literal["error", "warn"]

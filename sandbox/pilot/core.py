@@ -86,10 +86,10 @@ from pydantic import (
     field_validator,
 )
 
-from sandbox.dates import month_label
-from sandbox.model import SandboxModel
-from sandbox.outputs import write_json
-from sandbox.platforms import (
+from sandbox.common.dates import month_label
+from sandbox.market.model import SandboxModel
+from sandbox.common.outputs import write_json
+from sandbox.market.platforms import (
     ACTIVE,
     CAUSES,
     FRAUD,
@@ -101,8 +101,8 @@ from sandbox.platforms import (
     Platform,
 )
 from sandbox.rules.base import Policy, Rule
-from sandbox.scenario import Scenario, ScenarioError, Section, load_scenario
-from sandbox.yamlio import format_validation_error, line_locator, load_yaml
+from sandbox.config.scenario import Scenario, ScenarioError, Section, load_scenario
+from sandbox.config.yamlio import format_validation_error, line_locator, load_yaml
 
 __all__ = [
     "DISCLOSURE_ITEMS",

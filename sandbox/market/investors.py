@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.arrays import (
+from sandbox.market.arrays import (
     bernoulli_indices,
     column_max,
     entry_months,
@@ -29,7 +29,7 @@ from sandbox.arrays import (
     shifted_counts,
     standard_normal,
 )
-from sandbox.scenario import InvestorParams, InformationParams
+from sandbox.config.scenario import InvestorParams, InformationParams
 
 EMPTY = -1
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 if TYPE_CHECKING:
-    from sandbox.scenario import Scenario
+    from sandbox.config.scenario import Scenario
 
 # The metrics shown in the tables at the end, with short labels (the CSVs have them all).
 SHOWN = {
@@ -62,14 +62,14 @@ ON_TERMINAL = sys.stderr.isatty()
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """One-line error and exit (``sandbox.cli.fail``, imported late: ``sandbox.cli`` imports this module)."""
-    from sandbox.cli import fail as cli_fail
+    from sandbox.cli.common import fail as cli_fail
 
     cli_fail(message, code)
 
 
 def load(path: Path) -> Scenario:
     """Load and validate a scenario, exiting cleanly on errors (``sandbox.cli.load``)."""
-    from sandbox.cli import load as cli_load
+    from sandbox.cli.common import load as cli_load
 
     return cli_load(path)
 
@@ -93,7 +93,7 @@ def replicate(
     counterfactuals: Counterfactuals = False,
 ) -> None:
     """Run a scenario N times on spawned seeds; write the store and runs.csv (run, seed, metrics)."""
-    from sandbox import experiments
+    from sandbox.experiments import runner as experiments
 
     spec = load(scenario)
     result, failures = _call(
@@ -117,7 +117,7 @@ def compare(
     counterfactuals: Counterfactuals = False,
 ) -> None:
     """Run scenarios on the same seeds; write comparison.csv (paired differences, 95% CIs) and runs.csv."""
-    from sandbox import experiments
+    from sandbox.experiments import runner as experiments
 
     if len(scenarios) < 2:
         fail(f"compare: found {len(scenarios)} scenario; allowed: 2 or more (the first is the reference)")
@@ -158,7 +158,7 @@ def sweep(
     counterfactuals: Counterfactuals = False,
 ) -> None:
     """Vary parameters over a design; write sweep.csv (parameter values, run, seed, metrics)."""
-    from sandbox import experiments
+    from sandbox.experiments import runner as experiments
 
     parameters = parse_params(param)
     if design not in experiments.DESIGNS:
@@ -196,9 +196,9 @@ def parse_params(items: list[str]) -> dict[str, tuple[float, float]]:
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
     """Run an experiment; bad input exits 2, failed runs come back with the rest of the result."""
-    from sandbox.experiments import ExperimentError, ExperimentFailures
-    from sandbox.scenario import ScenarioError
-    from sandbox.store import StoreError
+    from sandbox.experiments.runner import ExperimentError, ExperimentFailures
+    from sandbox.config.scenario import ScenarioError
+    from sandbox.experiments.store import StoreError
 
     try:
         return fn(*args, **kwargs), []
@@ -214,7 +214,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
 
 def _write_csv(table: Any, path: Path) -> None:
     """Write a results table, formula-like text cells neutralised (scenario names come from users)."""
-    from sandbox.outputs import write_csv
+    from sandbox.common.outputs import write_csv
 
     try:
         write_csv(table, path)
@@ -253,15 +253,15 @@ def _console() -> Any:
 
 
 def _unit(metric: str) -> str:
-    """A metric's unit as :mod:`sandbox.findings` speaks of it: yuan, platforms or share."""
-    from sandbox.findings import OUTCOMES
+    """A metric's unit as :mod:`sandbox.reporting.findings` speaks of it: yuan, platforms or share."""
+    from sandbox.reporting.findings import OUTCOMES
 
     return OUTCOMES[metric].unit if metric in OUTCOMES else ("share" if metric in SHARES else "platforms")
 
 
 def _level(value: float | None, metric: str) -> str:
     """A level in its unit, without the unit's word (it is in the metric's column): 1.5 billion, 12%, 58."""
-    from sandbox.findings import amount
+    from sandbox.reporting.findings import amount
 
     if value is None or not math.isfinite(value):
         return "-"
@@ -284,7 +284,7 @@ def _print_replicate(result: Any, name: str, title: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from sandbox.findings import OUTCOMES, replicate_findings
+    from sandbox.reporting.findings import OUTCOMES, replicate_findings
 
     described = result.describe([m for m in dict.fromkeys([*SHOWN, *OUTCOMES]) if m in result.runs.columns])
     _print_findings(replicate_findings(described, name))
@@ -306,7 +306,7 @@ def _print_compare(result: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from sandbox.findings import OUTCOMES, amount, change
+    from sandbox.reporting.findings import OUTCOMES, amount, change
 
     for sentence in findings_of(result.comparison):
         typer.echo(sentence)
@@ -342,8 +342,8 @@ def _print_compare(result: Any) -> None:
 
 
 def findings_of(comparison: Any) -> list[str]:
-    """The plain-language findings that open ``sandbox compare`` (:func:`sandbox.findings.findings`)."""
-    from sandbox.findings import findings
+    """The plain-language findings that open ``sandbox compare`` (:func:`sandbox.reporting.findings.findings`)."""
+    from sandbox.reporting.findings import findings
 
     return findings(comparison)
 
@@ -353,8 +353,8 @@ def _print_sweep(result: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from sandbox.experiments import describe_runs
-    from sandbox.findings import sweep_findings
+    from sandbox.experiments.runner import describe_runs
+    from sandbox.reporting.findings import sweep_findings
 
     points = len(result.points)
     title = f"{result.design} sweep: {points} points x {result.runs_per_point} runs, seed {result.seed}"

@@ -2,7 +2,7 @@
 
 :meth:`SandboxModel.step` reads top to bottom as the month does. Platforms and
 regulators are Mesa agents; investors and borrowers are vectorized populations;
-every platform's balance sheet is a row of :class:`~sandbox.platforms.PlatformBook`.
+every platform's balance sheet is a row of :class:`~sandbox.market.platforms.PlatformBook`.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sandbox.arrays import guide_pick, guide_table, row_any, row_sum, standard_normal, sum_by
+from sandbox.market.arrays import guide_pick, guide_table, row_any, row_sum, standard_normal, sum_by
 
-from sandbox.accounting import ACCOUNTING_MODES, AccountingMode, Ledger, enforce, worst
-from sandbox.borrowers import BorrowerPopulation
-from sandbox.dates import month_label, value_at
-from sandbox.environment import Environment
-from sandbox.exposures import ExposureNetwork, node_label
-from sandbox.investors import InvestorPopulation, Orders
-from sandbox.memory import keep_freed_memory
-from sandbox.platforms import (
+from sandbox.market.accounting import ACCOUNTING_MODES, AccountingMode, Ledger, enforce, worst
+from sandbox.market.borrowers import BorrowerPopulation
+from sandbox.common.dates import month_label, value_at
+from sandbox.market.environment import Environment
+from sandbox.market.exposures import ExposureNetwork, node_label
+from sandbox.market.investors import InvestorPopulation, Orders
+from sandbox.market.memory import keep_freed_memory
+from sandbox.market.platforms import (
     ACTIVE,
     CLOSED,
     CREDIT_CONTAGION,
@@ -38,13 +38,13 @@ from sandbox.platforms import (
     Platform,
     PlatformBook,
 )
-from sandbox.recorder import Recorder
-from sandbox.regulator import Regulator
+from sandbox.market.recorder import Recorder
+from sandbox.market.regulator import Regulator
 from sandbox.rules.base import Policy
-from sandbox.scenario import Scenario
+from sandbox.config.scenario import Scenario
 
 if TYPE_CHECKING:
-    from sandbox.results import RunResult
+    from sandbox.market.results import RunResult
 
 # What a fraud looks like to an investor who cannot see through it: an ordinary platform.
 APPARENT_RISK = 0.004
@@ -82,12 +82,12 @@ class SandboxModel(mesa.Model):
     """An online lending market under a policy regime, stepped month by month.
 
     Args:
-        scenario: a validated :class:`~sandbox.scenario.Scenario`.
+        scenario: a validated :class:`~sandbox.config.scenario.Scenario`.
         seed: fixes the run exactly. ``None`` draws one (recorded in ``self.seed``).
         months: horizon; defaults to the scenario's.
         accounting: what a broken accounting identity (an error beyond tolerance,
-            or NaN) does: ``"error"`` raises :class:`~sandbox.accounting.AccountingError`,
-            ``"warn"`` warns (:class:`~sandbox.accounting.AccountingWarning`) and goes on.
+            or NaN) does: ``"error"`` raises :class:`~sandbox.market.accounting.AccountingError`,
+            ``"warn"`` warns (:class:`~sandbox.market.accounting.AccountingWarning`) and goes on.
 
     Stepping by hand works as Mesa expects: ``while model.running: model.step()``
     simulates every month; the last month's step settles the wind-downs still
@@ -106,7 +106,7 @@ class SandboxModel(mesa.Model):
         recorder: the monthly series and failure records.
 
     Building a model asks glibc to keep freed memory for reuse
-    (:func:`sandbox.memory.keep_freed_memory`; ``SANDBOX_KEEP_FREED_MEMORY=0``
+    (:func:`sandbox.market.memory.keep_freed_memory`; ``SANDBOX_KEEP_FREED_MEMORY=0``
     switches that off).
     """
 
@@ -197,7 +197,7 @@ class SandboxModel(mesa.Model):
         Raises:
             HorizonError: no month has been simulated yet (there is nothing to summarise).
         """
-        from sandbox.results import collect
+        from sandbox.market.results import collect
 
         if self.month == 0:
             raise HorizonError(f"{self.config.name}: no month simulated yet; call step() (or run the "
@@ -692,7 +692,7 @@ class SandboxModel(mesa.Model):
         bear loan losses; other platforms lose equity. The loss counts as coming
         through an exposure tie (``exposure_loss``, source ``bank b``).
         """
-        from sandbox.exposures import bank_code
+        from sandbox.market.exposures import bank_code
 
         book, net = self.book, self.exposures
         n = book.n

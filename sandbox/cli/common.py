@@ -1,0 +1,48 @@
+"""What every command shares: one-line failures, loading a scenario, common options.
+
+Each command group (:mod:`~sandbox.cli.experiments`, :mod:`~sandbox.cli.pilot`, ...)
+imports from here, never from :mod:`~sandbox.cli.main`, so there is no import cycle.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from sandbox.config.scenario import Scenario
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``message`` on stderr as an error and exit with ``code``."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def load(path: Path) -> Scenario:
+    """Load and validate a scenario, turning every problem into a clean exit."""
+    from sandbox.config.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path)
+    except ScenarioError as err:
+        if len(err.problems) == 1:
+            fail(err.problems[0])
+        typer.secho(f"error: {path}: {len(err.problems)} problems", fg=typer.colors.RED, err=True)
+        for problem in err.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(2) from None
+
+
+Seed = Annotated[int | None, typer.Option(help="Seed: fixes the run exactly (default: drawn, and recorded).")]
+Months = Annotated[int | None, typer.Option(help="Horizon in months, 1 to 600 (default: the scenario's).")]
+
+
+def check_options(seed: int | None = None, months: int | None = None) -> None:
+    """Range checks with one-line messages (Typer's own are multi-line boxes)."""
+    if seed is not None and seed < 0:
+        fail(f"--seed: found {seed}; allowed: a whole number >= 0")
+    if months is not None and not 1 <= months <= 600:
+        fail(f"--months: found {months}; allowed: 1 to 600")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Discriminator, Tag, field_validator
 
-from sandbox.config.yamlio import StrictModel, percent_hint
+from sandbox.common.validation import StrictModel, percent_hint
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

@@ -16,24 +16,24 @@ from __future__ import annotations
 
 import difflib
 import io
-import math
 import os
 import re
 import stat
-import types
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, model_validator
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, SequenceNode
 from yaml.resolver import Resolver
+
+# The strict base lives below the market (whose parameters are such models); re-exported here.
+from sandbox.common.validation import FieldProblem, Loc, StrictModel, field_key, percent_hint, union_members
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -47,7 +47,6 @@ __all__ = [
     "path_str",
 ]
 
-Loc = tuple[Any, ...]
 Locate = Callable[[Loc], tuple[str, int | None]]
 
 _MAX_SHOWN = 40  # longest repr of a found value shown in a message
@@ -77,119 +76,6 @@ class ScenarioError(ValueError):
 
     def __str__(self) -> str:
         return "\n".join(self.problems)
-
-
-class FieldProblem(ValueError):
-    """Problems a model validator found, each at a field path below the model.
-
-    Raise it from a ``model_validator`` instead of a plain ``ValueError`` so
-    that :func:`format_validation_error` reports each problem at the file and
-    line of the offending field (a plain error points at the model's own key).
-
-    Attributes:
-        problems: ``(path, message)`` pairs; ``path`` is relative to the model
-            being validated and uses the keys a user writes (``"from"``).
-    """
-
-    def __init__(self, problems: list[tuple[Loc, str]] | Loc, message: str | None = None) -> None:
-        """Create it from a list of ``(path, message)`` or from one path and one message."""
-        if message is not None:
-            problems = [(tuple(problems), message)]  # type: ignore[arg-type]
-        self.problems: list[tuple[Loc, str]] = [(tuple(loc), text) for loc, text in problems]  # type: ignore[misc]
-        super().__init__("; ".join(text for _, text in self.problems))
-
-
-def percent_hint(value: Any, upper: float | None) -> str:
-    """``" did you mean 0.24 (24%)?"`` when ``value`` reads like a percentage of a share or rate.
-
-    Shares and rates are fractions; a value from 1 to 100 above the field's
-    upper bound, whose hundredth is within it, was almost surely a percentage.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or upper is None:
-        return ""
-    if 1 < value <= 100 and value > upper and value / 100 <= upper:
-        return f"; did you mean {value / 100:g} ({value:g}%)?"
-    return ""
-
-
-_PERCENT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*%\s*$")
-
-
-def _number_kind(annotation: Any) -> str | None:
-    """``"int"`` or ``"float"`` if a field holds numbers (alone, in a list or dict, or dated)."""
-    members, _ = _members(annotation)
-    kinds: set[str] = set()
-    for tp in members:
-        origin = get_origin(tp)
-        if origin in (list, tuple, set, frozenset, dict) or (isinstance(origin, type) and issubclass(origin, (Sequence, Mapping))):
-            args = get_args(tp)
-            inner = _number_kind(args[-1]) if args else None
-            kinds.add(inner or "")
-        elif tp is float:
-            kinds.add("float")
-        elif tp is int:
-            kinds.add("int")
-    return "float" if "float" in kinds else "int" if "int" in kinds else None
-
-
-def _plain_number(value: Any, kind: str) -> Any:
-    """One input value in the user's spelling turned into what the strict schema checks.
-
-    ``"24%"`` becomes 0.24 on a float field; numpy scalars become Python ones;
-    a whole float (``200.0``) is accepted on an int field; lists are converted
-    item by item. Everything else is left for strict validation to judge (so
-    ``true`` is not read as 1, nor ``"no"`` as false).
-    """
-    if isinstance(value, (list, tuple)):
-        return [_plain_number(v, kind) for v in value]
-    if isinstance(value, dict):  # dated values: {values: {2016-08: 24%}}
-        return {k: _plain_number(v, kind) for k, v in value.items()}
-    if hasattr(value, "item") and type(value).__module__ == "numpy":
-        value = value.item()
-    if kind == "float" and isinstance(value, str):
-        match = _PERCENT.match(value)
-        # Beyond 100% the converted number would draw a misleading "did you mean" hint:
-        # leave it as written, so the error echoes "2400%".
-        if match and abs(float(match.group(1))) <= 100:
-            return float(match.group(1)) / 100
-    if kind == "int" and isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    return value
-
-
-class StrictModel(BaseModel):
-    """Base of every model read from a scenario file.
-
-    Unknown keys are errors; numbers must be finite (``.nan`` and ``.inf`` are
-    refused, whatever the field's range); validation is strict, so ``true`` is
-    not a number and ``no`` or ``1`` are not booleans. Before that, a few
-    spellings are read as users mean them (see :func:`_plain_number`).
-    """
-
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _user_spellings(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        kinds = _field_number_kinds(cls)
-        return {key: _plain_number(value, kinds[key]) if key in kinds else value for key, value in data.items()}
-
-
-_KIND_CACHE: dict[type, dict[str, str]] = {}
-
-
-def _field_number_kinds(model: type[BaseModel]) -> dict[str, str]:
-    """Input key (name and alias) to ``"int"``/``"float"`` for the numeric fields of ``model``."""
-    if model not in _KIND_CACHE:
-        kinds: dict[str, str] = {}
-        for name, field in model.model_fields.items():
-            kind = _number_kind(field.annotation)
-            if kind:
-                kinds[name] = kinds[_field_key(name, field)] = kind
-        _KIND_CACHE[model] = kinds
-    return _KIND_CACHE[model]
 
 
 # --------------------------------------------------------------------------
@@ -543,33 +429,8 @@ def path_str(loc: Loc) -> str:
     return out
 
 
-def _members(tp: Any) -> tuple[list[Any], bool]:
-    """Strip ``Annotated`` and split unions.
-
-    Returns:
-        The non-None member types, and whether pydantic will put a label for
-        the chosen member into ``loc`` (it does for a union of two or more
-        non-None types; ``X | None`` gets no label).
-    """
-    while get_origin(tp) is Annotated:
-        tp = get_args(tp)[0]
-    if get_origin(tp) in (Union, types.UnionType):
-        found: list[Any] = []
-        for arg in get_args(tp):
-            if arg is not type(None):
-                found.extend(_members(arg)[0])
-        return found, len(found) >= 2
-    return [tp], False
-
-
 def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def _field_key(name: str, field: FieldInfo) -> str:
-    """The key a user writes for a field: its alias if it has one."""
-    alias = field.validation_alias if isinstance(field.validation_alias, str) else field.alias
-    return alias or name
 
 
 def _accepted_keys(model: type[BaseModel]) -> list[str]:
@@ -577,7 +438,7 @@ def _accepted_keys(model: type[BaseModel]) -> list[str]:
     by_name = model.model_config.get("validate_by_name") or model.model_config.get("populate_by_name")
     keys: list[str] = []
     for name, field in model.model_fields.items():
-        keys.append(_field_key(name, field))
+        keys.append(field_key(name, field))
         if by_name and name not in keys:
             keys.append(name)
     return keys
@@ -587,7 +448,7 @@ def _children(tp: Any, part: Any) -> list[Any] | None:
     """Types found one step (``part``) below ``tp``, or None if ``part`` is not a step of ``tp``."""
     if _is_model(tp):
         for name, field in tp.model_fields.items():
-            if part in (name, _field_key(name, field)):
+            if part in (name, field_key(name, field)):
                 return [field.annotation]
         return None
     origin, args = get_origin(tp), get_args(tp)
@@ -645,7 +506,7 @@ def _walk(model: type[BaseModel], loc: Loc) -> tuple[Loc, list[Any]]:
             found.extend(_children(tp, part) or [])
         alternatives = []
         for tp in found:
-            members, labelled = _members(tp)
+            members, labelled = union_members(tp)
             alternatives.extend(members)
             expect_label = expect_label or labelled
     return tuple(path), alternatives
@@ -858,5 +719,3 @@ def _problems_of(error: Mapping[str, Any]) -> list[tuple[Loc, str | None]]:
     if error["type"] == "value_error" and isinstance(cause, FieldProblem):
         return [(loc + rel, text) for rel, text in cause.problems]
     return [(loc, None)]
-    return messages
-

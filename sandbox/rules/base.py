@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import ConfigDict, Field, model_validator
 
 from sandbox.common.dates import Month, month_index
-from sandbox.config.yamlio import FieldProblem, StrictModel
+from sandbox.common.validation import FieldProblem, StrictModel
 
 if TYPE_CHECKING:
     from sandbox.market.model import SandboxModel

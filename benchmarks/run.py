@@ -367,6 +367,8 @@ def _record_months(investors: int, platforms: int, timed: list[int], seed: int, 
     ``inputs`` (the call's arguments but month and rng), ``seconds`` and
     ``orders`` (counts of what was ordered).
     """
+    from dataclasses import fields
+
     import numpy as np
     from tqdm import tqdm
 
@@ -392,10 +394,12 @@ def _record_months(investors: int, platforms: int, timed: list[int], seed: int, 
         orders = decide(**kwargs)
         seconds = time.perf_counter() - t0
         # decide() changes nothing, so the state copied now is the state it saw.
+        view = kwargs["view"]
         months.append({
             "month": kwargs["month"],
             "state": {"platform": pop.platform.copy(), "units": pop.units.copy(), "band": pop.band.copy()},
-            "inputs": {k: copy(v) for k, v in kwargs.items() if k not in ("month", "rng")},
+            "inputs": {**{f.name: copy(getattr(view, f.name)) for f in fields(view)},
+                       **{k: copy(v) for k, v in kwargs.items() if k not in ("month", "rng", "view")}},
             "seconds": seconds,
             "orders": _order_stats_vectorized(orders),
         })
@@ -419,8 +423,6 @@ def _time_mesa(pop, months: list[dict], warmup: int, seed: int, literal: bool,
     ``warmup`` times more, untimed, before any timing. ``progress``, if set, is
     the progress bar's label.
     """
-    import inspect
-
     import numpy as np
     from tqdm import tqdm
 
@@ -431,13 +433,7 @@ def _time_mesa(pop, months: list[dict], warmup: int, seed: int, literal: bool,
     versions = [("mesa", mesa_model)]
     if literal:
         versions.append(("literal", MesaInvestorMarket(pop, params, seed=seed + 3, literal=True)))
-    # Pass decide() the inputs it takes, and say so clearly if it now needs one this benchmark lacks.
-    accepted = inspect.signature(pop.decide).parameters
-    missing = [k for k, v in accepted.items() if k not in months[0]["inputs"] and k not in ("month", "rng")
-               and v.default is inspect.Parameter.empty]
-    if missing:
-        raise TypeError(f"InvestorPopulation.decide needs {missing}, which this benchmark does not provide: "
-                        "update _platform_inputs and InvestorAgent to the new decide()")
+    _decide_arguments(pop, months[0]["inputs"])  # says clearly if decide() now needs an input this benchmark lacks
     rng = np.random.default_rng(vectorized_rng) if vectorized_rng is not None else None
     times: dict[str, list[float]] = {"vec": [], "mesa": [], "literal": []}
     counts: dict[str, list[dict]] = {"vec": [], "mesa": [], "literal": []}
@@ -449,9 +445,9 @@ def _time_mesa(pop, months: list[dict], warmup: int, seed: int, literal: bool,
         if "seconds" in month:
             t_vec, orders = month["seconds"], month["orders"]
         else:
+            arguments = _decide_arguments(pop, month["inputs"])
             t0 = time.perf_counter()
-            out = pop.decide(month=month["month"], rng=rng,
-                             **{k: v for k, v in month["inputs"].items() if k in accepted})
+            out = pop.decide(month=month["month"], rng=rng, **arguments)
             t_vec, orders = time.perf_counter() - t0, _order_stats_vectorized(out)
         step_times = {}
         for name, model in versions:
@@ -492,6 +488,29 @@ def _time_mesa(pop, months: list[dict], warmup: int, seed: int, literal: bool,
             "orders_mesa_literal": total(counts["literal"]),
         })
     return out
+
+
+def _decide_arguments(pop, inputs: dict) -> dict:
+    """``decide``'s arguments but month and rng, from a month's flat ``inputs``: the
+    :class:`~sandbox.market.investors.MarketView` fields make the view, the rest go as they are.
+
+    Raises:
+        TypeError: ``decide`` or the view needs an input this benchmark does not provide.
+    """
+    import inspect
+    from dataclasses import fields
+
+    from sandbox.market.investors import MarketView
+
+    accepted = inspect.signature(pop.decide).parameters
+    seen = [f.name for f in fields(MarketView)]
+    rest = [k for k in accepted if k not in ("month", "rng", "view")]
+    missing = [k for k in seen if k not in inputs] + [
+        k for k in rest if k not in inputs and accepted[k].default is inspect.Parameter.empty]
+    if missing:
+        raise TypeError(f"InvestorPopulation.decide needs {missing}, which this benchmark does not provide: "
+                        "update _platform_inputs and InvestorAgent to the new decide()")
+    return {"view": MarketView(**{k: inputs[k] for k in seen}), **{k: inputs[k] for k in rest if k in inputs}}
 
 
 def _fill_holdings(pop, P: int, rng) -> None:
@@ -565,8 +584,8 @@ if _mesa is not None:
         ``[platform, units]`` pairs (the list index is the slot).
 
         :meth:`step` mirrors ``InvestorPopulation.decide``, ``_place`` and
-        ``_perceive`` (as of the sandbox version whose ``decide`` takes
-        ``perception=(mean, noise)``, ``flight`` and ``new_money``) for this one
+        ``_reading`` (as of the sandbox version whose ``decide`` takes a
+        ``MarketView`` with ``perception=(mean, noise)``, ``flight`` and ``new_money``) for this one
         investor, with the same rules:
 
         1. attention: act this month with probability ``attention`` (once entered);

@@ -15,6 +15,7 @@ five times faster than ``(m, K) * (m, 1)``, whose inner loop is K long.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,6 +33,108 @@ from sandbox.market.arrays import (
 from sandbox.config.scenario import InvestorParams, InformationParams
 
 EMPTY = -1
+# What a fraud looks like to an investor who cannot see through it: an ordinary platform.
+APPARENT_RISK = 0.004
+
+
+class Perception(NamedTuple):
+    """How investors see each platform's monthly failure risk, by literacy band.
+
+    Each array has shape ``(literacy bands, platform rows)``, float32: an
+    investor in band b reads platform j's risk as ``max(mean[b, j] + noise[b, j] * e, 0)``
+    with its own standard normal ``e``. Rows beyond the live platforms are 0.
+    """
+
+    mean: np.ndarray  # perceived monthly failure probability
+    noise: np.ndarray  # standard deviation of one investor's private reading
+
+
+@dataclass(frozen=True, eq=False)
+class RiskSignals:
+    """What investors can learn about each platform this month (arrays over the first
+    ``n`` platform rows), the input of :func:`perceive`."""
+
+    info: InformationParams  # how noisy signals are, and how literacy and disclosure sharpen them
+    true_risk: np.ndarray  # each platform's true monthly failure hazard
+    fraud: np.ndarray  # bool: a fraud (investors see through it only by disclosure or an audit)
+    disclosure: np.ndarray  # the platform's own disclosure, in [0, 1]
+    disclosure_required: np.ndarray  # the least disclosure the rules in force require, in [0, 1]
+    audited: np.ndarray  # bool: an audit has revealed the platform's books
+    prior: np.ndarray  # investors' prior monthly risk for the platform's look-alike cluster
+    promised_yield: np.ndarray  # annual yield the platform promises
+    alive: np.ndarray  # bool: still operating (the market's typical yield is over these)
+    rows: int  # columns of the result: platform rows plus the outside buyer's (capacity + 1)
+
+
+def perceive(signals: RiskSignals) -> Perception:
+    """The investors' reading of each platform's monthly failure risk, by literacy band.
+
+    Each investor reads a signal whose noise shrinks with the platform's
+    disclosure and the band's literacy, and weighs it against its prior for
+    look-alikes (Bayesian precision weights). With poor disclosure the prior
+    dominates, so fear of look-alikes spreads to healthy platforms:
+    information contagion. A fraud's signal is centred on an ordinary
+    platform's risk unless disclosure or an audit reveals it. Literate
+    investors also read a yield far above the market's as a warning sign.
+    """
+    s, info = signals, signals.info
+    n = s.true_risk.size
+    d = np.maximum(s.disclosure, s.disclosure_required)
+    q = s.true_risk
+    reveal = np.where(s.audited, 1.0, d * info.fraud_transparency)
+    signal = np.where(s.fraud, APPARENT_RISK + (q - APPARENT_RISK) * reveal, q)
+    bands = info.bands
+    literacy = (np.arange(bands) + 0.5) / bands
+    sd = info.signal_noise * (1 - d)[None, :] * (1 - info.literacy_effect * literacy)[:, None] + 0.002
+    w = info.prior_noise**2 / (info.prior_noise**2 + sd**2)
+    mean = np.zeros((bands, s.rows), dtype=np.float32)  # behavioural state: float32 is plenty
+    noise = np.zeros((bands, s.rows), dtype=np.float32)
+    typical = float(np.median(s.promised_yield[s.alive])) if s.alive.any() else 0.0
+    premium = np.maximum(s.promised_yield - typical, 0.0)
+    suspicion = info.yield_suspicion * literacy[:, None] * premium[None, :]
+    mean[:, :n] = w * signal[None, :] + (1 - w) * s.prior[None, :] + suspicion
+    noise[:, :n] = w * sd
+    return Perception(mean, noise)
+
+
+@dataclass(frozen=True, eq=False)
+class MarketView:
+    """What investors see of the platforms this month: the input of
+    :meth:`InvestorPopulation.decide`.
+
+    Arrays run over platform rows (capacity + 1: the last row is the outside
+    buyer, which doubles as the empty slot's row ``-1``).
+    """
+
+    perception: tuple[np.ndarray, np.ndarray]  # (mean, noise): a Perception, or any such pair
+    unit_value: np.ndarray  # yuan per unit held (0 at the empty slot's row)
+    promised_yield: np.ndarray  # annual yield each platform promises
+    visibility: np.ndarray  # weight of each platform in investors' attention (candidates are drawn by it)
+    open_rows: np.ndarray  # rows of the platforms taking new money
+    alive: np.ndarray  # bool: still paying withdrawals (False at the empty slot's row)
+    # What the crowd's recent net outflow adds to perceived monthly risk for a
+    # full herder (each investor's herding weighs it).
+    flight: np.ndarray
+    # In [0, 1]: scales how much of its budget an investor keeps in; money above
+    # 110% of that is taken out (as interest accrues, or when confidence falls).
+    confidence: float
+    new_money: float  # in [0, 1]: share of the top-up that can be placed (a funding stop cuts it)
+    exposure_cap: float  # most yuan one investor may hold on one platform
+    exposure_share_cap: float  # most share of its budget one investor may hold on one platform
+    platform_exposure_cap: np.ndarray  # per platform: most yuan one customer may hold there (pilots)
+    customer_room: np.ndarray  # per platform: new customers still allowed
+
+
+@dataclass(frozen=True, eq=False)
+class _Placers:
+    """The reviewers who place new money this month, and their gathered holdings."""
+
+    investor: np.ndarray  # (m,) investor indices
+    platform: np.ndarray  # (K, m) platform row of each holding slot (-1: empty)
+    value: np.ndarray  # (K, m) yuan in each holding
+    offset: np.ndarray  # (m,) start of each investor's literacy band row in the raveled perception
+    herding: np.ndarray  # (m,) weight each gives the crowd's flight
+    gap: np.ndarray  # (m,) yuan each wants to place
 
 
 @dataclass
@@ -104,43 +207,17 @@ class InvestorPopulation:
         self,
         month: int,
         rng: np.random.Generator,
-        perception: tuple[np.ndarray, np.ndarray],
-        unit_value: np.ndarray,
-        promised_yield: np.ndarray,
-        visibility: np.ndarray,
-        open_rows: np.ndarray,
-        alive: np.ndarray,
-        flight: np.ndarray,
+        view: MarketView,
         attention: float,
-        confidence: float,
-        new_money: float,
-        exposure_cap: float,
-        exposure_share_cap: float,
-        platform_exposure_cap: np.ndarray,
-        customer_room: np.ndarray,
         runs: bool = True,
     ) -> Orders:
         """Step 4: the investors who review their holdings this month decide.
 
         Args:
-            perception: ``(mean, noise)`` of perceived monthly failure risk, each of
-                shape ``(bands, platform rows)``; each investor adds its own noise.
-            unit_value: value of one unit per platform row (0 at index -1).
-            promised_yield: annual yield per platform row.
-            visibility: weight of each platform row in investors' attention.
-            open_rows: platform rows taking new money.
-            alive: boolean per platform row: still paying withdrawals.
-            flight: per platform row, what the crowd's recent net outflow adds to
-                perceived monthly risk for a full herder (herding weighs it).
+            month: the month (who has entered the market by then may act).
+            rng: the investors' stream.
+            view: what investors see of the platforms this month.
             attention: probability that an investor reviews this month.
-            confidence: in [0, 1], scales how much of its budget an investor keeps in;
-                money above 110% of that is taken out (as interest accrues, or when
-                confidence falls).
-            new_money: in [0, 1], share of the top-up that can be placed (a funding stop cuts it).
-            exposure_cap: most yuan one investor may hold on one platform.
-            exposure_share_cap: most share of its budget one investor may hold on one platform.
-            platform_exposure_cap: per-platform cap on one customer's holding (pilots).
-            customer_room: per-platform number of new customers still allowed.
             runs: the run channel; off, nobody runs (a counterfactual).
         """
         p, K, n = self.params, self.K, self.n
@@ -150,15 +227,16 @@ class InvestorPopulation:
         # copies. Within them, entry ``slot * m + reviewer`` is one holding.
         pid = np.take(self.platform, active, axis=1)
         units = np.take(self.units, active, axis=1)
-        value = units * unit_value[pid]
-        offset = self.band[active].astype(np.intp) * perception[0].shape[1]  # start of each reviewer's band row
+        value = units * view.unit_value[pid]
+        mean, noise = view.perception
+        offset = self.band[active].astype(np.intp) * mean.shape[1]  # start of each reviewer's band row
         herding = self.herding[active]
-        seen = pair(perception[1], perception[0]).ravel()  # (noise, mean) per band and platform row
-        flight = flight.astype(np.float32)
+        seen = pair(noise, mean).ravel()  # (noise, mean) per band and platform row
+        flight = view.flight.astype(np.float32)
 
         # Runs: withdraw the whole holding when perceived risk (plus the crowd's
         # flight, weighted by herding) exceeds tolerance.
-        withdrawing = alive[pid]  # alive is False at the empty slot's row (-1)
+        withdrawing = view.alive[pid]  # alive is False at the empty slot's row (-1)
         run = np.zeros_like(withdrawing)
         if runs:
             f = np.flatnonzero(withdrawing)
@@ -176,7 +254,7 @@ class InvestorPopulation:
         # Money above 110% of budget x confidence comes out, pro rata: investors
         # consume their interest, and cut back when confidence falls.
         total = value.sum(axis=0)
-        target = self.budget[active] * confidence
+        target = self.budget[active] * view.confidence
         excess = (total - 1.1 * target) / np.maximum(total, 1e-9)  # not positive when nothing is held
         wf = np.flatnonzero(run | liquidity | (withdrawing & (excess > 0)))
         w_slot, wi = np.divmod(wf, m)
@@ -186,13 +264,13 @@ class InvestorPopulation:
         # New money: top the portfolio up toward budget x confidence, in lumps of at
         # least a tenth of it (nobody reinvests every small shortfall).
         stays = ~run.any(axis=0) & ~need
-        gap = (target - total) * new_money
+        gap = (target - total) * view.new_money
         placing = np.flatnonzero(stays & (gap > np.maximum(100.0, 0.1 * target)))
-        orders_p = self._place(
-            rng, active[placing], np.take(pid, placing, axis=1), np.take(value, placing, axis=1), offset[placing],
-            herding[placing], gap[placing], seen, promised_yield, visibility, open_rows, flight, exposure_cap,
-            exposure_share_cap, platform_exposure_cap, customer_room,
+        placers = _Placers(
+            investor=active[placing], platform=np.take(pid, placing, axis=1), value=np.take(value, placing, axis=1),
+            offset=offset[placing], herding=herding[placing], gap=gap[placing],
         )
+        orders_p = self._place(rng, view, seen, flight, placers)
         w_investor = active[wi]
         return Orders(
             w_investor=w_investor,
@@ -204,8 +282,7 @@ class InvestorPopulation:
         )
 
     def _place(
-        self, rng, inv, pid, value, offset, herding, gap, seen, promised_yield, visibility, open_rows,
-        flight, exposure_cap, exposure_share_cap, platform_exposure_cap, customer_room,
+        self, rng: np.random.Generator, view: MarketView, seen: np.ndarray, flight: np.ndarray, placers: _Placers,
     ) -> dict[str, np.ndarray]:
         """Choose where each placing investor puts new money.
 
@@ -216,7 +293,13 @@ class InvestorPopulation:
         (a closed platform, an empty slot, a platform without customer room or
         already held) carries a yield of minus infinity, so it never wins.
         Ties go to a holding: money stays where it is.
+
+        ``seen`` pairs (noise, mean) of the perception, raveled; ``flight`` is
+        the view's, in float32.
         """
+        inv, pid, value, offset, herding, gap = (
+            placers.investor, placers.platform, placers.value, placers.offset, placers.herding, placers.gap)
+        promised_yield, open_rows, customer_room = view.promised_yield, view.open_rows, view.customer_room
         m, C, K, n = inv.size, self.params.candidates, self.K, self.n
         if m == 0 or open_rows.size == 0:
             return dict(p_investor=np.zeros(0, np.intp), p_holding=np.zeros(0, np.intp),
@@ -232,7 +315,7 @@ class InvestorPopulation:
         # Candidates, (C, len(v)), only for the investors with a free slot: only they can take one.
         vacant = pid == EMPTY
         v = np.flatnonzero(vacant.any(axis=0))
-        cand = guide_sample(guide_table(np.where(is_open, visibility, 0.0)), (C, v.size), rng)
+        cand = guide_sample(guide_table(np.where(is_open, view.visibility, 0.0)), (C, v.size), rng)
         cand_score = self._score(rng, seen, join, cand, offset[v], herding[v], ra12[v])
         for k in range(K):
             np.copyto(cand_score, -np.inf, where=cand == pid[k, v])  # top up a holding, never a second slot
@@ -250,8 +333,8 @@ class InvestorPopulation:
         ok = np.flatnonzero(np.isfinite(best))  # some had nothing they could take
         chosen, slot, existing = chosen[ok], slot[ok], existing[ok]
         current = np.where(existing, value.ravel()[slot * m + ok], 0.0)
-        cap = np.minimum(exposure_cap, exposure_share_cap * self.budget[inv[ok]])
-        cap = np.minimum(cap, platform_exposure_cap[chosen])
+        cap = np.minimum(view.exposure_cap, view.exposure_share_cap * self.budget[inv[ok]])
+        cap = np.minimum(cap, view.platform_exposure_cap[chosen])
         amount = np.minimum(gap[ok], np.maximum(cap - current, 0.0))
         keep = amount > 1.0
         # Two newcomers to a platform in the same month may share its last

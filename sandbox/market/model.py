@@ -20,7 +20,7 @@ from sandbox.market.borrowers import BorrowerPopulation
 from sandbox.common.dates import month_label, value_at
 from sandbox.market.environment import Environment
 from sandbox.market.exposures import ExposureNetwork, node_label
-from sandbox.market.investors import InvestorPopulation, Orders
+from sandbox.market.investors import InvestorPopulation, MarketView, Orders, Perception, RiskSignals, perceive
 from sandbox.market.memory import keep_freed_memory
 from sandbox.market.platforms import (
     ACTIVE,
@@ -46,8 +46,6 @@ from sandbox.config.scenario import Scenario
 if TYPE_CHECKING:
     from sandbox.market.results import RunResult
 
-# What a fraud looks like to an investor who cannot see through it: an ordinary platform.
-APPARENT_RISK = 0.004
 # Monthly failure hazard by business model, before balance-sheet stress.
 BASE_RISK = np.array([0.002, 0.006, 0.03])
 # Share of a fraud's diversion (and of what it can take when absconding) that a custodian bank blocks.
@@ -406,42 +404,24 @@ class SandboxModel(mesa.Model):
         self.recorder.add_credit(new, excluded_cap, excluded_limit, float((apr[ok] * lent[ok]).sum()))
 
     # ------------------------------------------------- 4. investor decisions
-    def perception(self) -> tuple[np.ndarray, np.ndarray]:
-        """How investors see each platform's monthly failure risk, by literacy band.
-
-        Returns ``(mean, noise)``, each of shape ``(literacy bands, platform rows)``:
-        an investor in band b perceives platform j's risk as
-        ``mean[b, j] + noise[b, j] * e`` with its own standard normal ``e``.
-
-        Each investor reads a signal whose noise shrinks with the platform's
-        disclosure and the band's literacy, and weighs it against its prior for
-        look-alikes (Bayesian precision weights). With poor disclosure the prior
-        dominates, so fear of look-alikes spreads to healthy platforms:
-        information contagion. A fraud's signal is centred on an ordinary
-        platform's risk unless disclosure or an audit reveals it.
-        """
-        info = self.config.market.information
-        book, env = self.book, self.environment
-        n, size = book.n, book.capacity + 1
-        d = np.maximum(book.disclosure[:n], self.policy.disclosure_required[:n])
-        q = self.true_risk()
-        reveal = np.where(book.audited[:n], 1.0, d * info.fraud_transparency)
-        signal = np.where(book.kind[:n] == FRAUD, APPARENT_RISK + (q - APPARENT_RISK) * reveal, q)
-        bands = info.bands
-        literacy = (np.arange(bands) + 0.5) / bands
-        sd = info.signal_noise * (1 - d)[None, :] * (1 - info.literacy_effect * literacy)[:, None] + 0.002
-        w = info.prior_noise**2 / (info.prior_noise**2 + sd**2)
-        prior = env.prior_risk()[self.cluster_of(np.arange(n))]
-        mean = np.zeros((bands, size), dtype=np.float32)  # behavioural state: float32 is plenty
-        noise = np.zeros((bands, size), dtype=np.float32)
-        # Literate investors read a yield far above the market's as a warning sign.
-        alive = book.alive()
-        typical = float(np.median(book.promised_yield[:n][alive])) if alive.any() else 0.0
-        premium = np.maximum(book.promised_yield[:n] - typical, 0.0)
-        suspicion = info.yield_suspicion * literacy[:, None] * premium[None, :]
-        mean[:, :n] = w * signal[None, :] + (1 - w) * prior[None, :] + suspicion
-        noise[:, :n] = w * sd
-        return mean, noise
+    def perception(self) -> Perception:
+        """How investors see each platform's monthly failure risk, by literacy band
+        (:func:`sandbox.market.investors.perceive` reads what the market shows them)."""
+        book = self.book
+        n = book.n
+        signals = RiskSignals(
+            info=self.config.market.information,
+            true_risk=self.true_risk(),
+            fraud=book.kind[:n] == FRAUD,
+            disclosure=book.disclosure[:n],
+            disclosure_required=self.policy.disclosure_required[:n],
+            audited=book.audited[:n],
+            prior=self.environment.prior_risk()[self.cluster_of(np.arange(n))],
+            promised_yield=book.promised_yield[:n],
+            alive=book.alive(),
+            rows=book.capacity + 1,
+        )
+        return perceive(signals)
 
     def perceived_risk(self) -> np.ndarray:
         """Mean perceived monthly failure risk, shape ``(literacy bands, platform rows)``."""
@@ -494,9 +474,7 @@ class SandboxModel(mesa.Model):
         size_share = book.claims() / max(book.claims()[alive[:n]].sum(), 1.0)
         visibility[:n] = book.visibility[:n] * np.sqrt(1.0 + size_share * n) * np.minimum(1.0, age / 12.0)
         customer_room = np.maximum(pol.customer_cap - book.customers, 0.0)
-        orders = self.investors.decide(
-            month=self.month,
-            rng=self.streams.investors,
+        view = MarketView(
             perception=self.perception(),
             unit_value=book.unit_value,
             promised_yield=book.promised_yield,
@@ -504,13 +482,18 @@ class SandboxModel(mesa.Model):
             open_rows=np.flatnonzero(self.accepting()),
             alive=alive,
             flight=flight,
-            attention=self.config.market.investors.attention,
             confidence=self.environment.confidence(),
             new_money=1.0 - self.environment.funding_cut,
             exposure_cap=pol.exposure_cap,
             exposure_share_cap=pol.exposure_share_cap,
             platform_exposure_cap=pol.customer_exposure_cap,
             customer_room=customer_room,
+        )
+        orders = self.investors.decide(
+            month=self.month,
+            rng=self.streams.investors,
+            view=view,
+            attention=self.config.market.investors.attention,
             runs=self.channels.runs,
         )
         self.recorder.count("run_requests", int(orders.w_run.sum()))

@@ -7,8 +7,9 @@ every platform's balance sheet is a row of :class:`~sandbox.market.platforms.Pla
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import mesa
 import numpy as np
@@ -17,7 +18,7 @@ from sandbox.market.arrays import guide_pick, guide_table, row_any, row_sum, sta
 
 from sandbox.market.accounting import ACCOUNTING_MODES, AccountingMode, Ledger, enforce, worst
 from sandbox.market.borrowers import BorrowerPopulation
-from sandbox.common.dates import month_label, value_at
+from sandbox.common.dates import month_index, month_label, value_at
 from sandbox.market.environment import Environment
 from sandbox.market.exposures import ExposureNetwork, node_label
 from sandbox.market.investors import InvestorPopulation, MarketView, Orders, Perception, RiskSignals, perceive
@@ -38,13 +39,16 @@ from sandbox.market.platforms import (
     Platform,
     PlatformBook,
 )
+from sandbox.market.policy import Policy
 from sandbox.market.recorder import Recorder
 from sandbox.market.regulator import Regulator
-from sandbox.rules.base import Policy
-from sandbox.config.scenario import Scenario
 
 if TYPE_CHECKING:
+    from sandbox.common.dates import DatedValues
+    from sandbox.config.scenario import Scenario
     from sandbox.market.results import RunResult
+
+T = TypeVar("T")
 
 # Monthly failure hazard by business model, before balance-sheet stress.
 BASE_RISK = np.array([0.002, 0.006, 0.03])
@@ -93,6 +97,9 @@ class SandboxModel(mesa.Model):
     ``step()`` raises :class:`HorizonError`. :meth:`result` then gives what
     :func:`sandbox.run` gives for the same seed.
 
+    Rules see the model through :class:`~sandbox.market.interface.Market`
+    (the section "what rules may use" below), never through its internals.
+
     Attributes:
         config: the scenario (Mesa reserves ``Model.scenario`` for its own class).
         month: index of the month being simulated (0 is the scenario's start).
@@ -128,6 +135,7 @@ class SandboxModel(mesa.Model):
         self._finished = False
         self.streams = Streams.from_seed(self.seed)
         self.rules = scenario.rules
+        self._rule_states: dict[str, object] = {}  # each rule's own state (Market.rule_state)
         m = scenario.market
         self.n_clusters = 2 * m.platforms.regions
         self.book = PlatformBook(capacity=max(64, 2 * m.platforms.initial))
@@ -243,7 +251,7 @@ class SandboxModel(mesa.Model):
         for c in applicants["controller"][admitted & (applicants["controller"] >= 0)]:
             self.controllers.remove(int(c))
         chosen = {key: v[admitted] for key, v in applicants.items()}
-        self._add_platforms(chosen)
+        self.add_platforms(chosen)
         self.recorder.count("entries", int(admitted.sum()))
 
     def screen(self, applicants: dict[str, np.ndarray]) -> np.ndarray:
@@ -287,12 +295,12 @@ class SandboxModel(mesa.Model):
         drawn = self._draw_platforms(k, rng, self.config.market.platforms.mix)
         if initial:
             drawn["age"] = rng.integers(1, 37, k)  # incumbents: in business before the start
-        self._add_platforms(drawn)
+        self.add_platforms(drawn)
 
-    def _add_platforms(self, a: dict[str, np.ndarray]) -> np.ndarray:
+    def add_platforms(self, a: dict[str, np.ndarray]) -> np.ndarray:
         """Add platforms described by arrays (``kind``, ``base_yield``, ``capital``, ``custody``,
         ``disclosure``, ``visibility``, ``region``; optionally ``controller``, ``age``,
-        ``guarantor``, ``group``) and return their rows."""
+        ``guarantor``, ``group``, ``custodian``) and return their rows."""
         k = a["kind"].size
         if k == 0:
             return np.zeros(0, dtype=np.int64)
@@ -968,3 +976,49 @@ class SandboxModel(mesa.Model):
     def month_label(self, index: int | None = None) -> str:
         """``YYYY-MM`` of month ``index`` (default: the current one)."""
         return month_label(self.month if index is None else index, self.config.start)
+
+    # ------------------------------- what rules may use (interface.Market)
+    @property
+    def regions(self) -> int:
+        """Number of regions platforms are spread over."""
+        return self.config.market.platforms.regions
+
+    @property
+    def benchmark_rate(self) -> float:
+        """The benchmark lending rate this month (annual fraction)."""
+        return self.environment.benchmark_rate
+
+    @property
+    def screening_rng(self) -> np.random.Generator:
+        """The random stream of the regulator's screening of platforms."""
+        return self.streams.screening
+
+    def month_index(self, label: str) -> int:
+        """Index of month ``label`` (``YYYY-MM``) counted from the scenario's start."""
+        return month_index(label, self.config.start)
+
+    def value_now(self, value: float | DatedValues) -> float:
+        """A dated parameter's value in the current month."""
+        return value_at(value, self.month, self.config.start)
+
+    def order_exit(self, rows: np.ndarray) -> None:
+        """Platforms ``rows`` wind down in an orderly way (cause: orderly exit)."""
+        self.fail(rows, ORDERLY_EXIT, orderly=True)
+
+    def revoke(self, rows: np.ndarray) -> None:
+        """The national regulator revokes the licences of ``rows`` under the policy in force."""
+        self.regulators[0].revoke(rows, self.policy)
+
+    def suspend(self, rows: np.ndarray) -> None:
+        """Live platforms among ``rows`` take no new business until they comply."""
+        rows = np.asarray(rows, dtype=np.int64)
+        self.book.status[rows[self.book.alive()[rows]]] = SUSPENDED
+
+    def rule_state(self, key: str, factory: Callable[[], T]) -> T:
+        """A rule's own state for this run, made by ``factory()`` on first use, then kept."""
+        if key not in self._rule_states:
+            self._rule_states[key] = factory()
+        return cast(T, self._rule_states[key])
+
+    #: Old name of :meth:`add_platforms`, kept while ``sandbox.pilot`` still calls it.
+    _add_platforms = add_platforms

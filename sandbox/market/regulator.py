@@ -8,7 +8,7 @@ warning, rectification order with a deadline, fine, suspension of new
 business, revocation with orderly wind-down. A detected fraud is revoked at
 once and its controller blacklisted when a blacklist is in force.
 
-Rules switch these powers on through the month's :class:`~sandbox.rules.Policy`:
+Rules switch these powers on through the month's :class:`~sandbox.market.policy.Policy`:
 with no inspection rule the capacity is zero and the regulator only monitors.
 """
 
@@ -24,7 +24,7 @@ from sandbox.config.scenario import RegulatorParams
 
 if TYPE_CHECKING:
     from sandbox.market.model import SandboxModel
-    from sandbox.rules.base import Policy
+    from sandbox.market.policy import Policy
 
 
 class Regulator(mesa.Agent):

@@ -3,85 +3,31 @@
 A rule is a small pydantic model: its parameters (with units and ranges), the
 month it goes live (``from``), an optional ``until``, and a grace period for
 platforms already operating. Each month, every rule in force writes what it
-requires into a fresh :class:`Policy` (``apply``) and may act directly on the
-model (``act``). The model reads only the :class:`Policy`, so rules compose.
+requires into a fresh :class:`Policy` (``apply``) and may act on the market
+(``act``). The model reads only the :class:`Policy`, so rules compose.
+
+A rule sees the model only through :class:`sandbox.market.interface.Market`:
+the month, the platform book, dates and dated values, the benchmark rate, and
+methods to order exits, revoke, fine, suspend, add platforms and keep its own
+state (``rule_state``). ``Policy`` itself lives in :mod:`sandbox.market.policy`
+(the market reads it) and is re-exported here.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from pydantic import ConfigDict, Field, model_validator
 
-from sandbox.common.dates import Month, month_index
+from sandbox.common.dates import Month
 from sandbox.common.validation import FieldProblem, StrictModel
+from sandbox.market.policy import Policy
+
+__all__ = ["Policy", "Rule"]  # Policy lives with the market, which reads it; re-exported here
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
-
-
-@dataclass
-class Policy:
-    """The regime in force in one month. Defaults mean "no rule".
-
-    Per-platform requirements are arrays over the platform book, so a grace
-    period can exempt incumbents while entrants are bound at once.
-    """
-
-    n_platforms: int
-    # Entry (licensing / registration, blacklist)
-    licensing: bool = False
-    min_capital: float = 0.0
-    screening_accuracy: float = 0.0
-    blacklist: bool = False
-    pool_ban_entry: bool = False
-    # Disclosure: required quality per platform (0 to 1) and monthly audit chance
-    audit_probability: float = 0.0
-    # Borrower credit limits (yuan); inf = none
-    limit_individual_platform: float = math.inf
-    limit_individual_total: float = math.inf
-    limit_company_platform: float = math.inf
-    limit_company_total: float = math.inf
-    # Regulator
-    inspection_capacity: int = 0
-    targeting: str = "risk"
-    fine: float = 0.0
-    rectification_months: int = 3
-    early_warning: bool = False
-    warning_threshold: float = 2.0
-    information_sharing: bool = True
-    publish_warnings: bool = False
-    # Investors
-    education: float = 0.0
-    exposure_cap: float = math.inf
-    exposure_share_cap: float = math.inf
-    # Resolution
-    orderly_share: float = 0.0
-    recovery_uplift: float = 0.0
-    resolution_months: int | None = None
-    # Per-platform requirements (filled by __post_init__); pilot caps are inf outside a pilot
-    disclosure_required: np.ndarray = field(default=None)  # type: ignore[assignment]
-    rate_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
-    yield_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
-    custody_required: np.ndarray = field(default=None)  # type: ignore[assignment]
-    pool_banned: np.ndarray = field(default=None)  # type: ignore[assignment]
-    registration_required: np.ndarray = field(default=None)  # type: ignore[assignment]
-    customer_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
-    customer_exposure_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        n = self.n_platforms
-        self.disclosure_required = np.zeros(n)
-        self.rate_cap = np.full(n, math.inf)
-        self.yield_cap = np.full(n, math.inf)
-        self.custody_required = np.zeros(n, dtype=bool)
-        self.pool_banned = np.zeros(n, dtype=bool)
-        self.registration_required = np.zeros(n, dtype=bool)
-        self.customer_cap = np.full(n, math.inf)
-        self.customer_exposure_cap = np.full(n, math.inf)
+    from sandbox.market.interface import Market
 
 
 class Rule(StrictModel):
@@ -109,18 +55,18 @@ class Rule(StrictModel):
             raise FieldProblem(("until",), f"dates out of order: until {self.until} is not after from {self.start}")
         return self
 
-    def first_month(self, model: SandboxModel) -> int:
+    def first_month(self, model: Market) -> int:
         """Index of the month the rule goes live."""
-        return month_index(self.start, model.config.start)
+        return model.month_index(self.start)
 
-    def in_force(self, model: SandboxModel) -> bool:
+    def in_force(self, model: Market) -> bool:
         """Whether the rule is in force in the model's current month."""
         t = model.month
         if t < self.first_month(model):
             return False
-        return self.until is None or t < month_index(self.until, model.config.start)
+        return self.until is None or t < model.month_index(self.until)
 
-    def bound(self, model: SandboxModel) -> np.ndarray:
+    def bound(self, model: Market) -> np.ndarray:
         """Platforms the rule binds now: entrants at once, incumbents after the grace period."""
         book = model.book
         first = self.first_month(model)
@@ -128,10 +74,10 @@ class Rule(StrictModel):
             return np.ones(book.n, dtype=bool)
         return book.entry_month[: book.n] >= first
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         """Write this month's requirements into ``policy``. Called every month in force."""
 
-    def act(self, model: SandboxModel) -> None:
+    def act(self, model: Market) -> None:
         """Act on the model directly, after all rules have applied. Called every month in force."""
 
 

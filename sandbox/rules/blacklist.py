@@ -8,7 +8,7 @@ from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -23,5 +23,5 @@ class Blacklist(Rule):
     summary: ClassVar[str] = "controllers of frauds are barred from re-entering"
     stands_for: ClassVar[str] = "Credit blacklists of P2P defaulters and controllers (China, 2019)"
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         policy.blacklist = True

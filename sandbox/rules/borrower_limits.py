@@ -10,7 +10,7 @@ from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -30,7 +30,7 @@ class BorrowerLimits(Rule):
     company_per_platform: float = Field(1_000_000, gt=0, description="yuan")
     company_total: float = Field(5_000_000, gt=0, description="yuan, across platforms")
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         policy.limit_individual_platform = min(policy.limit_individual_platform, self.individual_per_platform)
         policy.limit_individual_total = min(policy.limit_individual_total, self.individual_total)
         policy.limit_company_platform = min(policy.limit_company_platform, self.company_per_platform)

@@ -9,7 +9,7 @@ from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -27,11 +27,11 @@ class Custody(Rule):
     summary: ClassVar[str] = "client funds must be held by a custodian bank"
     stands_for: ClassVar[str] = "Guidelines on custody of P2P lending funds (China, 2017-02)"
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         bound = self.bound(model)
         policy.custody_required[: bound.size] |= bound
 
-    def act(self, model: SandboxModel) -> None:
+    def act(self, model: Market) -> None:
         # Banks will not open new custody accounts for unlicensed pass-throughs:
         # a bound fraud either accepts the custodian or cannot take deposits.
         book = model.book

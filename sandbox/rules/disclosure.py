@@ -10,7 +10,7 @@ from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -30,7 +30,7 @@ class Disclosure(Rule):
     level: float = Field(0.8, ge=0, le=1, description="required disclosure quality, 0 to 1")
     audit_probability: float = Field(0.05, ge=0, le=1, description="monthly chance a platform's data is audited")
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         bound = self.bound(model)
         req = policy.disclosure_required[: bound.size]
         req[bound] = max(self.level, 0.0)

@@ -10,7 +10,7 @@ from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -32,7 +32,7 @@ class EarlyWarning(Rule):
     information_sharing: bool = Field(True, description="local regulators share data")
     publish: bool = Field(False, description="publish warnings on platforms above the threshold")
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         policy.early_warning = True
         policy.warning_threshold = self.threshold
         policy.information_sharing = self.information_sharing

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import Field
 
-from sandbox.market.platforms import FRAUD, ORDERLY_EXIT
+from sandbox.market.platforms import FRAUD
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -31,21 +31,21 @@ class ExitCampaign(Rule):
     months: int = Field(24, ge=1, le=240, description="months over which every platform exits")
     fraud_pressure: float = Field(0.05, ge=0, le=1, description="added monthly abscond chance for frauds")
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         policy.pool_ban_entry = True
         policy.licensing = True
         policy.screening_accuracy = 1.0
         policy.min_capital = float("inf")  # no new entry during the campaign
 
-    def act(self, model: SandboxModel) -> None:
+    def act(self, model: Market) -> None:
         book = model.book
         alive = np.flatnonzero(book.alive())
         book.exiting[alive] = True  # no new money, no new loans while they wait their turn
         book.abscond_pressure[alive[book.kind[alive] == FRAUD]] += self.fraud_pressure
         left = self.first_month(model) + self.months - model.month
         if left <= 0 or alive.size == 0:
-            model.fail(alive, ORDERLY_EXIT, orderly=True)
+            model.order_exit(alive)
             return
         k = int(np.ceil(alive.size / left))
         size = book.claims()[alive]
-        model.fail(alive[np.argsort(size, kind="stable")[:k]], ORDERLY_EXIT, orderly=True)
+        model.order_exit(alive[np.argsort(size, kind="stable")[:k]])

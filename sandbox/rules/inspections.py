@@ -10,7 +10,7 @@ from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -31,7 +31,7 @@ class Inspections(Rule):
     fine: float = Field(500_000, ge=0, description="fine per finding at the fine rung, yuan")
     rectification_months: int = Field(3, ge=1, le=60, description="deadline of a rectification order")
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         policy.inspection_capacity += self.capacity
         policy.targeting = self.targeting
         policy.fine = max(policy.fine, self.fine)

@@ -10,7 +10,7 @@ from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -27,5 +27,5 @@ class InvestorEducation(Rule):
 
     intensity: float = Field(0.02, ge=0, le=1, description="share of the literacy gap closed a month")
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         policy.education += self.intensity

@@ -11,7 +11,7 @@ from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -26,6 +26,6 @@ class InvestorProtection(Rule):
     max_per_platform: float | None = Field(None, gt=0, description="yuan")
     max_share_of_wealth: float | None = Field(None, gt=0, le=1, description="share of the investor's budget")
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         policy.exposure_cap = min(policy.exposure_cap, self.max_per_platform or math.inf)
         policy.exposure_share_cap = min(policy.exposure_share_cap, self.max_share_of_wealth or math.inf)

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import Field
 
-from sandbox.market.platforms import FRAUD, ORDERLY_EXIT
+from sandbox.market.platforms import FRAUD
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -36,7 +36,7 @@ class Licensing(Rule):
     screening_accuracy: float = Field(0.5, ge=0, le=1, description="chance screening catches a fraud")
     deadline_pressure: float = Field(0.15, ge=0, le=1, description="added monthly abscond chance in the last 3 months")
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         policy.licensing = True
         policy.min_capital = max(policy.min_capital, self.min_capital)
         policy.screening_accuracy = max(policy.screening_accuracy, self.screening_accuracy)
@@ -45,7 +45,7 @@ class Licensing(Rule):
         if self.custody_required:
             policy.custody_required[: bound.size] |= bound
 
-    def act(self, model: SandboxModel) -> None:
+    def act(self, model: Market) -> None:
         book = model.book
         n = book.n
         deadline = self.first_month(model) + self.grace_months
@@ -56,7 +56,7 @@ class Licensing(Rule):
         if model.month != deadline:
             return
         rows = np.flatnonzero(waiting)
-        draw = model.streams.screening.random(rows.size)
+        draw = model.screening_rng.random(rows.size)
         fraud = book.kind[rows] == FRAUD
         caught = fraud & (draw < self.screening_accuracy)
         meets = book.capital[rows] >= self.min_capital
@@ -64,6 +64,6 @@ class Licensing(Rule):
         if self.custody_required:
             book.custody[rows[~caught & meets]] = True
         book.detected_month[rows[caught]] = model.month
-        model.regulators[0].revoke(rows[caught], model.policy)
-        model.fail(rows[~caught & ~meets], ORDERLY_EXIT, orderly=True)
+        model.revoke(rows[caught])
+        model.order_exit(rows[~caught & ~meets])
 

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sandbox.market.platforms import ORDERLY_EXIT, POOL
+from sandbox.market.platforms import POOL
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -28,15 +28,15 @@ class PoolBan(Rule):
     summary: ClassVar[str] = "capital pools, maturity mismatch and principal guarantees are banned"
     stands_for: ClassVar[str] = "Interim measures (China, 2016-08): no self-financing, pooling or guarantees"
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         policy.pool_ban_entry = True
         bound = self.bound(model)
         policy.pool_banned[: bound.size] |= bound
 
-    def act(self, model: SandboxModel) -> None:
+    def act(self, model: Market) -> None:
         if model.month != self.first_month(model) + self.grace_months:
             return
         book = model.book
         n = book.n
         left = np.flatnonzero(book.alive() & (book.kind[:n] == POOL))
-        model.fail(left, ORDERLY_EXIT, orderly=True)
+        model.order_exit(left)

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field, model_validator
 
-from sandbox.common.dates import Dated, value_at
+from sandbox.common.dates import Dated
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -39,14 +39,13 @@ class RateCap(Rule):
             raise ValueError("give exactly one of 'apr' (absolute) or 'multiple' (times the benchmark rate)")
         return self
 
-    def cap(self, model: SandboxModel) -> float:
+    def cap(self, model: Market) -> float:
         """The APR cap in force this month."""
-        start = model.config.start
         if self.apr is not None:
-            return value_at(self.apr, model.month, start)
-        return value_at(self.multiple, model.month, start) * model.environment.benchmark_rate
+            return model.value_now(self.apr)
+        return model.value_now(self.multiple) * model.benchmark_rate
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         bound = self.bound(model)
         cap = policy.rate_cap[: bound.size]
         cap[bound] = cap[bound].clip(max=self.cap(model))

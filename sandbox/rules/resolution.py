@@ -10,7 +10,7 @@ from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -30,7 +30,7 @@ class Resolution(Rule):
     recovery_uplift: float = Field(0.3, ge=0, le=1, description="cut in strategic default and sale discount")
     months: int = Field(18, ge=1, le=120, description="months an orderly wind-down collects loans")
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         policy.orderly_share = max(policy.orderly_share, self.orderly_share)
         policy.recovery_uplift = max(policy.recovery_uplift, self.recovery_uplift)
         policy.resolution_months = self.months

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import Field
 
-from sandbox.market.platforms import KINDS, ORDERLY_EXIT
+from sandbox.market.platforms import KINDS
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
-    from sandbox.market.model import SandboxModel
+    from sandbox.market.interface import Market
 
 
 @register
@@ -37,12 +37,12 @@ class SandboxPilot(Rule):
     max_exposure_per_customer: float = Field(50_000, gt=0, description="yuan one investor may hold with a pilot")
     duration: int = Field(12, ge=1, le=120, description="months of the test")
 
-    def pilots(self, model: SandboxModel) -> np.ndarray:
+    def pilots(self, model: Market) -> np.ndarray:
         """Rows of this pilot's firms."""
         book = model.book
         return np.flatnonzero(book.pilot[: book.n] & (book.entry_month[: book.n] == self.first_month(model)))
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, model: Market) -> None:
         rows = self.pilots(model)
         if model.month < self.first_month(model) + self.duration:
             policy.customer_cap[rows] = self.max_customers
@@ -50,11 +50,10 @@ class SandboxPilot(Rule):
             policy.disclosure_required[rows] = 1.0
             policy.custody_required[rows] = True
 
-    def act(self, model: SandboxModel) -> None:
+    def act(self, model: Market) -> None:
         book = model.book
         first = self.first_month(model)
         if model.month == first and self.cohort:
-            p = model.config.market.platforms
             a = {
                 "kind": np.full(self.cohort, KINDS.index(self.kind)),
                 "base_yield": np.full(self.cohort, self.promised_yield),
@@ -62,14 +61,14 @@ class SandboxPilot(Rule):
                 "custody": np.ones(self.cohort, dtype=bool),
                 "disclosure": np.ones(self.cohort),
                 "visibility": np.ones(self.cohort),
-                "region": np.arange(self.cohort) % p.regions,
+                "region": np.arange(self.cohort) % model.regions,
                 "controller": np.full(self.cohort, -1),
                 "age": np.zeros(self.cohort, dtype=np.int64),
             }
-            rows = model._add_platforms(a)
+            rows = model.add_platforms(a)
             book.pilot[rows] = True
         if model.month == first + self.duration:
             rows = self.pilots(model)
             rows = rows[book.alive()[rows]]
-            model.fail(rows[book.equity()[rows] < 0], ORDERLY_EXIT, orderly=True)
+            model.order_exit(rows[book.equity()[rows] < 0])
 

@@ -1,0 +1,76 @@
+"""The policy in force in one month: what the rules require, as the market reads it.
+
+Each month every rule in force writes its requirements into a fresh
+:class:`Policy` (:meth:`sandbox.rules.Rule.apply`); the market reads only this
+object, so rules compose (the lowest cap, the highest required disclosure, ...)
+and the market never needs to know which rule set what. It lives with the market
+because the market reads it; rules, one layer up, write it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Policy:
+    """The regime in force in one month. Defaults mean "no rule".
+
+    Per-platform requirements are arrays over the platform book, so a grace
+    period can exempt incumbents while entrants are bound at once.
+    """
+
+    n_platforms: int
+    # Entry (licensing / registration, blacklist)
+    licensing: bool = False
+    min_capital: float = 0.0
+    screening_accuracy: float = 0.0
+    blacklist: bool = False
+    pool_ban_entry: bool = False
+    # Disclosure: required quality per platform (0 to 1) and monthly audit chance
+    audit_probability: float = 0.0
+    # Borrower credit limits (yuan); inf = none
+    limit_individual_platform: float = math.inf
+    limit_individual_total: float = math.inf
+    limit_company_platform: float = math.inf
+    limit_company_total: float = math.inf
+    # Regulator
+    inspection_capacity: int = 0
+    targeting: str = "risk"
+    fine: float = 0.0
+    rectification_months: int = 3
+    early_warning: bool = False
+    warning_threshold: float = 2.0
+    information_sharing: bool = True
+    publish_warnings: bool = False
+    # Investors
+    education: float = 0.0
+    exposure_cap: float = math.inf
+    exposure_share_cap: float = math.inf
+    # Resolution
+    orderly_share: float = 0.0
+    recovery_uplift: float = 0.0
+    resolution_months: int | None = None
+    # Per-platform requirements (filled by __post_init__); pilot caps are inf outside a pilot
+    disclosure_required: np.ndarray = field(default=None)  # type: ignore[assignment]
+    rate_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
+    yield_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
+    custody_required: np.ndarray = field(default=None)  # type: ignore[assignment]
+    pool_banned: np.ndarray = field(default=None)  # type: ignore[assignment]
+    registration_required: np.ndarray = field(default=None)  # type: ignore[assignment]
+    customer_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
+    customer_exposure_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        n = self.n_platforms
+        self.disclosure_required = np.zeros(n)
+        self.rate_cap = np.full(n, math.inf)
+        self.yield_cap = np.full(n, math.inf)
+        self.custody_required = np.zeros(n, dtype=bool)
+        self.pool_banned = np.zeros(n, dtype=bool)
+        self.registration_required = np.zeros(n, dtype=bool)
+        self.customer_cap = np.full(n, math.inf)
+        self.customer_exposure_cap = np.full(n, math.inf)

@@ -38,9 +38,10 @@ from matplotlib.figure import Figure
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
+from sandbox.common.dates import DatedValues, month_index, value_at
+from sandbox.config.scenario import Scenario, load_scenario, scenario_from_dict
 from sandbox.market.model import SandboxModel
 from sandbox.market.platforms import CAUSES, FRAUD, INTERMEDIARY, KINDS, POOL
-from sandbox.config.scenario import Scenario, load_scenario, scenario_from_dict
 
 SCENARIO_ENV = "SANDBOX_DASHBOARD_SCENARIO"
 SEED_ENV = "SANDBOX_DASHBOARD_SEED"
@@ -64,23 +65,45 @@ def _first(scenario: Scenario, rule: str):
     return next((r for r in scenario.rules if r.name == rule), None)
 
 
+@dataclass(frozen=True)
+class _ScenarioMonth:
+    """One month of a scenario, read as a rule reads the market (before any model exists).
+
+    It offers the read-only members of :class:`sandbox.market.interface.Market`
+    that a rule's value of the month needs (``month``, ``month_index``,
+    ``value_now``, ``benchmark_rate``), so the dashboard asks the rule for its
+    value instead of recomputing it.
+    """
+
+    scenario: Scenario
+    month: int
+
+    def month_index(self, label: str) -> int:
+        """Index of month ``label`` counted from the scenario's start."""
+        return month_index(label, self.scenario.start)
+
+    def value_now(self, value: float | DatedValues) -> float:
+        """A plain or dated parameter's value in this month."""
+        return value_at(value, self.month, self.scenario.start)
+
+    @property
+    def benchmark_rate(self) -> float:
+        """The scenario's benchmark lending rate in this month."""
+        return self.value_now(self.scenario.environment.benchmark_rate)
+
+
 def controls_from_scenario(scenario: Scenario) -> dict[str, Any]:
     """The control values that stand for the scenario's own regime (0 / False: rule absent).
 
     A rate cap given as a multiple of the benchmark, or as dated values, shows
-    as its APR in the month the rule starts.
+    as the APR the rule sets in the month it starts (the rule is asked, see
+    :meth:`~sandbox.rules.rate_cap.RateCap.cap`).
     """
-    from sandbox.common.dates import month_index, value_at
-
     cap = _first(scenario, "rate_cap")
     rate_cap = 0
     if cap is not None:
-        month = max(0, month_index(cap.start, scenario.start))
-        if cap.apr is not None:
-            rate_cap = round(100 * value_at(cap.apr, month, scenario.start))
-        else:
-            benchmark = value_at(scenario.environment.benchmark_rate, month, scenario.start)
-            rate_cap = round(100 * value_at(cap.multiple, month, scenario.start) * benchmark)
+        month = _ScenarioMonth(scenario, max(0, month_index(cap.start, scenario.start)))
+        rate_cap = round(100 * cap.cap(month))
     disclosure = _first(scenario, "disclosure")
     licensing = _first(scenario, "licensing")
     inspections = _first(scenario, "inspections")

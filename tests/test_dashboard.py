@@ -86,6 +86,20 @@ def test_dated_and_relative_rate_caps_become_one_absolute_cap():
     assert controls_from_scenario(relative)["rate_cap"] == 20
 
 
+def test_the_rate_cap_control_shows_the_cap_the_rule_sets(monkeypatch):
+    """The dashboard asks the rule for its cap (one place for the rule), in the month the rule starts."""
+    from sandbox.rules.rate_cap import RateCap
+
+    dated_benchmark = small_market([{"rate_cap": {"from": "2017-03", "multiple": 4}}],
+                                   environment={"benchmark_rate": {"values": {"2016-01": 0.05, "2017-01": 0.04}},
+                                                "macro": {"amplitude": 0.0}})
+    assert controls_from_scenario(dated_benchmark)["rate_cap"] == 16  # 4 x the 2017 benchmark, not the 2016 one
+    months = []
+    monkeypatch.setattr(RateCap, "cap", lambda self, market: months.append(market.month) or 0.173)
+    assert controls_from_scenario(dated_benchmark)["rate_cap"] == 17
+    assert months == [14]  # 2017-03, counted from the scenario's start (2016-01)
+
+
 def test_model_left_at_the_scenario_values_runs_the_scenario():
     base = small_market([{"rate_cap": {"from": "2016-06", "apr": 0.3}}], months=6)
     cls = model_class(base)

@@ -202,7 +202,7 @@ def column_max(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return row, best
 
 
-def first_index(a: np.ndarray, value: np.ndarray | bool) -> np.ndarray:
+def first_index(a: np.ndarray, value: np.ndarray | int | bool) -> np.ndarray:
     """Per column of a 2-D array with few rows, the first row where ``a`` equals ``value`` (0 if none)."""
     out = np.zeros(a.shape[1], dtype=np.intp)
     for k in range(a.shape[0] - 1, -1, -1):  # the last write, from the first match, wins

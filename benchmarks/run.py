@@ -315,7 +315,7 @@ def worker_mesa(spec: dict) -> dict:
 
     from sandbox.market.investors import InvestorPopulation
     from sandbox.market.memory import keep_freed_memory
-    from sandbox.config.scenario import InformationParams, InvestorParams
+    from sandbox.market.params import InformationParams, InvestorParams
 
     sources = sandbox_sources()
     keep_freed_memory()  # as building a SandboxModel does: the step runs under it in the model

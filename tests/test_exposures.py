@@ -9,7 +9,7 @@ from conftest import ROOT, small_market
 import sandbox
 from sandbox.contagion import eisenberg_noe
 from sandbox.market.exposures import ExposureNetwork
-from sandbox.config.scenario import ExposureParams
+from sandbox.market.params import ExposureParams
 
 
 def test_guarantee_calls_clear_pro_rata_like_eisenberg_noe():

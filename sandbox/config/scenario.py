@@ -5,6 +5,33 @@ environment (benchmark rate, macro cycle, sentiment, shocks), the regulator's
 resources and the regime (a list of dated rules). Every field has a unit, a
 default and an allowed range; a file is validated as a whole at load and every
 problem is reported at once, naming the file, the line and the field path.
+
+How a parameter travels from YAML to the model:
+
+1. :func:`load_scenario` reads the file with :func:`~sandbox.config.yamlio.load_yaml`
+   (strict YAML: plain data plus a line for every key) and merges it over the file
+   it ``extends`` (:func:`_load_with_extends`), remembering where each value was
+   written (:class:`Origin`).
+2. The plain data is validated into a :class:`Scenario`. Its sections are the
+   market's parameter classes in :mod:`sandbox.market.params`, declared with
+   their types: ``market.investors.literacy_mean`` is the field ``literacy_mean``
+   of :class:`~sandbox.market.params.InvestorParams`, reached through
+   ``Scenario.market`` (:class:`~sandbox.market.params.MarketParams`) and
+   ``MarketParams.investors``.
+3. The regime is ``Scenario.regime: list[RegimeEntry]``. An entry such as
+   ``- rate_cap: {from: 2016-08, apr: 0.24}`` holds one rule object, a
+   :class:`~sandbox.rules.rate_cap.RateCap` (``entry.dated_rule``; every rule at
+   once: ``Scenario.rules``). Which rule names an entry accepts depends on the
+   rules registered (built-in ones and a user's ``@sandbox.register``), so
+   :func:`scenario_model` derives, from the registry, a subclass of
+   :class:`Scenario` whose entries have one field per registered rule; it is
+   that class that validates, so a misspelt rule name is an unknown key with a
+   suggestion. Its result is still a :class:`Scenario` with typed sections.
+4. :class:`~sandbox.market.model.SandboxModel` keeps the scenario as
+   ``model.config`` and hands each agent its section:
+   ``InvestorPopulation(scenario.market.investors, ...)``; each month every
+   rule in ``scenario.rules`` writes what it requires into a
+   :class:`~sandbox.rules.base.Policy` that the market reads.
 """
 
 from __future__ import annotations
@@ -14,291 +41,16 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, create_model, model_validator
 
-from sandbox.common.dates import Dated, DatedValues, Month, month_index, month_label
+from sandbox.common.dates import DatedValues, Month, month_index, month_label
+from sandbox.common.horizon import MAX_MONTHS, MIN_MONTHS
+from sandbox.config.yamlio import FieldProblem, ScenarioError, format_validation_error, load_yaml
+from sandbox.market.params import ChannelParams, EnvironmentParams, MarketParams, RegulatorParams, Section
 from sandbox.rules import registry
 from sandbox.rules.base import Rule
-from sandbox.config.yamlio import (
-    FieldProblem,
-    ScenarioError,
-    StrictModel,
-    format_validation_error,
-    load_yaml,
-    percent_hint,
-)
-
-
-class Section(StrictModel):
-    """A block of a scenario file: unknown keys are errors, numbers finite, types strict."""
-
-    model_config = ConfigDict(populate_by_name=True, validate_assignment=True)
-
-
-class KindShares(Section):
-    """Shares of the three business models; they must add up to 1."""
-
-    intermediary: float = Field(0.55, ge=0, le=1, description="share of honest matching intermediaries")
-    pool: float = Field(0.30, ge=0, le=1, description="share of capital pools (maturity mismatch)")
-    fraud: float = Field(0.15, ge=0, le=1, description="share of self-financing / Ponzi platforms")
-
-    @model_validator(mode="after")
-    def _sum_to_one(self) -> KindShares:
-        total = self.intermediary + self.pool + self.fraud
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"shares add up to {total:g}; allowed: shares that add up to 1")
-        return self
-
-
-class KindYields(Section):
-    """Promised annual investor yield by business model (fraction a year)."""
-
-    intermediary: float = Field(0.095, ge=0, le=1)
-    pool: float = Field(0.115, ge=0, le=1)
-    fraud: float = Field(0.16, ge=0, le=1)
-
-
-class PlatformParams(Section):
-    """Platforms: how many, who enters, and how each business model behaves."""
-
-    initial: int = Field(200, ge=0, le=100_000, description="platforms operating in the start month")
-    entry_per_month: Dated(ge=0, le=10_000) = Field(4.0, description="mean number of applicants a month (Poisson)")
-    mix: KindShares = Field(default_factory=KindShares, description="business models of initial platforms")
-    entry_mix: KindShares | None = Field(None, description="business models of entrants (default: mix)")
-    promised_yield: KindYields = Field(default_factory=KindYields)
-    yield_spread: float = Field(0.015, ge=0, le=0.5, description="sd of promised yield across platforms")
-    fee: float = Field(0.03, ge=0, le=0.5, description="annual fee or margin on loans, fraction")
-    operating_cost: float = Field(0.012, ge=0, le=0.5, description="annual operating cost, fraction of claims")
-    fixed_cost_rate: float = Field(0.004, ge=0, le=1, description="monthly fixed cost, share of capital")
-    capital_median: float = Field(2.0e5, gt=0, description="median registered (paid-in) capital, yuan")
-    capital_sigma: float = Field(1.0, ge=0, le=5, description="log-sd of capital")
-    custody_share: float = Field(0.1, ge=0, le=1, description="share with bank custody of client funds")
-    disclosure: float = Field(0.3, ge=0, le=1, description="voluntary disclosure quality, 0 to 1")
-    regions: int = Field(8, ge=1, le=1000, description="regions (look-alike clusters for sentiment)")
-    visibility_sigma: float = Field(1.0, ge=0, le=5, description="log-sd of advertising visibility")
-    pool_reserve: float = Field(0.10, ge=0, le=1, description="cash a pool keeps, share of claims")
-    fire_sale_discount: float = Field(0.30, ge=0, le=1, description="discount on loans a pool sells in a run")
-    fraud_diversion: float = Field(0.30, ge=0, le=1, description="share of inflows a fraud diverts")
-    fraud_lending: float = Field(0.30, ge=0, le=1, description="share of a fraud's inflows lent to real borrowers")
-    abscond_hazard: float = Field(0.01, ge=0, le=1, description="monthly base probability a fraud absconds")
-    abscond_on_inspection: float = Field(0.4, ge=0, le=1, description="added abscond probability when inspected")
-    abscond_on_outflow: float = Field(0.1, ge=0, le=1, description="added abscond probability when net inflow turns negative")
-    controller_reentry: float = Field(0.01, ge=0, le=1, description="monthly chance a failed fraud controller re-enters")
-    unviable_months: int = Field(6, ge=1, le=120, description="months of losses before an intermediary exits")
-
-
-class InvestorParams(Section):
-    """Retail investors: a vectorized population."""
-
-    count: int = Field(20_000, ge=1, le=50_000_000, description="investors in the population")
-    active_at_start: float = Field(0.4, ge=0, le=1, description="share already in the market at the start")
-    adoption_months: int = Field(36, ge=1, le=600, description="months over which the rest join")
-    wealth_median: float = Field(40_000.0, gt=0, description="median amount an investor would put in, yuan")
-    wealth_sigma: float = Field(1.1, ge=0, le=5, description="log-sd of that amount (WDZJ: most hold < 100,000)")
-    literacy_mean: float = Field(0.4, ge=0, le=1, description="mean financial literacy, 0 to 1")
-    literacy_sd: float = Field(0.2, ge=0, le=1)
-    tolerance_median: float = Field(0.03, gt=0, le=1, description="monthly failure risk an investor tolerates")
-    tolerance_sigma: float = Field(0.5, ge=0, le=5)
-    risk_aversion: float = Field(3.0, ge=0, le=100, description="yield given up per unit of perceived annual risk")
-    herding_mean: float = Field(0.3, ge=0, le=1, description="weight on the crowd's flows")
-    attention: float = Field(0.3, gt=0, le=1, description="monthly probability an investor reviews holdings")
-    liquidity_rate: float = Field(0.02, ge=0, le=1, description="monthly probability of a liquidity withdrawal")
-    max_holdings: int = Field(3, ge=1, le=20, description="platforms one investor holds at most")
-    candidates: int = Field(5, ge=1, le=50, description="platforms an investor compares when placing money")
-
-
-class BorrowerParams(Section):
-    """Borrowers: a vectorized population."""
-
-    count: int = Field(10_000, ge=1, le=50_000_000, description="borrowers in the population")
-    active_at_start: float = Field(0.4, ge=0, le=1)
-    adoption_months: int = Field(36, ge=1, le=600)
-    pd_mean: float = Field(0.10, gt=0, lt=1, description="mean annual default probability")
-    pd_concentration: float = Field(8.0, gt=0, description="beta concentration of annual PDs")
-    demand_median: float = Field(30_000.0, gt=0, description="median loan size, yuan")
-    demand_sigma: float = Field(1.0, ge=0, le=5)
-    company_share: float = Field(0.1, ge=0, le=1, description="share of borrowers that are companies")
-    company_demand_factor: float = Field(8.0, ge=1, description="company loan size relative to individuals")
-    max_rate_mean: float = Field(0.30, gt=0, le=5, description="mean highest APR a borrower accepts")
-    max_rate_sd: float = Field(0.08, ge=0, le=5)
-    need_rate: float = Field(0.2, ge=0, le=1, description="monthly probability of seeking a new loan")
-    rollover_share: float = Field(0.35, ge=0, le=1, description="share who depend on rolling loans over")
-    term_months: list[int] = Field([3, 6, 12], min_length=1, description="loan terms offered, months")
-    term_weights: list[float] = Field([0.3, 0.4, 0.3], min_length=1)
-    max_loans: int = Field(2, ge=1, le=10, description="loans one borrower holds at once")
-    risk_premium: float = Field(1.2, ge=0, le=10, description="APR added per unit of annual PD")
-    loss_given_default: float = Field(0.8, ge=0, le=1)
-    contagion_multiplier: float = Field(5.0, ge=1, le=100, description="hazard multiple after losing a lender")
-    contagion_months: int = Field(6, ge=1, le=60)
-    strategic_default_orderly: float = Field(0.02, ge=0, le=1, description="monthly, on an orderly wind-down")
-    strategic_default_disorderly: float = Field(0.25, ge=0, le=1, description="monthly, on a collapsed platform")
-
-    @model_validator(mode="after")
-    def _terms(self) -> BorrowerParams:
-        if len(self.term_months) != len(self.term_weights):
-            raise FieldProblem(("term_weights",), f"found {len(self.term_weights)} weights for "
-                               f"{len(self.term_months)} term_months; allowed: one weight per term")
-        if any(t < 1 or t > 120 for t in self.term_months):
-            raise FieldProblem(("term_months",), f"found {self.term_months}; allowed: whole months from 1 to 120")
-        if any(w < 0 for w in self.term_weights) or sum(self.term_weights) <= 0:
-            raise FieldProblem(("term_weights",), f"found {self.term_weights}; "
-                               "allowed: non-negative weights with a positive sum")
-        return self
-
-
-class InformationParams(Section):
-    """What investors can see of platforms."""
-
-    signal_noise: float = Field(0.05, ge=0, le=1, description="sd of the monthly risk signal at zero disclosure")
-    literacy_effect: float = Field(0.6, ge=0, le=1, description="how much literacy shrinks the noise")
-    prior_noise: float = Field(0.01, gt=0, le=1, description="sd of investors' prior over a platform's risk")
-    bands: int = Field(5, ge=1, le=50, description="literacy bands (signals are drawn per band and platform)")
-    yield_suspicion: float = Field(
-        0.3, ge=0, le=10, description="perceived monthly risk per unit of annual yield premium, at full literacy"
-    )
-    fraud_transparency: float = Field(0.3, ge=0, le=1, description="how much of a fraud's true risk disclosure reveals")
-
-
-class ResolutionParams(Section):
-    """How failed platforms are wound down without a resolution rule."""
-
-    orderly_months: int = Field(18, ge=1, le=120, description="months an orderly wind-down collects loans")
-    disorderly_months: int = Field(6, ge=1, le=120)
-    orderly_sale_discount: float = Field(0.2, ge=0, le=1, description="discount on loans left at the end")
-    disorderly_sale_discount: float = Field(0.7, ge=0, le=1)
-
-
-class Tie(Section):
-    """A declared tie of initial platforms (numbered 0 to ``market.platforms.initial - 1``):
-    give exactly one of ``guarantor``, ``group`` or ``custodian``."""
-
-    platforms: list[int] = Field(min_length=1, description="initial platforms, by number from 0")
-    guarantor: int | None = Field(None, ge=0, description="guarantee company that covers them")
-    group: int | None = Field(None, ge=0, description="business group they belong to")
-    custodian: int | None = Field(None, ge=0, description="custodian bank holding their client money")
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> Tie:
-        given = [k for k in ("guarantor", "group", "custodian") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError(f"found {len(given)} of guarantor, group, custodian; allowed: exactly one")
-        if any(p < 0 for p in self.platforms):
-            raise FieldProblem(("platforms",), f"found {self.platforms}; allowed: numbers from 0")
-        return self
-
-
-class ExposureParams(Section):
-    """Ties between platforms and third parties, cleared each month (none by default).
-
-    A guarantee company covers ``coverage`` of the loan losses of the platforms
-    it guarantees, for a fee; platforms in one business group cross-guarantee
-    ``group_coverage`` of each other's losses. Calls are cleared by
-    Eisenberg-Noe each month: a guarantor or platform that cannot pay all its
-    calls defaults, and what it does not pay stays with its creditors.
-    """
-
-    guarantors: int = Field(0, ge=0, le=10_000, description="guarantee companies")
-    guarantor_capital: float = Field(5.0e6, ge=0, description="each guarantor's capital, yuan")
-    guaranteed_share: float = Field(0.3, ge=0, le=1, description="share of platforms with a guarantor")
-    concentration: float = Field(1.0, ge=0, le=10, description="Zipf exponent of guarantors' market shares")
-    coverage: float = Field(0.8, ge=0, le=1, description="share of a guaranteed platform's loan losses covered")
-    guarantee_fee: float = Field(0.01, ge=0, le=1, description="annual fee, share of guaranteed loans")
-    groups: int = Field(0, ge=0, le=10_000, description="business groups")
-    group_share: float = Field(0.2, ge=0, le=1, description="share of platforms in a group")
-    group_coverage: float = Field(0.5, ge=0, le=1, description="share of a member's losses its peers cover")
-    custodians: int = Field(0, ge=0, le=10_000, description="custodian banks (platforms with custody bank at one)")
-    ties: list[Tie] = Field(default_factory=list, description="declared ties of initial platforms (override draws)")
-
-
-class MarketParams(Section):
-    """The market: platforms, investors, borrowers."""
-
-    platforms: PlatformParams = Field(default_factory=PlatformParams)
-    investors: InvestorParams = Field(default_factory=InvestorParams)
-    borrowers: BorrowerParams = Field(default_factory=BorrowerParams)
-    information: InformationParams = Field(default_factory=InformationParams)
-    resolution: ResolutionParams = Field(default_factory=ResolutionParams)
-    exposures: ExposureParams = Field(default_factory=ExposureParams)
-
-
-class MacroParams(Section):
-    """The macro credit cycle: a multiplier on borrower default hazards."""
-
-    amplitude: float = Field(0.2, ge=0, le=0.95, description="peak deviation of the multiplier from 1")
-    period_months: int = Field(48, ge=2, le=600)
-    phase_months: int = Field(0, ge=0, le=600)
-
-
-class SentimentParams(Section):
-    """Market sentiment: a state in [0, 1] that failures and warnings move."""
-
-    norm: float = Field(0.8, ge=0, le=1, description="level sentiment recovers toward")
-    recovery: float = Field(0.1, ge=0, le=1, description="monthly share of the gap to the norm recovered")
-    failure_impact: float = Field(1.5, ge=0, le=100, description="drop per failure, times its market share")
-    failure_floor: float = Field(0.002, ge=0, le=1, description="drop per failure, however small")
-    cluster_fear: float = Field(0.01, ge=0, le=1, description="perceived monthly risk added to look-alikes per failure")
-    fear_decay: float = Field(0.2, ge=0, le=1, description="monthly decay of look-alike fear")
-    market_fear: float = Field(0.03, ge=0, le=1, description="perceived monthly risk added at zero sentiment")
-    warning_impact: float = Field(0.01, ge=0, le=1, description="drop per public regulatory warning")
-    disclosure_dampening: float = Field(
-        0.7, ge=0, le=1, description="share of a failure's market-wide impact removed at full disclosure"
-    )
-
-
-class Shock(Section):
-    """A scheduled shock."""
-
-    month: Month = Field(description="month the shock starts, YYYY-MM")
-    kind: Literal["credit", "sentiment", "funding", "bank_failure"] = Field(
-        description="credit: default hazards rise; sentiment: sentiment drops; funding: new money stops; "
-        "bank_failure: a custodian bank fails"
-    )
-    size: float = Field(
-        ge=0, le=100,
-        description="credit: hazard multiple minus 1; sentiment: drop; funding: share cut; "
-        "bank_failure: share of client money held there that is lost (0 to 1)",
-    )
-    duration: int = Field(1, ge=1, le=600, description="months")
-    bank: int | None = Field(None, ge=0, description="bank_failure: which custodian bank, from 0")
-
-    @model_validator(mode="after")
-    def _bank(self) -> Shock:
-        if self.kind == "bank_failure" and self.bank is None:
-            raise FieldProblem((), "a bank_failure shock needs 'bank' (which custodian bank fails, from 0)")
-        if self.kind == "bank_failure" and self.size > 1:
-            raise FieldProblem(("size",), f"found {self.size:g}; allowed: for a bank_failure, a share from 0 to 1"
-                               f"{percent_hint(self.size, 1)}")
-        return self
-
-
-class EnvironmentParams(Section):
-    """Benchmark rate, macro cycle, sentiment and shocks."""
-
-    benchmark_rate: Dated(ge=0, le=1) = Field(0.0435, description="one-year benchmark lending rate, fraction a year")
-    macro: MacroParams = Field(default_factory=MacroParams)
-    sentiment: SentimentParams = Field(default_factory=SentimentParams)
-    shocks: list[Shock] = Field(default_factory=list)
-
-
-class RegulatorParams(Section):
-    """The regulator's standing resources; rules switch its powers on."""
-
-    local_regulators: int = Field(1, ge=1, le=100, description="regulators, each covering a share of regions")
-    detection_base: float = Field(0.3, ge=0, le=1, description="chance an inspection finds misconduct")
-    detection_disclosure: float = Field(0.4, ge=0, le=1, description="added with full disclosure")
-    detection_custody: float = Field(0.2, ge=0, le=1, description="added when funds sit with a custodian")
-
-
-class ChannelParams(Section):
-    """Contagion channels, all on by default. Switch one off to measure what it
-    causes (the counterfactual runs of ``sandbox run``)."""
-
-    runs: bool = Field(True, description="investors run when perceived risk exceeds tolerance")
-    credit_contagion: bool = Field(True, description="borrowers who lose a lender come under stress")
-    information: bool = Field(True, description="failures move sentiment and look-alike fear")
-    exposures: bool = Field(True, description="unpaid guarantee calls stay with their creditors")
 
 
 class ScenarioBase(Section):
@@ -307,7 +59,7 @@ class ScenarioBase(Section):
     name: str = Field("scenario", min_length=1, description="short name used in tables and reports")
     description: str = Field("", description="what the scenario represents and where its numbers come from")
     start: Month = Field("2014-01", description="first month simulated")
-    months: int = Field(84, ge=1, le=600, description="horizon in months")
+    months: int = Field(84, ge=MIN_MONTHS, le=MAX_MONTHS, description="horizon in months")
     market: MarketParams = Field(default_factory=MarketParams)
     environment: EnvironmentParams = Field(default_factory=EnvironmentParams)
     regulator: RegulatorParams = Field(default_factory=RegulatorParams)
@@ -320,37 +72,63 @@ class ScenarioBase(Section):
 
 _MONTH_TEXT = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
-_model_cache: dict[tuple[str, ...], type[ScenarioBase]] = {}
+class RegimeEntry(Section):
+    """One entry of the regime: a mapping with exactly one key, the rule's name.
+
+    ``- rate_cap: {from: 2016-08, apr: 0.24}`` is an entry whose field
+    ``rate_cap`` holds a :class:`~sandbox.rules.rate_cap.RateCap`. The fields, one
+    per registered rule (each ``None`` unless given), are added by
+    :func:`scenario_model`; read the one given with :attr:`dated_rule`.
+    """
+
+    #: Attribute names of an entry, so no rule may be registered under them.
+    RESERVED: ClassVar[frozenset[str]] = frozenset({"rule_name", "dated_rule"})
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> RegimeEntry:
+        given = self._given()
+        if len(given) != 1:
+            raise ValueError(f"found {len(given)} rules in one entry; allowed: exactly one rule name per entry")
+        return self
+
+    def _given(self) -> list[tuple[str, Rule]]:
+        return [(name, rule) for name in type(self).model_fields if (rule := getattr(self, name)) is not None]
+
+    @property
+    def rule_name(self) -> str:
+        """The rule's name as written in the file, e.g. ``"rate_cap"``."""
+        return self._given()[0][0]
+
+    @property
+    def dated_rule(self) -> Rule:
+        """The rule this entry gives, with its dates and parameters."""
+        return self._given()[0][1]
 
 
-def scenario_model() -> type[ScenarioBase]:
-    """The scenario schema for the rules registered now.
+# Keyed by the registered classes, not only their names: a notebook that defines
+# a rule again under the same name gets a schema with its new class.
+_model_cache: dict[tuple[tuple[str, type[Rule]], ...], type[Scenario]] = {}
+
+
+def scenario_model() -> type[Scenario]:
+    """The scenario schema for the rules registered now: a subclass of :class:`Scenario`.
 
     Each regime entry is a mapping with exactly one key, the rule's name, so
     an unknown rule name is reported like any unknown key, with a suggestion.
     """
-    names = tuple(sorted(registry.names()))
-    if names not in _model_cache:
-        fields: dict[str, Any] = {name: (registry.get(name) | None, None) for name in names}
-        entry = create_model(  # type: ignore[call-overload]
-            "RegimeEntry",
-            __base__=Section,
-            __validators__={"_one_rule": model_validator(mode="after")(_exactly_one_rule)},
-            **fields,
-        )
-        _model_cache[names] = create_model(  # type: ignore[call-overload]
+    rules = tuple(sorted(registry.all_rules().items()))
+    if rules not in _model_cache:
+        clash = sorted(RegimeEntry.RESERVED.intersection(name for name, _ in rules))
+        if clash:
+            raise ValueError(f"a rule may not be named {clash[0]!r} (a regime entry's own attribute)")
+        fields: dict[str, Any] = {name: (cls | None, None) for name, cls in rules}
+        entry = create_model("RegimeEntry", __base__=RegimeEntry, **fields)  # type: ignore[call-overload]
+        _model_cache[rules] = create_model(  # type: ignore[call-overload]
             "Scenario",
             __base__=Scenario,
             regime=(list[entry], Field(default_factory=list, description="dated rules")),
         )
-    return _model_cache[names]
-
-
-def _exactly_one_rule(entry: BaseModel) -> BaseModel:
-    given = [k for k in type(entry).model_fields if getattr(entry, k) is not None]
-    if len(given) != 1:
-        raise ValueError(f"found {len(given)} rules in one entry; allowed: exactly one rule name per entry")
-    return entry
+    return _model_cache[rules]
 
 
 def _range_text(count: int) -> str:
@@ -361,7 +139,14 @@ def _range_text(count: int) -> str:
 
 
 class Scenario(ScenarioBase):
-    """A validated scenario. Build one with :func:`load_scenario` or :func:`scenario_from_dict`."""
+    """A validated scenario. Build one with :func:`load_scenario` or :func:`scenario_from_dict`.
+
+    Those validate with :func:`scenario_model`'s subclass, whose regime entries
+    accept the rules registered; ``Scenario`` itself declares the types a
+    reader and a type checker follow.
+    """
+
+    regime: list[RegimeEntry] = Field(default_factory=list, description="dated rules")
 
     # Private, not a field: it is not something a scenario file may set, and an
     # unknown key must not be told "did you mean 'source'?".
@@ -379,13 +164,7 @@ class Scenario(ScenarioBase):
     @property
     def rules(self) -> list[Rule]:
         """The regime as a list of rule objects, in file order."""
-        out: list[Rule] = []
-        for entry in getattr(self, "regime", []):
-            for name in type(entry).model_fields:
-                rule = getattr(entry, name)
-                if rule is not None:
-                    out.append(rule)
-        return out
+        return [entry.dated_rule for entry in self.regime]
 
     @model_validator(mode="after")
     def _dates_within_horizon(self) -> Scenario:
@@ -399,21 +178,18 @@ class Scenario(ScenarioBase):
         """Rules that start after the horizon, and a rule given twice with the same date."""
         problems: list[tuple[tuple, str]] = []
         first_seen: dict[tuple[str, str], int] = {}
-        for i, entry in enumerate(getattr(self, "regime", [])):
-            for name in type(entry).model_fields:
-                rule = getattr(entry, name)
-                if rule is None:
-                    continue
-                if month_index(rule.start, self.start) >= self.months:
-                    problems.append((("regime", i, name, "from"), (
-                        f"found {rule.start}, after the horizon (the last month simulated is "
-                        f"{month_label(self.months - 1, self.start)}); allowed: a date inside the horizon")))
-                # No index for the earlier entry: after extends it is the merged regime's,
-                # which matches no file (the message's own place is mapped back to its file).
-                if first_seen.setdefault((name, rule.start), i) != i:
-                    problems.append((("regime", i, name, "from"), (
-                        f"found {rule.start} again: an earlier {name} entry starts the same month; "
-                        "allowed: one entry of a rule per date (merge their fields, or change a date)")))
+        for i, entry in enumerate(self.regime):
+            name, rule = entry.rule_name, entry.dated_rule
+            if month_index(rule.start, self.start) >= self.months:
+                problems.append((("regime", i, name, "from"), (
+                    f"found {rule.start}, after the horizon (the last month simulated is "
+                    f"{month_label(self.months - 1, self.start)}); allowed: a date inside the horizon")))
+            # No index for the earlier entry: after extends it is the merged regime's,
+            # which matches no file (the message's own place is mapped back to its file).
+            if first_seen.setdefault((name, rule.start), i) != i:
+                problems.append((("regime", i, name, "from"), (
+                    f"found {rule.start} again: an earlier {name} entry starts the same month; "
+                    "allowed: one entry of a rule per date (merge their fields, or change a date)")))
         return problems
 
     def _shock_problems(self) -> list[tuple[tuple, str]]:
@@ -751,6 +527,7 @@ def scenario_schema_version() -> str:
 
 __all__ = [
     "DatedValues",
+    "RegimeEntry",
     "Scenario",
     "ScenarioError",
     "load_scenario",

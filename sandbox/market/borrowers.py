@@ -13,7 +13,7 @@ import numpy as np
 
 from sandbox.market.arrays import bernoulli_indices, entry_months, first_index, row_any, row_sum, shifted_counts, sum_by
 
-from sandbox.config.scenario import BorrowerParams
+from sandbox.market.params import BorrowerParams
 
 NONE = -1
 

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from sandbox.common.dates import month_index, value_at
-from sandbox.config.scenario import EnvironmentParams
+from sandbox.market.params import EnvironmentParams
 
 
 class Environment:

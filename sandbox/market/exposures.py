@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sandbox.contagion import eisenberg_noe
-from sandbox.config.scenario import ExposureParams
+from sandbox.market.params import ExposureParams
 
 NONE = -1
 # Codes for nodes outside the platform book, in exposure sources and triggers.

@@ -30,7 +30,7 @@ from sandbox.market.arrays import (
     shifted_counts,
     standard_normal,
 )
-from sandbox.config.scenario import InvestorParams, InformationParams
+from sandbox.market.params import InformationParams, InvestorParams
 
 EMPTY = -1
 # What a fraud looks like to an investor who cannot see through it: an ordinary platform.

@@ -20,7 +20,7 @@ import mesa
 import numpy as np
 
 from sandbox.market.platforms import FRAUD, POOL, REGULATORY, SUSPENDED
-from sandbox.config.scenario import RegulatorParams
+from sandbox.market.params import RegulatorParams
 
 if TYPE_CHECKING:
     from sandbox.market.model import SandboxModel

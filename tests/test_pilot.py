@@ -13,10 +13,15 @@ from conftest import ROOT
 from typer.testing import CliRunner
 
 from sandbox.cli import pilot as cli_pilot
-from sandbox.pilot import core as pilot
+from sandbox.config.scenario import ScenarioError, load_scenario
 from sandbox.market.model import SandboxModel
 from sandbox.market.platforms import INSOLVENCY
-from sandbox.config.scenario import ScenarioError
+from sandbox.pilot.assessment import assess
+from sandbox.pilot.conditions import AdmissionCondition, ConditionSearch
+from sandbox.pilot.eligibility import Condition, PilotRequirements, check_eligibility
+from sandbox.pilot.firm import FirmFile, load_firm
+from sandbox.pilot.simulation import VARIANTS, firm_rule, firm_state, horizon, stress_month, variants
+from sandbox.pilot.verdict import judge
 
 REGIME = ROOT / "scenarios/sandbox_regime.yaml"
 GOOD = ROOT / "scenarios/firms/steady_lending.yaml"
@@ -36,13 +41,13 @@ RUNS = 4
 
 @pytest.fixture(scope="module")
 def regime():
-    return pilot.load_scenario(REGIME)
+    return load_scenario(REGIME)
 
 
 @pytest.fixture(scope="module")
 def reports(regime):
     """Both shipped firms, assessed once for the module (4 seeds x 4 conditions x caps on/off)."""
-    return {path.stem: pilot.assess(pilot.load_firm(path), regime, runs=RUNS, seed=11) for path in (GOOD, BAD)}
+    return {path.stem: assess(load_firm(path), regime, runs=RUNS, seed=11) for path in (GOOD, BAD)}
 
 
 def _app() -> typer.Typer:
@@ -102,14 +107,14 @@ def test_each_condition_turns_on_its_own_number(regime, change, condition):
         for key in parents:
             node = node[key]
         node[last] = value
-    firm = pilot.FirmFile.model_validate(data)
-    req = pilot.PilotRequirements.from_scenario(regime)
-    unmet = [c.name for c in pilot.check_eligibility(firm, req) if not c.met]
+    firm = FirmFile.model_validate(data)
+    req = PilotRequirements.from_scenario(regime)
+    unmet = [c.name for c in check_eligibility(firm, req) if not c.met]
     assert unmet == [condition]
 
 
 def test_requirements_come_from_the_regimes_sandbox_pilot_entry(regime):
-    req = pilot.PilotRequirements.from_scenario(regime)
+    req = PilotRequirements.from_scenario(regime)
     assert (req.test_start, req.max_duration, req.max_customers, req.max_exposure_per_customer) == (
         "2016-07",
         12,
@@ -117,38 +122,38 @@ def test_requirements_come_from_the_regimes_sandbox_pilot_entry(regime):
         20_000,
     )
     tighter = regime.with_updates({"regime.sandbox_pilot.max_customers": 200})
-    firm = pilot.load_firm(GOOD)
+    firm = load_firm(GOOD)
     cap = next(
         c
-        for c in pilot.check_eligibility(firm, pilot.PilotRequirements.from_scenario(tighter))
+        for c in check_eligibility(firm, PilotRequirements.from_scenario(tighter))
         if c.name == "customer_cap"
     )
     assert not cap.met and cap.threshold == 200
     with pytest.raises(ScenarioError, match="no sandbox_pilot entry"):
-        pilot.PilotRequirements.from_scenario(pilot.load_scenario(ROOT / "scenarios/baseline.yaml"))
+        PilotRequirements.from_scenario(load_scenario(ROOT / "scenarios/baseline.yaml"))
 
 
 def test_a_risky_test_admits_with_conditions():
-    conditions = [pilot.Condition(name, True, "ok") for name in CONDITIONS]
+    conditions = [Condition(name, True, "ok") for name in CONDITIONS]
     checks = [
-        pilot.Condition("failure_probability", True, "ok", 0.0, 0.1),
-        pilot.Condition("stress_failure_probability", True, "ok", 0.0, 0.3),
-        pilot.Condition("reserve_covers_test_losses", False, "short", 120_400.0, 50_000),
-        pilot.Condition("reserve_covers_stress_losses", False, "short", 310_200.0, 50_000),
-        pilot.Condition("caps_held", True, "ok", 0, 0),
+        Condition("failure_probability", True, "ok", 0.0, 0.1),
+        Condition("stress_failure_probability", True, "ok", 0.0, 0.3),
+        Condition("reserve_covers_test_losses", False, "short", 120_400.0, 50_000),
+        Condition("reserve_covers_stress_losses", False, "short", 310_200.0, 50_000),
+        Condition("caps_held", True, "ok", 0, 0),
     ]
     result = {"runs": 40, "failure_probability": 0.0, "tail_investor_loss": 310_200.0}
-    summary = {v: {"sandbox": result, "uncapped": result} for v in pilot.VARIANTS}
-    limits = dict.fromkeys(pilot.VARIANTS, 0.1)
-    reserve = pilot.AdmissionCondition(
+    summary = {v: {"sandbox": result, "uncapped": result} for v in VARIANTS}
+    limits = dict.fromkeys(VARIANTS, 0.1)
+    reserve = AdmissionCondition(
         "compensation_reserve",
         {"compensation_reserve": 311_000.0},
         {"compensation_reserve": 50_000.0},
-        {v: result for v in pilot.VARIANTS},
+        {v: result for v in VARIANTS},
         limits,
     )
-    search = pilot.ConditionSearch(runs=40, variants=pilot.VARIANTS, conditions=[reserve])
-    verdict, text, reasons, remedies = pilot.judge(conditions, checks, summary, search)
+    search = ConditionSearch(runs=40, variants=VARIANTS, conditions=[reserve])
+    verdict, text, reasons, remedies = judge(conditions, checks, summary, search)
     assert verdict == "admit_with_conditions"
     assert reasons == ["short", "short"]
     assert remedies == [reserve]
@@ -156,9 +161,9 @@ def test_a_risky_test_admits_with_conditions():
     assert "upper 95% bound 8.8%" in remedies[0].text  # 0 failures in 40 runs
     assert "every admission condition" in text
     # Without a verified condition, a risky test is a refusal.
-    assert pilot.judge(conditions, checks, summary)[0] == "refuse"
-    assert pilot.judge(conditions, checks, summary, pilot.ConditionSearch(40, pilot.VARIANTS))[0] == "refuse"
-    assert pilot.judge([*conditions[:-1], pilot.Condition("test_duration", False, "long")], checks, summary)[0] == (
+    assert judge(conditions, checks, summary)[0] == "refuse"
+    assert judge(conditions, checks, summary, ConditionSearch(40, VARIANTS))[0] == "refuse"
+    assert judge([*conditions[:-1], Condition("test_duration", False, "long")], checks, summary)[0] == (
         "refuse"
     )
 
@@ -168,9 +173,9 @@ def test_a_risky_test_admits_with_conditions():
 
 def test_caps_are_never_breached_in_the_capped_runs(reports):
     for name, report in reports.items():
-        firm = pilot.load_firm(GOOD if name == "steady_lending" else BAD)
+        firm = load_firm(GOOD if name == "steady_lending" else BAD)
         cap = min(firm.customers.max_customers, 300)
-        for variant in pilot.VARIANTS:
+        for variant in VARIANTS:
             for run in report.results[variant]["sandbox"]:
                 assert not run["customer_cap_breached"] and not run["exposure_cap_breached"]
                 assert run["customers_exposed"] <= cap
@@ -183,7 +188,7 @@ def test_caps_are_never_breached_in_the_capped_runs(reports):
 
 def test_caps_lower_customers_exposed_and_money_at_risk_on_paired_seeds(reports):
     results = reports["steady_lending"].results
-    for variant in pilot.VARIANTS:
+    for variant in VARIANTS:
         capped, uncapped = results[variant]["sandbox"], results[variant]["uncapped"]
         assert len(capped) == len(uncapped) == RUNS
         for c, u in zip(capped, uncapped, strict=True):  # same seed, with and without the caps
@@ -192,45 +197,45 @@ def test_caps_lower_customers_exposed_and_money_at_risk_on_paired_seeds(reports)
         assert np.mean([c["peak_claims"] for c in capped]) < np.mean([u["peak_claims"] for u in uncapped])
     # The refused firm would take 100,000 yuan from one customer without the caps: what one customer can lose.
     bad = reports["golden_harvest"].data["results"]
-    for variant in pilot.VARIANTS:
+    for variant in VARIANTS:
         assert bad[variant]["sandbox"]["max_exposure_per_customer"] < 25_000
         assert bad[variant]["uncapped"]["max_exposure_per_customer"] > 25_000
         assert bad[variant]["sandbox"]["largest_customer_loss"] <= 20_000 * 1.15
 
 
 def test_the_stresses_are_what_they_say(regime):
-    firm = pilot.load_firm(BAD)
-    req = pilot.PilotRequirements.from_scenario(regime)
-    specs = pilot.variants(regime, req, firm)
+    firm = load_firm(BAD)
+    req = PilotRequirements.from_scenario(regime)
+    specs = variants(regime, req, firm)
     assert specs["credit_shock"][0].environment.shocks[-1].kind == "credit"
     assert specs["funding_stop"][0].environment.shocks[-1].kind == "funding"
-    assert specs["credit_shock"][0].environment.shocks[-1].month == pilot.stress_month(req, 12) == "2016-10"
+    assert specs["credit_shock"][0].environment.shocks[-1].month == stress_month(req, 12) == "2016-10"
     # The neighbour's failure: the largest honest look-alike in the firm's region fails at the stress month.
     scenario, extra = specs["neighbour_failure"]
-    model = SandboxModel(scenario, seed=3, months=pilot.horizon(regime, req, firm))
-    model.rules = [*model.rules, pilot.firm_rule(firm, req), *extra]
+    model = SandboxModel(scenario, seed=3, months=horizon(regime, req, firm))
+    model.rules = [*model.rules, firm_rule(firm, req), *extra]
     for _ in range(scenario.month("2016-10") + 1):
         model.step()
-    state = model.pilot_firm
+    state = firm_state(model)
     assert state.neighbour >= 0 and model.book.fail_month[state.neighbour] == scenario.month("2016-10")
     assert model.book.region[state.neighbour] == firm.customers.region
     assert model.cluster_of(np.array([state.neighbour]))[0] == model.cluster_of(np.array([state.row]))[0]
 
 
 def test_the_exit_plan_makes_a_failure_orderly_over_its_months(regime):
-    firm = pilot.load_firm(GOOD)
-    req = pilot.PilotRequirements.from_scenario(regime)
+    firm = load_firm(GOOD)
+    req = PilotRequirements.from_scenario(regime)
     model = SandboxModel(regime, seed=2, months=30)
-    model.rules = [*model.rules, pilot.firm_rule(firm, req)]
+    model.rules = [*model.rules, firm_rule(firm, req)]
     for _ in range(regime.month("2016-07") + 3):
         model.step()
-    row = model.pilot_firm.row
+    row = firm_state(model).row
     holders = int((model.investors.platform == row).any(axis=0).sum())
     assert holders > 0
     model.fail(np.array([row]), INSOLVENCY, orderly=False)
     assert model.book.orderly[row]
     assert model.book.resolution_end[row] == model.month + firm.exit_plan.wind_down_months
-    assert model.pilot_firm.holders_at_failure == holders
+    assert firm_state(model).holders_at_failure == holders
 
 
 # ------------------------------------------------------------------ files and the command
@@ -249,7 +254,7 @@ def test_a_bad_firm_file_is_reported_with_file_line_field_and_a_suggestion(tmp_p
         return next(i for i, line in enumerate(lines, 1) if line.startswith(prefix))
 
     with pytest.raises(ScenarioError) as err:
-        pilot.load_firm(bad)
+        load_firm(bad)
     problems = err.value.problems
     assert (
         f"{bad}:{line_of('funding_model')}: funding_model: found 'ponzi'; allowed: one of 'matched', "
@@ -301,7 +306,7 @@ def test_the_command_prints_the_verdict_and_writes_the_report_card(tmp_path):
     assert all({"name", "met", "reason"} <= c.keys() for c in card["conditions"])
     assert isinstance(card["reserve_covers_losses"], bool)
     assert 0 <= card["failure_probability"] <= 1 and math.isfinite(card["expected_investor_loss"])
-    assert card["test"]["seed"] == 5 and set(card["results"]) == set(pilot.VARIANTS)
+    assert card["test"]["seed"] == 5 and set(card["results"]) == set(VARIANTS)
     page = (out / "report_card.html").read_text()
     assert "Verdict: Refuse" in page and "Admission conditions" in page and "Stress results" in page
     assert "data:image/png;base64," in page
@@ -327,7 +332,7 @@ def test_the_shipped_firm_for_admission_with_conditions_meets_every_admission_co
 
     The full pilot (about 2 minutes) is left to README; here, the part that decides it cannot be refused outright.
     """
-    firm = pilot.load_firm(ROOT / "scenarios/firms/thin_capital.yaml")
-    req = pilot.PilotRequirements.from_scenario(pilot.load_scenario(REGIME))
-    assert all(c.met for c in pilot.check_eligibility(firm, req))
+    firm = load_firm(ROOT / "scenarios/firms/thin_capital.yaml")
+    req = PilotRequirements.from_scenario(load_scenario(REGIME))
+    assert all(c.met for c in check_eligibility(firm, req))
     assert firm.funding_model == "guaranteed" and firm.capital == 20_000

@@ -11,9 +11,15 @@ import yaml
 from conftest import ROOT
 from typer.testing import CliRunner
 
-from sandbox.pilot import core as pilot
 from sandbox.cli import app
-from sandbox.config.scenario import ScenarioError
+from sandbox.config.scenario import ScenarioError, load_scenario
+from sandbox.pilot import conditions, simulation
+from sandbox.pilot.assessment import assess
+from sandbox.pilot.conditions import with_changes
+from sandbox.pilot.eligibility import PilotRequirements
+from sandbox.pilot.firm import FirmFile, load_firm
+from sandbox.pilot.simulation import VARIANTS, child_seeds, firm_rule, horizon, run_once, variants
+from sandbox.pilot.verdict import allowed_failures, failure_upper_bound, reserve_sentence, verification_runs
 
 REGIME = ROOT / "scenarios/sandbox_regime.yaml"
 GOOD = ROOT / "scenarios/firms/steady_lending.yaml"
@@ -30,26 +36,26 @@ def small_regime(tmp_path_factory):
         f"extends: {REGIME}\nname: small_regime\nmarket:\n  platforms:\n    initial: 40\n"
         "  investors:\n    count: 2500\n  borrowers:\n    count: 1200\n"
     )
-    return pilot.load_scenario(path)
+    return load_scenario(path)
 
 
-def risky_firm(**changes) -> pilot.FirmFile:
+def risky_firm(**changes) -> FirmFile:
     """Steady Lending turned into a thinly capitalised guaranteed-yield pool with a 6-month test."""
     data = yaml.safe_load(GOOD.read_text())
     data.update(funding_model="guaranteed", capital=20_000, test={"duration_months": 6})
     data["investor_terms"]["annual_yield"] = 0.4
     data["exit_plan"]["wind_down_months"] = 3
     data.update(changes)
-    firm = pilot.FirmFile.model_validate(data)
+    firm = FirmFile.model_validate(data)
     firm.source = "risky.yaml"
     return firm
 
 
 @pytest.fixture(scope="module")
 def risky(small_regime):
-    req = pilot.PilotRequirements.from_scenario(small_regime).model_copy(update=LIMITS)
+    req = PilotRequirements.from_scenario(small_regime).model_copy(update=LIMITS)
     firm = risky_firm()
-    return firm, req, pilot.assess(firm, small_regime, runs=6, seed=3, requirements=req)
+    return firm, req, assess(firm, small_regime, runs=6, seed=3, requirements=req)
 
 
 # ------------------------------------------------------------------ verified conditions
@@ -64,18 +70,18 @@ def test_a_firm_failing_too_often_gets_conditions_verified_within_the_limit(risk
     assert data["conditions_of_admission"], data["verdict_summary"]
     for condition in data["conditions_of_admission"]:
         assert condition["verified"] is True
-        assert condition["runs"] == pilot.verification_runs(0.3, 6) == 9
+        assert condition["runs"] == verification_runs(0.3, 6) == 9
         assert condition["failure_probability_upper95"] <= req.max_failure_probability
         assert condition["changes"], condition
         # Re-run the condition independently on the same seeds: the card's numbers are what happens.
-        changed = pilot._with(firm, condition["changes"])
-        spec, extra = pilot.variants(small_regime, req, firm)["test"]
-        months = pilot.horizon(small_regime, req, firm)
-        rule = pilot.firm_rule(changed, req)
-        runs = [pilot.run_once(spec, [rule, *extra], s, months) for s in pilot.child_seeds(3, condition["runs"])]
+        changed = with_changes(firm, condition["changes"])
+        spec, extra = variants(small_regime, req, firm)["test"]
+        months = horizon(small_regime, req, firm)
+        rule = firm_rule(changed, req)
+        runs = [run_once(spec, [rule, *extra], s, months) for s in child_seeds(3, condition["runs"])]
         failures = sum(r["failed"] for r in runs)
         assert failures / len(runs) == condition["failure_probability"]
-        assert pilot.failure_upper_bound(failures, len(runs)) == condition["failure_probability_upper95"]
+        assert failure_upper_bound(failures, len(runs)) == condition["failure_probability_upper95"]
         # The words state the same numbers.
         assert f"tested on {condition['runs']} runs: failed in {failures}" in condition["text"]
         assert f"upper 95% bound {condition['failure_probability_upper95']:.1%}" in condition["text"]
@@ -101,14 +107,16 @@ def test_the_capital_top_up_is_the_smallest_that_passed_and_the_cap_the_largest(
 
 def test_a_hopeless_firm_is_refused(small_regime, monkeypatch):
     """Whatever the cap or the capital, this firm fails every run: no condition exists, so it is refused."""
-    real = pilot.run_once
+    real = simulation.run_once
 
     def always_fails(*args, **kwargs):
         return {**real(*args, **kwargs), "failed": True}
 
-    monkeypatch.setattr(pilot, "run_once", always_fails)
-    req = pilot.PilotRequirements.from_scenario(small_regime).model_copy(update=LIMITS)
-    data = pilot.assess(risky_firm(), small_regime, runs=2, seed=3, requirements=req).data
+    # Both the test's runs and the search's candidates (conditions imports run_once by name).
+    monkeypatch.setattr(simulation, "run_once", always_fails)
+    monkeypatch.setattr(conditions, "run_once", always_fails)
+    req = PilotRequirements.from_scenario(small_regime).model_copy(update=LIMITS)
+    data = assess(risky_firm(), small_regime, runs=2, seed=3, requirements=req).data
     assert all(c["met"] for c in data["conditions"])
     assert data["verdict"] == "refuse"
     assert data["conditions_of_admission"] == []
@@ -119,16 +127,16 @@ def test_a_hopeless_firm_is_refused(small_regime, monkeypatch):
 
 
 def test_a_limit_no_run_count_can_show_refuses(small_regime):
-    req = pilot.PilotRequirements.from_scenario(small_regime).model_copy(update={"max_failure_probability": 0.0})
-    data = pilot.assess(risky_firm(), small_regime, runs=3, seed=3, requirements=req).data
+    req = PilotRequirements.from_scenario(small_regime).model_copy(update={"max_failure_probability": 0.0})
+    data = assess(risky_firm(), small_regime, runs=3, seed=3, requirements=req).data
     assert data["failure_probability"] > 0
     assert data["verdict"] == "refuse" and data["conditions_of_admission"] == []
 
 
 def test_verification_runs_are_enough_to_show_the_limit():
-    assert pilot.verification_runs(0.1, 20) == 35  # the sandbox's 10%: 0 failures in 34 runs is not enough
-    assert pilot.failure_upper_bound(0, 35) <= 0.1 < pilot.failure_upper_bound(0, 34)
-    assert pilot.allowed_failures(35, 0.1) == 0 and pilot.allowed_failures(34, 0.1) == -1
+    assert verification_runs(0.1, 20) == 35  # the sandbox's 10%: 0 failures in 34 runs is not enough
+    assert failure_upper_bound(0, 35) <= 0.1 < failure_upper_bound(0, 34)
+    assert allowed_failures(35, 0.1) == 0 and allowed_failures(34, 0.1) == -1
 
 
 # ------------------------------------------------------------------ sentences from their numbers
@@ -136,7 +144,7 @@ def test_verification_runs_are_enough_to_show_the_limit():
 
 def _summary(test_tail: float, stress_tail: float) -> dict:
     base = {"tail_investor_loss": 0.0, "failure_probability": 0.0}
-    out = {v: {"sandbox": dict(base), "uncapped": dict(base)} for v in pilot.VARIANTS}
+    out = {v: {"sandbox": dict(base), "uncapped": dict(base)} for v in VARIANTS}
     out["test"]["sandbox"]["tail_investor_loss"] = test_tail
     out["credit_shock"]["sandbox"]["tail_investor_loss"] = stress_tail
     return out
@@ -155,7 +163,7 @@ def _summary(test_tail: float, stress_tail: float) -> dict:
 )
 def test_the_reserve_sentence_follows_each_number(test_tail, stress_tail, reserve, expected):
     """The golden_harvest case: a test tail loss of 0 is covered, whatever the stresses show."""
-    assert expected in pilot.reserve_sentence(reserve, _summary(test_tail, stress_tail), 95)
+    assert expected in reserve_sentence(reserve, _summary(test_tail, stress_tail), 95)
 
 
 def test_golden_harvest_card_says_what_its_numbers_say(tmp_path):
@@ -199,7 +207,7 @@ def test_non_finite_numbers_and_negative_terms_are_refused_with_file_line_and_fi
     path.write_text(text.replace(old, new))
     line = next(i for i, row in enumerate(path.read_text().splitlines(), 1) if new.strip() in row)
     with pytest.raises(ScenarioError) as err:
-        pilot.load_firm(path)
+        load_firm(path)
     assert any(p.startswith(f"{path}:{line}: {field}: {found}") for p in err.value.problems), err.value.problems
     result = CliRunner().invoke(app, ["pilot", str(path), "--regime", str(REGIME), "--runs", "1"])
     assert result.exit_code == 2 and "Traceback" not in result.output

@@ -163,7 +163,7 @@ def _print_summary(summary: dict, out: Path, counterfactuals=None) -> None:
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or firm files to check.")]) -> None:
     """Check scenario files and firm files (told apart by their keys) without running them; report every problem."""
-    from sandbox.pilot.core import is_firm_file, load_firm
+    from sandbox.pilot.firm import is_firm_file, load_firm
     from sandbox.config.scenario import ScenarioError, load_scenario
 
     bad = 0

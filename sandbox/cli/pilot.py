@@ -18,12 +18,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """One-line error and exit (``sandbox.cli.fail``, imported late: ``sandbox.cli`` imports this module)."""
-    from sandbox.cli.common import fail as cli_fail
-
-    cli_fail(message, code)
+from sandbox.cli.common import fail, load
 
 
 def _problems(path: Path, problems: list[str]) -> NoReturn:
@@ -58,9 +53,10 @@ def pilot(
     progress: Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")] = sys.stderr.isatty(),
 ) -> None:
     """Check a firm against the sandbox's conditions, test it in the market and under stress, and give a verdict."""
-    from sandbox.cli.common import load
-    from sandbox.pilot.core import VARIANTS, assess, load_firm, simulations
     from sandbox.config.scenario import ScenarioError
+    from sandbox.pilot.assessment import assess
+    from sandbox.pilot.firm import load_firm
+    from sandbox.pilot.simulation import VARIANTS, simulations
 
     try:
         application = load_firm(firm)

@@ -107,3 +107,26 @@ def test_the_macro_cycle_multiplies_default_hazards():
     assert env.hazard_multiplier == pytest.approx(1.2)
     env.begin_month(9)
     assert env.hazard_multiplier == pytest.approx(0.8)
+
+
+def test_a_platforms_failure_reaches_the_environment_in_its_own_cluster():
+    """Step 8 in the model: a failed intermediary in region 1 (cluster 2) holding a sixth
+    of the market lowers sentiment by floor + impact / 6, dampened by disclosure."""
+    from sandbox import SandboxModel
+    from sandbox.market.platforms import INSOLVENCY
+
+    scenario = small_market(
+        market__platforms={"initial": 6, "entry_per_month": 0, "regions": 2,
+                           "mix": {"intermediary": 1.0, "pool": 0.0, "fraud": 0.0}},
+        environment__sentiment=SENTIMENT,
+    )
+    model = SandboxModel(scenario, seed=1)
+    book, env = model.book, model.environment
+    book.region[:6] = [0, 0, 1, 1, 1, 1]
+    book.units[:6] = 1000.0
+    book.disclosure[:6] = 0.5
+    model.fail(np.array([3]), INSOLVENCY, orderly=False)
+    model.contagion()
+    drop = (0.002 + 1.5 / 6) * (1 - 0.7 * 0.5)
+    assert env.sentiment == pytest.approx(0.8 - drop)
+    np.testing.assert_allclose(env.fear, 0.01 * (1 + 10 / 6) * (1 - 0.7 * 0.5) * (np.arange(4) == 2))

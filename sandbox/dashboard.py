@@ -51,8 +51,13 @@ _DROP = {"rate_cap": {"apr", "multiple"}}
 
 KIND_COLORS = {"intermediary": "tab:blue", "pool": "tab:orange", "fraud": "tab:red"}
 ALIVE = {"intermediaries": "tab:blue", "pools": "tab:orange", "frauds": "tab:red"}
-CAUSE_COLORS = dict(zip((c.replace("_", " ") for c in CAUSES),
-                        ("tab:brown", "tab:orange", "tab:red", "tab:purple", "tab:green", "tab:gray"), strict=True))
+CAUSE_COLORS = dict(
+    zip(
+        (c.replace("_", " ") for c in CAUSES),
+        ("tab:brown", "tab:orange", "tab:red", "tab:purple", "tab:green", "tab:gray"),
+        strict=True,
+    )
+)
 SENTIMENT = "sentiment"
 LOSS = "investor loss (million yuan)"
 FIGSIZE = (6.4, 3.6)
@@ -143,15 +148,19 @@ def build_scenario(
     """
     wanted = {
         "rate_cap": None if rate_cap is None else ({"apr": rate_cap / 100} if rate_cap > 0 else False),
-        "disclosure": None if disclosure_level is None else (
-            {"level": disclosure_level} if disclosure_level > 0 else False),
+        "disclosure": None
+        if disclosure_level is None
+        else ({"level": disclosure_level} if disclosure_level > 0 else False),
         "custody": None if custody is None else ({} if custody else False),
-        "licensing": None if screening_accuracy is None else (
-            {"screening_accuracy": screening_accuracy} if screening_accuracy > 0 else False),
-        "inspections": None if inspection_capacity is None else (
-            {"capacity": int(inspection_capacity)} if inspection_capacity > 0 else False),
-        "investor_education": None if education_intensity is None else (
-            {"intensity": education_intensity} if education_intensity > 0 else False),
+        "licensing": None
+        if screening_accuracy is None
+        else ({"screening_accuracy": screening_accuracy} if screening_accuracy > 0 else False),
+        "inspections": None
+        if inspection_capacity is None
+        else ({"capacity": int(inspection_capacity)} if inspection_capacity > 0 else False),
+        "investor_education": None
+        if education_intensity is None
+        else ({"intensity": education_intensity} if education_intensity > 0 else False),
     }
     data = base.to_dict()
     regime = data.get("regime", [])
@@ -280,10 +289,16 @@ def controls(base: Scenario) -> dict[str, Control]:
         "disclosure_level": Control("Disclosure level", "float", step=0.05),
         "custody": Control("Bank custody required", "switch"),
         "screening_accuracy": Control("Licensing screening", "float", step=0.05, shown="{:.0%} of frauds caught"),
-        "inspection_capacity": Control("Inspections a month", "int", max=max(50, v["inspection_capacity"]),
-                                       shown="{:g}"),
-        "education_intensity": Control("Investor education", "float", max=max(0.1, v["education_intensity"]),
-                                       step=0.005, shown="{:.1%} of the literacy gap a month"),
+        "inspection_capacity": Control(
+            "Inspections a month", "int", max=max(50, v["inspection_capacity"]), shown="{:g}"
+        ),
+        "education_intensity": Control(
+            "Investor education",
+            "float",
+            max=max(0.1, v["education_intensity"]),
+            step=0.005,
+            shown="{:.1%} of the literacy gap a month",
+        ),
     }
 
 
@@ -298,8 +313,9 @@ def month_starts(model: SandboxModel) -> pd.DatetimeIndex:
     return pd.period_range(model.config.start, periods=model.months + 1, freq="M").to_timestamp()
 
 
-def series_figure(model: DashboardModel, colors: dict[str, str], title: str, ylabel: str,
-                  top: float | None = None) -> Figure:
+def series_figure(
+    model: DashboardModel, colors: dict[str, str], title: str, ylabel: str, top: float | None = None
+) -> Figure:
     """A line chart of collected series against dates, over the whole horizon from the start.
 
     The y axis starts at 0 and reaches ``top`` (or a little above the largest
@@ -311,8 +327,8 @@ def series_figure(model: DashboardModel, colors: dict[str, str], title: str, yla
     fig = Figure(figsize=FIGSIZE)
     ax = fig.subplots()
     for name, color in colors.items():
-        ax.plot(dates[: len(data)], data[name].to_numpy(), color=color, label=name,
-                marker="o" if len(data) == 1 else None)  # month 0: one point, visible
+        marker = "o" if len(data) == 1 else None  # month 0: one point, visible
+        ax.plot(dates[: len(data)], data[name].to_numpy(), color=color, label=name, marker=marker)
     highest = float(np.nanmax(data[list(colors)].to_numpy())) if len(data) else 0.0
     ax.set_ylim(0.0, top if top is not None else max(1.0, 1.1 * highest))
     ax.set_xlim(dates[0], dates[-1])
@@ -346,14 +362,16 @@ def Readout(model: DashboardModel):
     last = model.month_label(model.month - 1) if model.month else "not started"
     done = " (finished)" if not model.running else ""
     c = model.controls
-    regime = ", ".join([
-        f"rate cap {_off(c['rate_cap'], '{:g}%')}",
-        f"disclosure {_off(c['disclosure_level'], '{:g}')}",
-        f"custody {'on' if c['custody'] else 'off'}",
-        f"licensing screening {_off(c['screening_accuracy'], '{:g}')}",
-        f"inspections {_off(c['inspection_capacity'], '{:g} a month')}",
-        f"education {_off(c['education_intensity'], '{:g}')}",
-    ])
+    regime = ", ".join(
+        [
+            f"rate cap {_off(c['rate_cap'], '{:g}%')}",
+            f"disclosure {_off(c['disclosure_level'], '{:g}')}",
+            f"custody {'on' if c['custody'] else 'off'}",
+            f"licensing screening {_off(c['screening_accuracy'], '{:g}')}",
+            f"inspections {_off(c['inspection_capacity'], '{:g} a month')}",
+            f"education {_off(c['education_intensity'], '{:g}')}",
+        ]
+    )
     changed = ", ".join(model.changed) or "none"
     rows = [
         f"month <b data-testid='month'>{model.month}</b> of {model.months}{done} (last simulated: {last})",
@@ -400,12 +418,23 @@ def PlatformView(model: DashboardModel):
     fig = Figure(figsize=FIGSIZE)
     ax = fig.subplots()
     dead = ~alive
-    ax.scatter(np.maximum(at_failure[dead], 1e3), -np.clip(lost[dead], 0, 1), s=12, c="lightgray",
-               label=f"failed ({int(dead.sum())})")
+    ax.scatter(
+        np.maximum(at_failure[dead], 1e3),
+        -np.clip(lost[dead], 0, 1),
+        s=12,
+        c="lightgray",
+        label=f"failed ({int(dead.sum())})",
+    )
     for code, name in enumerate(KINDS):
         sel = alive & (kind == code)
-        ax.scatter(np.maximum(claims[sel], 1e3), health[sel], s=16, c=KIND_COLORS[name], alpha=0.75,
-                   label=f"{name} ({int(sel.sum())})")
+        ax.scatter(
+            np.maximum(claims[sel], 1e3),
+            health[sel],
+            s=16,
+            c=KIND_COLORS[name],
+            alpha=0.75,
+            label=f"{name} ({int(sel.sum())})",
+        )
     ax.set_xscale("log")
     ax.set_ylim(-1.08, 1.08)
     ax.axhline(0.0, color="black", lw=0.6)
@@ -444,8 +473,15 @@ def RuleControls(specs: dict[str, Control], params: solara.Reactive[dict[str, An
         label = f"{control.label}: {control.reading(value)}"
         slider = solara.SliderInt if control.kind == "int" else solara.SliderFloat
         kind = int if control.kind == "int" else float
-        slider(label, value=kind(value), min=kind(control.min), max=kind(control.max), step=kind(control.step),
-               on_value=set_value, thumb_label=False)
+        slider(
+            label,
+            value=kind(value),
+            min=kind(control.min),
+            max=kind(control.max),
+            step=kind(control.step),
+            on_value=set_value,
+            thumb_label=False,
+        )
 
 
 @solara.component
@@ -468,8 +504,13 @@ def DashboardPage(base: Scenario, seed: int = 1):
         solara.AppBarTitle(f"sandbox dashboard: {base.name}")
     with solara.Sidebar(), solara.Column():
         with solara.Card("Run"):
-            ModelController(model, model_parameters=params, play_interval=play_interval,
-                            render_interval=render_interval, use_threads=use_threads)
+            ModelController(
+                model,
+                model_parameters=params,
+                play_interval=play_interval,
+                render_interval=render_interval,
+                use_threads=use_threads,
+            )
         with solara.Card("Rules (press Reset to apply)"):
             RuleControls(controls(base), params)
     Charts(model.value)

@@ -74,8 +74,7 @@ def dashboard(
 
     url = page_url(host, port)
     typer.echo(f"dashboard for {name} (seed {seed}) at {url}  (Ctrl+C to stop)")
-    config = uvicorn.Config("solara.server.starlette:app", host=host, port=port, log_level="warning",
-                            access_log=False)
+    config = uvicorn.Config("solara.server.starlette:app", host=host, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     server.run()
     if not server.started:
@@ -108,8 +107,11 @@ def serve_assets_offline() -> None:
     if not (installed / "requirejs@2.3.6").is_dir():
         from sandbox.cli.common import fail
 
-        fail(f"the dashboard's front-end files are missing from {installed}; "
-             "reinstall the project (pip install -e .) to bring in solara-assets", code=1)
+        fail(
+            f"the dashboard's front-end files are missing from {installed}; "
+            "reinstall the project (pip install -e .) to bring in solara-assets",
+            code=1,
+        )
     server_settings.assets.extra_locations = [str(installed)]
 
 

@@ -15,13 +15,16 @@ import numpy as np
 import pytest
 from conftest import small_market
 
-from sandbox.market.investors import APPARENT_RISK, EMPTY, InvestorPopulation, MarketView, RiskSignals, perceive
+from sandbox.market.investors import APPARENT_RISK, InvestorPopulation, MarketView, RiskSignals, perceive
 
 P = 3  # platforms in every view; row P is the buyer's (the empty slot's -1)
 BUDGET = 10_000.0
 
 
-def population(n: int, holdings: dict[tuple[int, int], tuple[int, float]] | None = None, **params) -> InvestorPopulation:
+Holdings = dict[tuple[int, int], tuple[int, float]]
+
+
+def population(n: int, holdings: Holdings | None = None, **params) -> InvestorPopulation:
     """``n`` investors, all in the market, each with ``BUDGET`` yuan, who never run by
     tolerance and weigh neither risk nor the crowd; ``holdings`` maps (slot, investor)
     to (platform row, units)."""
@@ -67,7 +70,8 @@ def decide(pop: InvestorPopulation, market: MarketView, runs: bool = True):
 
 def placements(orders) -> dict[int, tuple[int, float]]:
     """investor -> (platform, yuan placed)."""
-    return {int(i): (int(p), float(a)) for i, p, a in zip(orders.p_investor, orders.p_platform, orders.p_amount)}
+    placed = zip(orders.p_investor, orders.p_platform, orders.p_amount, strict=True)
+    return {int(i): (int(p), float(a)) for i, p, a in placed}
 
 
 def test_an_investor_with_no_free_slot_cannot_join_a_new_platform():

@@ -115,7 +115,11 @@ def _targets(module: str, node: ast.Import | ast.ImportFrom) -> Iterator[str]:
         names = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names]
         if base == "sandbox":
             # `from sandbox import run` loads sandbox.api on first use; `__version__` loads nothing more.
-            names = [EXPORTS.get(a.name, "sandbox") for a in node.names if not a.name.startswith("__")]
+            names = [
+                f"sandbox.{a.name}" if f"sandbox.{a.name}" in MODULES else EXPORTS.get(a.name, "sandbox")
+                for a in node.names
+                if not a.name.startswith("__")
+            ]
     for name in names:
         if name == "sandbox" or name.startswith("sandbox."):
             # `import sandbox.market.model` names the module; a name not found is a package's attribute.
@@ -224,6 +228,14 @@ def test_type_checking_imports_are_not_runtime_imports():
     imports = [n for n in _runtime_nodes(list(tree.body)) if isinstance(n, ast.Import | ast.ImportFrom)]
     names = {t for node in imports for t in _targets("sandbox.market.model", node)}
     assert names == {"sandbox.api", "sandbox.reporting.report"}
+
+
+def test_imports_from_the_package_resolve_to_the_module_loaded():
+    """`from sandbox import experiments` loads the subpackage; `from sandbox import run` loads sandbox.api."""
+    tree = ast.parse("from sandbox import experiments, run, __version__\nfrom sandbox.rules import Rule, custody\n")
+    imports = [n for n in tree.body if isinstance(n, ast.ImportFrom)]
+    names = {t for node in imports for t in _targets("sandbox.cli.main", node)}
+    assert names == {"sandbox.experiments", "sandbox.api", "sandbox.rules", "sandbox.rules.custody"}
 
 
 def test_no_module_is_over_900_lines():

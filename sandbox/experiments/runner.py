@@ -41,6 +41,7 @@ from scipy import stats
 
 from sandbox.api import run as run_scenario
 from sandbox.experiments.executors import chunk, open_backend, run_chunks
+from sandbox.common.horizon import horizon_problem
 from sandbox.config.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, scenario_schema_version
 from sandbox.experiments.store import CODE_VERSION, RunStore, read_manifest, scenario_files
 
@@ -465,8 +466,8 @@ def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
 def _check_sizes(runs: int, months: int | None) -> None:
     if runs < 1:
         raise ExperimentError(f"runs: found {runs}; allowed: 1 or more")
-    if months is not None and not 1 <= months <= 600:
-        raise ExperimentError(f"months: found {months}; allowed: 1 to 600")
+    if months is not None and (problem := horizon_problem(months)):
+        raise ExperimentError(f"months: {problem}")
 
 
 # --- replicate ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sandbox.market.arrays import guide_pick, guide_table, row_any, row_sum, sta
 from sandbox.market.accounting import ACCOUNTING_MODES, AccountingMode, Ledger, enforce, worst
 from sandbox.market.borrowers import BorrowerPopulation
 from sandbox.common.dates import month_index, month_label, value_at
+from sandbox.market.entry import draw_applicants, screen
 from sandbox.market.environment import Environment
 from sandbox.market.exposures import ExposureNetwork, node_label
 from sandbox.market.investors import InvestorPopulation, MarketView, Orders, Perception, RiskSignals, perceive
@@ -238,14 +239,14 @@ class SandboxModel(mesa.Model):
         p = self.config.market.platforms
         rate = value_at(p.entry_per_month, self.month, self.config.start)
         k = int(self.streams.entry.poisson(rate))
-        applicants = self._draw_platforms(k, self.streams.entry, self.config.market.platforms.entry_mix or p.mix)
+        applicants = draw_applicants(p, self.exposures, k, self.streams.entry, p.entry_mix or p.mix)
         # Controllers of failed frauds come back under a new name.
         back = [c for c in self.controllers if self.streams.reentry.random() < p.controller_reentry]
         if back:
-            extra = self._draw_platforms(len(back), self.streams.reentry, None, kind=FRAUD)
+            extra = draw_applicants(p, self.exposures, len(back), self.streams.reentry, None, kind=FRAUD)
             extra["controller"] = np.array(back)
             applicants = {key: np.concatenate([applicants[key], extra[key]]) for key in applicants}
-        admitted = self.screen(applicants)
+        admitted = screen(applicants, self.policy, self.streams.screening)
         self.recorder.count("refused", int((~admitted).sum()))
         self.recorder.count("refused_fraud", int((~admitted & (applicants["kind"] == FRAUD)).sum()))
         for c in applicants["controller"][admitted & (applicants["controller"] >= 0)]:
@@ -254,45 +255,9 @@ class SandboxModel(mesa.Model):
         self.add_platforms(chosen)
         self.recorder.count("entries", int(admitted.sum()))
 
-    def screen(self, applicants: dict[str, np.ndarray]) -> np.ndarray:
-        """Which applicants may enter under the policy in force (all of them without licensing)."""
-        pol = self.policy
-        k = applicants["kind"].size
-        ok = np.ones(k, dtype=bool)
-        rng = self.streams.screening
-        draws = rng.random(k)  # drawn whatever the regime, to keep streams aligned
-        if pol.blacklist:
-            ok &= applicants["controller"] < 0
-        if pol.licensing:
-            ok &= applicants["capital"] >= pol.min_capital
-            ok &= ~((applicants["kind"] == FRAUD) & (draws < pol.screening_accuracy))
-        if pol.pool_ban_entry:
-            ok &= applicants["kind"] != POOL
-        return ok
-
-    def _draw_platforms(self, k: int, rng: np.random.Generator, mix, kind: int | None = None) -> dict[str, np.ndarray]:
-        p = self.config.market.platforms
-        if kind is None:
-            shares = np.array([mix.intermediary, mix.pool, mix.fraud])
-            kinds = rng.choice(3, size=k, p=shares / shares.sum())
-        else:
-            kinds = np.full(k, kind)
-        y = np.array([p.promised_yield.intermediary, p.promised_yield.pool, p.promised_yield.fraud])
-        return {
-            "kind": kinds,
-            "base_yield": np.clip(y[kinds] + rng.normal(0, p.yield_spread, k), 0.01, None),
-            "capital": rng.lognormal(np.log(p.capital_median), p.capital_sigma, k),
-            "custody": (rng.random(k) < p.custody_share) & (kinds != FRAUD),
-            "disclosure": np.clip(p.disclosure + rng.normal(0, 0.1, k), 0, 1),
-            "visibility": rng.lognormal(0, p.visibility_sigma, k) * np.where(kinds == FRAUD, 2.0, 1.0),
-            "region": rng.integers(0, p.regions, k),
-            "controller": np.full(k, -1),
-            "age": np.zeros(k, dtype=np.int64),
-            **dict(zip(("guarantor", "group", "custodian"), self.exposures.draw(k, rng), strict=True)),
-        }
-
     def _create_platforms(self, k: int, rng: np.random.Generator, initial: bool) -> None:
-        drawn = self._draw_platforms(k, rng, self.config.market.platforms.mix)
+        p = self.config.market.platforms
+        drawn = draw_applicants(p, self.exposures, k, rng, p.mix)
         if initial:
             drawn["age"] = rng.integers(1, 37, k)  # incumbents: in business before the start
         self.add_platforms(drawn)

@@ -9,10 +9,13 @@ import pandas as pd
 from sandbox.market.accounting import AccountingMode
 from sandbox.market.model import SandboxModel
 from sandbox.market.results import RunResult, collect
+from sandbox.common.horizon import horizon_problem
 from sandbox.config.scenario import Scenario, load_scenario
+from sandbox.market.params import ChannelParams
 
-#: Contagion channels that :func:`counterfactuals` switches off one at a time.
-CHANNELS = ("runs", "credit_contagion", "information", "exposures")
+#: Contagion channels that the counterfactual runs switch off one at a time: the
+#: switches of ``channels:`` in a scenario file (:class:`~sandbox.market.params.ChannelParams`).
+CHANNELS: tuple[str, ...] = tuple(ChannelParams.model_fields)
 
 
 def run(
@@ -41,8 +44,8 @@ def run(
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    if months is not None and not 1 <= months <= 600:
-        raise ValueError(f"months: found {months}; allowed: 1 to 600")
+    if months is not None and (problem := horizon_problem(months)):
+        raise ValueError(f"months: {problem}")
     model = model_class(scenario, seed=seed, months=months, accounting=accounting)
     model.run(progress=progress)
     result = model.result()

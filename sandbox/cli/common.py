@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from sandbox.common.horizon import MAX_MONTHS, MIN_MONTHS, horizon_problem
+
 if TYPE_CHECKING:
     from sandbox.config.scenario import Scenario
 
@@ -37,12 +39,14 @@ def load(path: Path) -> Scenario:
 
 
 Seed = Annotated[int | None, typer.Option(help="Seed: fixes the run exactly (default: drawn, and recorded).")]
-Months = Annotated[int | None, typer.Option(help="Horizon in months, 1 to 600 (default: the scenario's).")]
+Months = Annotated[
+    int | None, typer.Option(help=f"Horizon in months, {MIN_MONTHS} to {MAX_MONTHS} (default: the scenario's).")
+]
 
 
 def check_options(seed: int | None = None, months: int | None = None) -> None:
     """Range checks with one-line messages (Typer's own are multi-line boxes)."""
     if seed is not None and seed < 0:
         fail(f"--seed: found {seed}; allowed: a whole number >= 0")
-    if months is not None and not 1 <= months <= 600:
-        fail(f"--months: found {months}; allowed: 1 to 600")
+    if months is not None and (problem := horizon_problem(months)):
+        fail(f"--months: {problem}")

@@ -48,7 +48,6 @@ from sandbox.market.platforms import (
     INSOLVENCY,
     INTERMEDIARY,
     KINDS,
-    ORDERLY_EXIT,
     Platform,
 )
 from sandbox.pilot.eligibility import PilotRequirements
@@ -79,14 +78,25 @@ class FirmState:
     claims: list[float] = field(default_factory=list)
 
 
+#: The key of the firm's record in the model's per-rule state (:meth:`SandboxModel.rule_state`).
+FIRM_STATE_KEY = "pilot_firm"
+
+
+@dataclass
+class FirmSlot:
+    """Where one run keeps the firm's record: empty until :class:`PilotFirm` places the firm."""
+
+    state: FirmState | None = None
+
+
 def firm_state(model: SandboxModel) -> FirmState | None:
     """The firm's record in ``model``: None until :class:`PilotFirm` places the firm."""
-    return getattr(model, "pilot_firm", None)
+    return model.rule_state(FIRM_STATE_KEY, FirmSlot).state
 
 
 def _keep_firm_state(model: SandboxModel, state: FirmState) -> None:
-    """Keep ``state`` on ``model`` for the rest of the run (read back with :func:`firm_state`)."""
-    model.pilot_firm = state  # type: ignore[attr-defined]
+    """Keep ``state`` in ``model``'s per-rule state for the rest of the run (read back with :func:`firm_state`)."""
+    model.rule_state(FIRM_STATE_KEY, FirmSlot).state = state
 
 
 class FirmPlatform(Platform):
@@ -94,7 +104,7 @@ class FirmPlatform(Platform):
 
     exit_months: int | None = None
 
-    def on_failure(self, cause: str, orderly: bool) -> None:
+    def on_failure(self, cause: str, orderly: bool) -> None:  # noqa: ARG002 (Platform.on_failure's signature)
         model, book, row = self.model, self.book, self.row
         state = firm_state(model)
         if state is not None:
@@ -184,14 +194,14 @@ class PilotFirm(Rule):
         equity = float(book.cash[row] + book.loans[row] - book.units[row] * book.unit_value[row])
         if self.end_review and model.month == state.end and equity < 0:
             state.exited_at_review = True
-            model.fail(np.array([row]), ORDERLY_EXIT, orderly=True)
+            model.order_exit(np.array([row]))
         elif (
             self.wind_down_trigger is not None
             and model.month < state.end
             and equity < self.wind_down_trigger * self.capital
         ):
             state.triggered_exit = True
-            model.fail(np.array([row]), ORDERLY_EXIT, orderly=True)
+            model.order_exit(np.array([row]))
 
     def _place(self, model: SandboxModel) -> FirmState:
         if firm_state(model) is not None:
@@ -215,7 +225,7 @@ class PilotFirm(Rule):
         }
         model.platform_class = FirmPlatform  # this entrant only (an instance attribute, removed below)
         try:
-            rows = model._add_platforms(a)
+            rows = model.add_platforms(a)
         finally:
             del model.platform_class
         row = int(rows[0])

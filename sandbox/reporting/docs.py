@@ -31,7 +31,11 @@ Rules compose: each month every rule in force writes what it requires into the
 month's policy (the lowest cap, the highest required disclosure, ...), then
 rules that act on the market (exit campaign, licensing deadline, pool ban) act.
 A rule of your own registers itself with `@sandbox.register` and is then usable
-by name in scenario files; see `notebooks/custom_rule.ipynb`.
+by name in scenario files; see `notebooks/custom_rule.ipynb`. A rule sees the
+market only through the `Market` protocol in `sandbox/market/interface.py` (the
+month, the platform book, dates, the benchmark rate, and methods to order exits,
+revoke, fine, suspend, add platforms and keep its own state); a test checks
+that the rules use nothing else.
 
 A rule may be given several times with different dates (a 36% cap, then 4x the
 benchmark from 2020-08); giving a rule twice with the same `from` is an error.

@@ -17,11 +17,12 @@ import numpy as np
 from sandbox.market.arrays import guide_pick, guide_table, row_any, row_sum, standard_normal, sum_by
 
 from sandbox.market.accounting import ACCOUNTING_MODES, AccountingMode, Ledger, enforce, worst
+from sandbox.market.attribution import attribute_failures
 from sandbox.market.borrowers import BorrowerPopulation
 from sandbox.common.dates import month_index, month_label, value_at
 from sandbox.market.entry import draw_applicants, screen
 from sandbox.market.environment import Environment
-from sandbox.market.exposures import ExposureNetwork, node_label
+from sandbox.market.exposures import ExposureNetwork
 from sandbox.market.investors import InvestorPopulation, MarketView, Orders, Perception, RiskSignals, perceive
 from sandbox.market.memory import keep_freed_memory
 from sandbox.market.platforms import (
@@ -777,40 +778,10 @@ class SandboxModel(mesa.Model):
             self.platform_agents[int(row)].on_failure(self.recorder.cause_name(cause), bool(book.orderly[row]))
 
     def attribute(self, rows: np.ndarray, cause: int) -> None:
-        """Name the failure that most plausibly triggered each of ``rows``, and the channel.
-
-        - a run: the largest failure of a look-alike (same cluster) in the last
-          three months, else the largest anywhere (channel ``sentiment``);
-        - credit contagion: the node that left the largest unpaid guarantee call
-          (channel ``exposure``) or the platform whose failure stressed the
-          borrowers who defaulted (channel ``borrowers``), whichever cost more;
-        - fraud, insolvency, regulatory action and orderly exit start a cascade.
-        """
-        book = self.book
-        recent = [(r, m) for m, r, _ in self.recorder.failures if m >= self.month - 2]
-        failed_before = {r for _, r, _ in self.recorder.failures}  # a trigger has failed already
-        for row in rows:
-            row = int(row)
-            trigger: str | None = None
-            channel: str | None = None
-            if cause == ILLIQUIDITY_RUN:
-                channel = "sentiment"
-                others = np.array([r for r, _ in recent if r != row], dtype=np.int64)
-                if others.size:
-                    same = others[self.cluster_of(others) == self.cluster_of(np.array([row]))[0]]
-                    pool = same if same.size else others
-                    trigger = f"platform {pool[np.argmax(book.claims_at_failure[pool])]}"
-            elif cause == CREDIT_CONTAGION:
-                if book.exposure_loss[row] >= book.contagion_loss[row] and book.exposure_source[row] != -1:
-                    channel = "exposure"
-                    src = int(book.exposure_source[row])
-                    if src < -1 or src in failed_before:  # a guarantor, a bank, or a platform that failed
-                        trigger = node_label(src)
-                else:
-                    channel = "borrowers"
-                    src = int(book.contagion_source[row])
-                    trigger = f"platform {src}" if src in failed_before else None
-            self.attribution[row] = (trigger, channel)
+        """Name the failure that most plausibly triggered each of ``rows``, and the channel
+        (:func:`~sandbox.market.attribution.attribute_failures`)."""
+        self.attribution.update(attribute_failures(self.book, self.recorder.failures, self.month, rows, cause,
+                                                   self.cluster_of))
 
     # --------------------------------------------------------- 8. contagion
     def contagion(self) -> None:

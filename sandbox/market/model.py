@@ -955,6 +955,3 @@ class SandboxModel(mesa.Model):
         if key not in self._rule_states:
             self._rule_states[key] = factory()
         return cast(T, self._rule_states[key])
-
-    #: Old name of :meth:`add_platforms`, kept while ``sandbox.pilot`` still calls it.
-    _add_platforms = add_platforms

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from sandbox.market.accounting import AccountingMode
-from sandbox.market.model import SandboxModel
-from sandbox.market.results import RunResult, collect
 from sandbox.common.horizon import horizon_problem
 from sandbox.config.scenario import Scenario, load_scenario
+from sandbox.market.accounting import AccountingMode
+from sandbox.market.model import SandboxModel
 from sandbox.market.params import ChannelParams
+from sandbox.market.results import RunResult, collect
 
 #: Contagion channels that the counterfactual runs switch off one at a time: the
 #: switches of ``channels:`` in a scenario file (:class:`~sandbox.market.params.ChannelParams`).

@@ -102,7 +102,7 @@ def test_one_horizon_bound_in_the_schema_api_runner_and_cli():
 
 
 def test_the_counterfactual_channels_are_the_channel_switches():
-    assert CHANNELS == tuple(ChannelParams.model_fields)
+    assert tuple(ChannelParams.model_fields) == CHANNELS
     defaults = ChannelParams()
     assert all(getattr(defaults, channel) is True for channel in CHANNELS)
     scenario = scenario_from_dict({})

@@ -29,7 +29,7 @@ Loc = tuple[Any, ...]
 """A field path: keys (str) and list indexes (int), e.g. ``("regime", 2, "rate_cap")``."""
 
 
-class FieldProblem(ValueError):
+class FieldProblem(ValueError):  # noqa: N818 (a public name; it is a problem list, raised as an error)
     """Problems a model validator found, each at a field path below the model.
 
     Raise it from a ``model_validator`` instead of a plain ``ValueError`` so
@@ -44,8 +44,8 @@ class FieldProblem(ValueError):
     def __init__(self, problems: list[tuple[Loc, str]] | Loc, message: str | None = None) -> None:
         """Create it from a list of ``(path, message)`` or from one path and one message."""
         if message is not None:
-            problems = [(tuple(problems), message)]  # type: ignore[arg-type]
-        self.problems: list[tuple[Loc, str]] = [(tuple(loc), text) for loc, text in problems]  # type: ignore[misc]
+            problems = [(tuple(problems), message)]
+        self.problems: list[tuple[Loc, str]] = [(tuple(loc), text) for loc, text in problems]
         super().__init__("; ".join(text for _, text in self.problems))
 
 
@@ -71,7 +71,8 @@ def _number_kind(annotation: Any) -> str | None:
     kinds: set[str] = set()
     for tp in members:
         origin = get_origin(tp)
-        if origin in (list, tuple, set, frozenset, dict) or (isinstance(origin, type) and issubclass(origin, (Sequence, Mapping))):
+        container = isinstance(origin, type) and issubclass(origin, (Sequence, Mapping))
+        if origin in (list, tuple, set, frozenset, dict) or container:
             args = get_args(tp)
             inner = _number_kind(args[-1]) if args else None
             kinds.add(inner or "")

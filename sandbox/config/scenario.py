@@ -122,8 +122,8 @@ def scenario_model() -> type[Scenario]:
         if clash:
             raise ValueError(f"a rule may not be named {clash[0]!r} (a regime entry's own attribute)")
         fields: dict[str, Any] = {name: (cls | None, None) for name, cls in rules}
-        entry = create_model("RegimeEntry", __base__=RegimeEntry, **fields)  # type: ignore[call-overload]
-        _model_cache[rules] = create_model(  # type: ignore[call-overload]
+        entry = create_model("RegimeEntry", __base__=RegimeEntry, **fields)
+        _model_cache[rules] = create_model(
             "Scenario",
             __base__=Scenario,
             regime=(list[entry], Field(default_factory=list, description="dated rules")),
@@ -287,7 +287,7 @@ def scenario_from_dict(data: dict[str, Any], source: str | None = None) -> Scena
         scenario = model.model_validate(data)
     except ValidationError as exc:
         label = source or "<scenario>"
-        raise ScenarioError(format_validation_error(exc, model=model, locate=lambda loc: (label, None))) from None
+        raise ScenarioError(format_validation_error(exc, model=model, locate=lambda _loc: (label, None))) from None
     scenario.source = source
     return scenario
 
@@ -343,9 +343,9 @@ class Origin:
         node = self
         for depth, part in enumerate(loc):
             kids = node.children
-            if isinstance(kids, dict) and part in kids:
-                node = kids[part]
-            elif isinstance(kids, list) and isinstance(part, int) and 0 <= part < len(kids):
+            if (isinstance(kids, dict) and part in kids) or (
+                isinstance(kids, list) and isinstance(part, int) and 0 <= part < len(kids)
+            ):
                 node = kids[part]
             else:
                 return node, tuple(loc[depth:])
@@ -491,7 +491,7 @@ def _merge_regime(parent: list[Any], parent_origin: Origin, child: list[Any],
             removed.add(name)
             continue
         start = entry[name].get("from") if name and isinstance(entry[name], dict) else None
-        if isinstance(start, str):
+        if name is not None and isinstance(start, str):
             first[name] = min(start, first.get(name, start))
         added.append((entry, where))
     kept: list[tuple[Any, Origin]] = []

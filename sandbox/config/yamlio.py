@@ -147,7 +147,7 @@ class StrictLoader(yaml.SafeLoader):
         """
         if not isinstance(node, MappingNode):
             raise yaml.constructor.ConstructorError(
-                None, None, f"expected a mapping node, but found {node.id}", node.start_mark
+                None, None, f"expected a mapping node, but found {getattr(node, 'id', '?')}", node.start_mark
             )
         mapping: dict[Any, Any] = {}
         first_line: dict[Any, int] = {}
@@ -199,7 +199,7 @@ def _libyaml_loader() -> type | None:
     if not yaml.__with_libyaml__ or cparser is None:
         return None
 
-    def __init__(self: Any, stream: Any) -> None:
+    def __init__(self: Any, stream: Any) -> None:  # noqa: N807 (the class's, made by type())
         cparser.__init__(self, stream)
         Composer.__init__(self)
         SafeConstructor.__init__(self)
@@ -233,7 +233,7 @@ def _strict_loader(text: str, name: str) -> Any:
         loader.name = name  # marks (and so our messages) carry the user's file name
         return loader
     stream = io.StringIO(text)
-    stream.name = name  # type: ignore[misc]  # libyaml takes the marks' file name from here
+    stream.name = name  # libyaml takes the marks' file name from here
     return _CStrictLoader(stream)
 
 
@@ -287,11 +287,11 @@ def _record_lines(node: Node, data: Any, path: Loc, lines: dict[Loc, int]) -> No
     in file order in both, because duplicates and merges are refused.
     """
     if isinstance(node, MappingNode) and isinstance(data, dict):
-        for (key_node, value_node), (key, value) in zip(node.value, data.items()):
+        for (key_node, value_node), (key, value) in zip(node.value, data.items(), strict=False):
             lines[path + (key,)] = key_node.start_mark.line + 1
             _record_lines(value_node, value, path + (key,), lines)
     elif isinstance(node, SequenceNode) and isinstance(data, list):
-        for index, (item_node, item) in enumerate(zip(node.value, data)):
+        for index, (item_node, item) in enumerate(zip(node.value, data, strict=False)):
             lines[path + (index,)] = item_node.start_mark.line + 1
             _record_lines(item_node, item, path + (index,), lines)
 
@@ -316,7 +316,8 @@ def read_scenario_text(path: Path, name: str) -> str:
         raise ScenarioError(f"scenario path is a directory, not a file: {name}")
     if not stat.S_ISREG(info.st_mode):
         raise ScenarioError(f"{name}: is {_file_kind(info.st_mode)}, not a regular file; allowed: a YAML file")
-    too_big = f"{name}: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; allowed: a scenario file up to that size"
+    too_big = (f"{name}: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; "
+               "allowed: a scenario file up to that size")
     if info.st_size > MAX_FILE_BYTES:
         raise ScenarioError(too_big)
     try:
@@ -616,7 +617,8 @@ def _describe(error: Mapping[str, Any], alternatives: list[Any]) -> str:
         bound = (
             f"at least {ctx.get('min_length')}" if kind == "string_too_short" else f"at most {ctx.get('max_length')}"
         )
-        return f"found {_brief(value)} ({len(value) if isinstance(value, str) else '?'} characters); allowed: {bound} characters"
+        length = len(value) if isinstance(value, str) else "?"
+        return f"found {_brief(value)} ({length} characters); allowed: {bound} characters"
     if kind == "string_pattern_mismatch":
         return f"{found}; allowed: text matching {ctx.get('pattern')!r}"
     if kind in ("value_error", "assertion_error"):

@@ -10,11 +10,11 @@ Validation is strict (see :class:`~sandbox.common.validation.StrictModel`).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from sandbox.common.dates import Dated, Month
+from sandbox.common.dates import Dated, DatedValues, Month
 from sandbox.common.horizon import MAX_MONTHS
 from sandbox.common.validation import FieldProblem, StrictModel, percent_hint
 
@@ -37,6 +37,15 @@ __all__ = [
     "Shock",
     "Tie",
 ]
+
+if TYPE_CHECKING:
+    # What a dated field holds once validated: a type checker cannot read the
+    # Annotated type that Dated(...) builds at run time.
+    type EntryRate = float | DatedValues
+    type BenchmarkRate = float | DatedValues
+else:
+    EntryRate = Dated(ge=0, le=10_000)
+    BenchmarkRate = Dated(ge=0, le=1)
 
 
 class Section(StrictModel):
@@ -72,7 +81,7 @@ class PlatformParams(Section):
     """Platforms: how many, who enters, and how each business model behaves."""
 
     initial: int = Field(200, ge=0, le=100_000, description="platforms operating in the start month")
-    entry_per_month: Dated(ge=0, le=10_000) = Field(4.0, description="mean number of applicants a month (Poisson)")
+    entry_per_month: EntryRate = Field(4.0, description="mean number of applicants a month (Poisson)")
     mix: KindShares = Field(default_factory=KindShares, description="business models of initial platforms")
     entry_mix: KindShares | None = Field(None, description="business models of entrants (default: mix)")
     promised_yield: KindYields = Field(default_factory=KindYields)
@@ -92,8 +101,12 @@ class PlatformParams(Section):
     fraud_lending: float = Field(0.30, ge=0, le=1, description="share of a fraud's inflows lent to real borrowers")
     abscond_hazard: float = Field(0.01, ge=0, le=1, description="monthly base probability a fraud absconds")
     abscond_on_inspection: float = Field(0.4, ge=0, le=1, description="added abscond probability when inspected")
-    abscond_on_outflow: float = Field(0.1, ge=0, le=1, description="added abscond probability when net inflow turns negative")
-    controller_reentry: float = Field(0.01, ge=0, le=1, description="monthly chance a failed fraud controller re-enters")
+    abscond_on_outflow: float = Field(
+        0.1, ge=0, le=1, description="added abscond probability when net inflow turns negative"
+    )
+    controller_reentry: float = Field(
+        0.01, ge=0, le=1, description="monthly chance a failed fraud controller re-enters"
+    )
     unviable_months: int = Field(6, ge=1, le=120, description="months of losses before an intermediary exits")
 
 
@@ -284,7 +297,7 @@ class Shock(Section):
 class EnvironmentParams(Section):
     """Benchmark rate, macro cycle, sentiment and shocks."""
 
-    benchmark_rate: Dated(ge=0, le=1) = Field(0.0435, description="one-year benchmark lending rate, fraction a year")
+    benchmark_rate: BenchmarkRate = Field(0.0435, description="one-year benchmark lending rate, fraction a year")
     macro: MacroParams = Field(default_factory=MacroParams)
     sentiment: SentimentParams = Field(default_factory=SentimentParams)
     shocks: list[Shock] = Field(default_factory=list)

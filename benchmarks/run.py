@@ -333,7 +333,7 @@ def worker_mesa(spec: dict) -> dict:
     params = InvestorParams(count=spec["investors"])
     info = InformationParams()
     rng = np.random.default_rng(seed)
-    synthetic_pop = InvestorPopulation(params, info, 84, rng)
+    synthetic_pop = InvestorPopulation(params, info, rng)
     _fill_holdings(synthetic_pop, spec["platforms"], rng)
     month = {"month": params.adoption_months + 12,  # everyone has entered
              "inputs": _platform_inputs(spec["platforms"], info.bands, rng)}

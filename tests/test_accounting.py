@@ -32,7 +32,7 @@ from sandbox.market.platforms import PlatformBook
 
 def balanced_market() -> SimpleNamespace:
     market = small_market(market__investors={"count": 1}, market__borrowers={"count": 1}).market
-    investors = InvestorPopulation(market.investors, market.information, 12, np.random.default_rng(0))
+    investors = InvestorPopulation(market.investors, market.information, np.random.default_rng(0))
     borrowers = BorrowerPopulation(market.borrowers, np.random.default_rng(0))
     book = PlatformBook(capacity=4)
     rows = book.add(2)

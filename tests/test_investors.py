@@ -30,7 +30,7 @@ def population(n: int, holdings: Holdings | None = None, **params) -> InvestorPo
     to (platform row, units)."""
     market = small_market(market__investors={"count": n, "active_at_start": 1.0, "max_holdings": 2,
                                              "liquidity_rate": 0.0, "candidates": 3, **params}).market
-    pop = InvestorPopulation(market.investors, market.information, 12, np.random.default_rng(0))
+    pop = InvestorPopulation(market.investors, market.information, np.random.default_rng(0))
     pop.budget[:] = BUDGET
     pop.tolerance[:] = 1.0
     pop.risk_aversion[:] = 0.0

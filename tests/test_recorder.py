@@ -102,7 +102,7 @@ def test_credit_and_defaults_become_rates():
     rec = Recorder(stand_in_model())
     rec.add_credit(1000.0, 200.0, 50.0, 1000.0 * 0.2)
     rec.add_credit(3000.0, 0.0, 0.0, 3000.0 * 0.3)
-    rec.add_defaults(3, 60, 3)
+    rec.add_defaults(3, 60)
     rec.count("run_requests", 7)
     rec.count("entries", 2)
     rec.end_month(0.0, 1.0)

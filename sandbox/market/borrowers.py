@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sandbox.market.arrays import bernoulli_indices, entry_months, first_index, row_any, row_sum, shifted_counts, sum_by
-
 from sandbox.market.params import BorrowerParams
 
 NONE = -1

@@ -168,7 +168,7 @@ class InvestorPopulation:
         platform, units: the holdings, shape ``(K, n)`` (slot, investor).
     """
 
-    def __init__(self, params: InvestorParams, info: InformationParams, months: int, rng: np.random.Generator) -> None:
+    def __init__(self, params: InvestorParams, info: InformationParams, rng: np.random.Generator) -> None:
         n, K = params.count, params.max_holdings
         self.n, self.K = n, K
         self.params = params

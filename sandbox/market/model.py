@@ -141,7 +141,7 @@ class SandboxModel(mesa.Model):
         m = scenario.market
         self.n_clusters = 2 * m.platforms.regions
         self.book = PlatformBook(capacity=max(64, 2 * m.platforms.initial))
-        self.investors = InvestorPopulation(m.investors, m.information, self.months, self.streams.population)
+        self.investors = InvestorPopulation(m.investors, m.information, self.streams.population)
         self.borrowers = BorrowerPopulation(m.borrowers, self.streams.population)
         self.environment = Environment(scenario.environment, scenario.start, self.n_clusters)
         self.exposures = ExposureNetwork(m.exposures)
@@ -624,7 +624,7 @@ class SandboxModel(mesa.Model):
         book.loss_months[:n] = np.where(margin < 0, book.loss_months[:n] + 1, 0)
         if self.exposures.active:
             self.clear_guarantees(loss)
-        self.recorder.add_defaults(rep.defaults, rep.performing, b.defaults_total)
+        self.recorder.add_defaults(rep.defaults, rep.performing)
 
     def _pass_through(self, result: np.ndarray, book_size: np.ndarray) -> np.ndarray:
         """Credit a live intermediary's investors with their share of ``result`` (yuan per row).

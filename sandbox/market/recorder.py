@@ -45,7 +45,8 @@ class Recorder:
         self._month["credit_excluded_limit"] += excluded_limit
         self._month["apr_weighted"] += apr_weighted
 
-    def add_defaults(self, defaults: int, performing: int, total: int) -> None:
+    def add_defaults(self, defaults: int, performing: int) -> None:
+        """Add this month's defaults and the loans that were due (performing or not)."""
         self._month["defaults"] += defaults
         self._month["loans_due"] += performing
 

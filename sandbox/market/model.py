@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, TypeVar, cast
 import mesa
 import numpy as np
 
-from sandbox.market.arrays import guide_pick, guide_table, row_any, row_sum, standard_normal, sum_by
+from sandbox.market.arrays import sum_by
 
 from sandbox.market.accounting import ACCOUNTING_MODES, AccountingMode, Ledger, enforce, worst
 from sandbox.market.attribution import attribute_failures
 from sandbox.market.borrowers import BorrowerPopulation
+from sandbox.market.credit import clear_credit
 from sandbox.common.dates import month_index, month_label, value_at
 from sandbox.market.entry import draw_applicants, screen
 from sandbox.market.environment import Environment
@@ -306,76 +307,12 @@ class SandboxModel(mesa.Model):
         self._abscond = np.zeros(book.capacity + 1, dtype=bool)
 
     # ------------------------------------------------------ 3. credit market
-    def lendable(self) -> np.ndarray:
-        """Cash each platform can lend this month (zero unless open for business)."""
-        book, p = self.book, self.config.market.platforms
-        n = book.n
-        cash, claims = book.cash[:n], book.claims()
-        kind = book.kind[:n]
-        pool = np.maximum(cash - p.pool_reserve * claims, 0.0)
-        fraud = np.minimum(0.5 * cash, np.maximum(p.fraud_lending * claims - book.loans[:n], 0.0))
-        matched = np.maximum(cash - 0.02 * claims, 0.0)  # a small buffer for withdrawals
-        out = np.where(kind == INTERMEDIARY, matched, np.where(kind == POOL, pool, fraud))
-        return np.where(book.open_for_business(), np.maximum(out, 0.0), 0.0)
-
     def credit_market(self) -> None:
-        """Borrowers seek loans; platforms price them under any cap; limits and cash ration them."""
-        b, book, pol, rng = self.borrowers, self.book, self.policy, self.streams.borrowers
-        p = self.config.market.platforms
-        who, refinancing = b.request(self.month, rng)
-        lendable = self.lendable()
-        size = np.exp(0.3 * standard_normal(rng, who.size))  # lognormal; drawn whatever the regime
-        pick = rng.random(who.size)
-        accept_draw = rng.random(who.size)
-        term = b.draw_terms(who.size, rng)
-        b.refinance[who] = False
-        total = lendable.sum()
-        stress = self.channels.credit_contagion
-        if who.size == 0 or total <= 0:
-            if stress:
-                b.stressed_until[who[refinancing]] = self.month + b.params.contagion_months
-            self.recorder.add_credit(0.0, 0.0, 0.0, 0.0)
-            return
-        # Borrowers go to platforms in proportion to what they can lend.
-        plat = guide_pick(guide_table(lendable), pick)
-        amount = b.demand[who] * size
-        funding = book.promised_yield + p.fee
-        apr = b.price(who, plat, funding)
-        capped = apr > pol.rate_cap[plat]
-        declined = ~capped & (apr > b.max_rate[who])
-        # Per-borrower limits, per platform and across platforms.
-        company = b.company[who]
-        lim_p = np.where(company, pol.limit_company_platform, pol.limit_individual_platform)
-        lim_t = np.where(company, pol.limit_company_total, pol.limit_individual_total)
-        lenders, owed = np.take(b.platform, who, axis=0), np.take(b.principal, who, axis=0)
-        on_plat = row_sum(np.where(lenders == plat[:, None], owed, 0.0))
-        room = np.maximum(np.minimum(lim_p - on_plat, lim_t - row_sum(owed)), 0.0)
-        limited = np.minimum(amount, room)
-        has_slot = row_any(lenders < 0)
-        ok = ~capped & ~declined & (limited > 0) & has_slot
-        excluded_cap = float(amount[capped].sum())
-        excluded_limit = float((amount - limited)[~capped & ~declined].sum())
-        # Ration by cash: each request is accepted with the platform's fill ratio,
-        # then accepted amounts are scaled so no platform lends more than it has.
-        req = sum_by(plat[ok], limited[ok], book.n)
-        fill = np.divide(lendable, req, out=np.ones_like(req), where=req > 0)
-        ok &= accept_draw < np.minimum(fill, 1.0)[plat]
-        acc = sum_by(plat[ok], limited[ok], book.n)
-        scale = np.minimum(np.divide(lendable, acc, out=np.ones_like(acc), where=acc > 0), 1.0)
-        lent = limited * scale[plat]
-        ok &= lent > 0
-        b.book_loans(who[ok], plat[ok], lent[ok], apr[ok], term[ok])
-        orig = sum_by(plat[ok], lent[ok], book.n)
-        book.cash[: book.n] -= orig
-        book.loans[: book.n] += orig
-        b.borrowed_total += float(lent[ok].sum())
-        refinanced = who[ok]
-        b.stress_source[refinanced[b.stressed_until[refinanced] < self.month]] = -1  # no longer stranded
-        # A rollover borrower who could not refinance is under stress: credit contagion.
-        if stress:
-            b.stressed_until[who[refinancing & ~ok]] = self.month + b.params.contagion_months
-        new = float(lent[ok].sum())
-        self.recorder.add_credit(new, excluded_cap, excluded_limit, float((apr[ok] * lent[ok]).sum()))
+        """Borrowers seek loans; platforms price them under any cap; limits and cash ration them
+        (:func:`~sandbox.market.credit.clear_credit`)."""
+        credit = clear_credit(self.book, self.borrowers, self.policy, self.config.market.platforms,
+                              self.streams.borrowers, self.month, stress=self.channels.credit_contagion)
+        self.recorder.add_credit(credit.new, credit.excluded_cap, credit.excluded_limit, credit.apr_weighted)
 
     # ------------------------------------------------- 4. investor decisions
     def perception(self) -> Perception:

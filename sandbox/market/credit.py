@@ -1,0 +1,112 @@
+"""The credit market (step 3): borrowers meet the platforms' lendable cash under caps and limits.
+
+Borrowers who seek credit this month go to platforms in proportion to what
+each can lend; a platform prices the loan, refuses it above a rate cap, and
+per-borrower limits and the platforms' cash ration what is lent. A rollover
+borrower left without a loan comes under stress (credit contagion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sandbox.market.arrays import guide_pick, guide_table, row_any, row_sum, standard_normal, sum_by
+from sandbox.market.platforms import INTERMEDIARY, POOL
+
+if TYPE_CHECKING:
+    from sandbox.market.borrowers import BorrowerPopulation
+    from sandbox.market.params import PlatformParams
+    from sandbox.market.platforms import PlatformBook
+    from sandbox.market.policy import Policy
+
+
+@dataclass(frozen=True)
+class CreditMonth:
+    """What one month's credit market did (yuan), as the recorder counts it."""
+
+    new: float  # lent this month
+    excluded_cap: float  # asked for, refused because the price was above a rate cap
+    excluded_limit: float  # asked for above a borrower limit
+    apr_weighted: float  # sum of APR x amount over new loans
+
+
+NO_CREDIT = CreditMonth(0.0, 0.0, 0.0, 0.0)
+
+
+def lendable(book: PlatformBook, params: PlatformParams) -> np.ndarray:
+    """Cash each platform can lend this month (zero unless open for business)."""
+    p = params
+    n = book.n
+    cash, claims = book.cash[:n], book.claims()
+    kind = book.kind[:n]
+    pool = np.maximum(cash - p.pool_reserve * claims, 0.0)
+    fraud = np.minimum(0.5 * cash, np.maximum(p.fraud_lending * claims - book.loans[:n], 0.0))
+    matched = np.maximum(cash - 0.02 * claims, 0.0)  # a small buffer for withdrawals
+    out = np.where(kind == INTERMEDIARY, matched, np.where(kind == POOL, pool, fraud))
+    return np.where(book.open_for_business(), np.maximum(out, 0.0), 0.0)
+
+
+def clear_credit(book: PlatformBook, borrowers: BorrowerPopulation, policy: Policy, params: PlatformParams,
+                 rng: np.random.Generator, month: int, stress: bool) -> CreditMonth:
+    """Borrowers seek loans; platforms price them under any cap; limits and cash ration them.
+
+    Books the loans on the borrowers and the platforms' cash and loans. With
+    ``stress`` (the credit-contagion channel on), a rollover borrower who could
+    not refinance comes under stress for ``contagion_months``. Draws from
+    ``rng`` in a fixed order whatever the regime.
+    """
+    b, pol, p = borrowers, policy, params
+    who, refinancing = b.request(month, rng)
+    can_lend = lendable(book, p)
+    size = np.exp(0.3 * standard_normal(rng, who.size))  # lognormal; drawn whatever the regime
+    pick = rng.random(who.size)
+    accept_draw = rng.random(who.size)
+    term = b.draw_terms(who.size, rng)
+    b.refinance[who] = False
+    total = can_lend.sum()
+    if who.size == 0 or total <= 0:
+        if stress:
+            b.stressed_until[who[refinancing]] = month + b.params.contagion_months
+        return NO_CREDIT
+    # Borrowers go to platforms in proportion to what they can lend.
+    plat = guide_pick(guide_table(can_lend), pick)
+    amount = b.demand[who] * size
+    funding = book.promised_yield + p.fee
+    apr = b.price(who, plat, funding)
+    capped = apr > pol.rate_cap[plat]
+    declined = ~capped & (apr > b.max_rate[who])
+    # Per-borrower limits, per platform and across platforms.
+    company = b.company[who]
+    lim_p = np.where(company, pol.limit_company_platform, pol.limit_individual_platform)
+    lim_t = np.where(company, pol.limit_company_total, pol.limit_individual_total)
+    lenders, owed = np.take(b.platform, who, axis=0), np.take(b.principal, who, axis=0)
+    on_plat = row_sum(np.where(lenders == plat[:, None], owed, 0.0))
+    room = np.maximum(np.minimum(lim_p - on_plat, lim_t - row_sum(owed)), 0.0)
+    limited = np.minimum(amount, room)
+    has_slot = row_any(lenders < 0)
+    ok = ~capped & ~declined & (limited > 0) & has_slot
+    excluded_cap = float(amount[capped].sum())
+    excluded_limit = float((amount - limited)[~capped & ~declined].sum())
+    # Ration by cash: each request is accepted with the platform's fill ratio,
+    # then accepted amounts are scaled so no platform lends more than it has.
+    req = sum_by(plat[ok], limited[ok], book.n)
+    fill = np.divide(can_lend, req, out=np.ones_like(req), where=req > 0)
+    ok &= accept_draw < np.minimum(fill, 1.0)[plat]
+    acc = sum_by(plat[ok], limited[ok], book.n)
+    scale = np.minimum(np.divide(can_lend, acc, out=np.ones_like(acc), where=acc > 0), 1.0)
+    lent = limited * scale[plat]
+    ok &= lent > 0
+    b.book_loans(who[ok], plat[ok], lent[ok], apr[ok], term[ok])
+    orig = sum_by(plat[ok], lent[ok], book.n)
+    book.cash[: book.n] -= orig
+    book.loans[: book.n] += orig
+    b.borrowed_total += float(lent[ok].sum())
+    refinanced = who[ok]
+    b.stress_source[refinanced[b.stressed_until[refinanced] < month]] = -1  # no longer stranded
+    # A rollover borrower who could not refinance is under stress: credit contagion.
+    if stress:
+        b.stressed_until[who[refinancing & ~ok]] = month + b.params.contagion_months
+    return CreditMonth(float(lent[ok].sum()), excluded_cap, excluded_limit, float((apr[ok] * lent[ok]).sum()))

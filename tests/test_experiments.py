@@ -15,9 +15,10 @@ import typer
 from typer.testing import CliRunner
 
 import sandbox
-from sandbox.experiments import runner as ex
+from sandbox import experiments as ex
 from sandbox.cli.experiments import register
 from sandbox.config.scenario import scenario_schema_version
+from sandbox.experiments import execution
 from sandbox.experiments.store import StoreMismatch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,10 +148,10 @@ def test_a_lost_chunk_fails_its_runs(small: sandbox.Scenario) -> None:
 
 
 def test_worker_with_other_code_refuses(small: sandbox.Scenario) -> None:
-    spec = ex.RunSpec("r0", small.to_dict(), small.fingerprint(), 1, MONTHS, {"run": 0}, code="edited")
+    spec = execution.RunSpec("r0", small.to_dict(), small.fingerprint(), 1, MONTHS, {"run": 0}, code="edited")
     (outcome,) = ex.run_chunk([spec])
     assert outcome.summary is None and "other sandbox code" in outcome.error
-    (outcome,) = ex.run_chunk([ex.RunSpec("r0", small.to_dict(), small.fingerprint(), 1, MONTHS, {"run": 0})])
+    (outcome,) = ex.run_chunk([execution.RunSpec("r0", small.to_dict(), small.fingerprint(), 1, MONTHS, {"run": 0})])
     assert outcome.error is None and outcome.summary["months"] == MONTHS
 
 
@@ -159,6 +160,40 @@ def test_bad_workers_and_scheduler(small: sandbox.Scenario) -> None:
         rep(small, workers=0)
     with pytest.raises(ValueError, match="scheduler"):
         rep(small, workers=None, scheduler="nowhere")
+
+
+# --- execution options -----------------------------------------------------------------------
+
+
+def test_one_execution_object_serves_every_verb(small: sandbox.Scenario, capped: sandbox.Scenario,
+                                                tmp_path: Path) -> None:
+    """``execution=Execution(...)`` and its fields as keywords run the same experiment."""
+    options = ex.Execution(workers=1, progress=False, chunk_size=1)
+    sizes = {"runs": 2, "seed": 5, "months": MONTHS}
+    assert_same(ex.replicate(small, **sizes, execution=options),
+                ex.replicate(small, **sizes, workers=1, progress=False))
+    assert_same(ex.compare([small, capped], **sizes, execution=options),
+                ex.compare([small, capped], **sizes, workers=1, progress=False))
+    bounds = {"regime.rate_cap.apr": CAP}
+    pd.testing.assert_frame_equal(ex.sweep(small, bounds, "grid", 2, **sizes, execution=options).runs,
+                                  ex.sweep(small, bounds, "grid", 2, **sizes, workers=1, progress=False).runs,
+                                  check_exact=True)
+    # The object's fields are used (results alone cannot tell: workers never change them)...
+    kept = ex.Execution(workers=1, progress=False, out=tmp_path / "kept", counterfactuals=True)
+    result = ex.replicate(small, runs=1, seed=1, months=MONTHS, execution=kept)
+    assert result.out == tmp_path / "kept" and (tmp_path / "kept" / "manifest.json").exists()
+    assert "failures_avoided_runs" in result.runs.columns
+    # ... and keywords override them: here, where the store goes.
+    result = ex.replicate(small, runs=1, seed=1, months=MONTHS, execution=options, out=tmp_path / "s")
+    assert result.out == tmp_path / "s" and (tmp_path / "s" / "manifest.json").exists()
+    assert options.out is None  # frozen: the shared object is not changed
+
+
+def test_an_unknown_execution_keyword_is_named(small: sandbox.Scenario) -> None:
+    with pytest.raises(TypeError, match=r"replicate\(\) got an unexpected keyword argument 'worker'"):
+        ex.replicate(small, runs=1, worker=1)
+    with pytest.raises(TypeError, match="'chunksize'.*chunk_size"):
+        ex.sweep(small, {"regime.rate_cap.apr": CAP}, chunksize=2)
 
 
 # --- the results store -----------------------------------------------------------------------
@@ -194,7 +229,7 @@ def test_store_layout_and_manifest(small_file: Path, tmp_path: Path) -> None:
 def count_runs(monkeypatch: pytest.MonkeyPatch, stop_after: int | None = None) -> list[int]:
     """Count runs simulated in this process; optionally 'kill' the experiment after some."""
     seen: list[int] = []
-    real = ex._simulate
+    real = execution._simulate
 
     def simulate(scenario: sandbox.Scenario, seed: int, months: int | None) -> Any:
         if stop_after is not None and len(seen) >= stop_after:
@@ -202,7 +237,7 @@ def count_runs(monkeypatch: pytest.MonkeyPatch, stop_after: int | None = None) -
         seen.append(seed)
         return real(scenario, seed, months)
 
-    monkeypatch.setattr(ex, "_simulate", simulate)
+    monkeypatch.setattr(execution, "_simulate", simulate)
     return seen
 
 
@@ -270,7 +305,7 @@ def test_seed_defaults_to_the_stores(small: sandbox.Scenario, tmp_path: Path) ->
 
 def test_failed_run_is_recorded_and_others_go_on(small: sandbox.Scenario, tmp_path: Path, monkeypatch) -> None:
     bad_seed = ex.child_seeds(11, 5)[2]
-    real = ex._simulate
+    real = execution._simulate
 
     def simulate(scenario: sandbox.Scenario, seed: int, months: int | None) -> Any:
         if seed == bad_seed:
@@ -279,7 +314,7 @@ def test_failed_run_is_recorded_and_others_go_on(small: sandbox.Scenario, tmp_pa
 
     out = tmp_path / "exp"
     with monkeypatch.context() as m:
-        m.setattr(ex, "_simulate", simulate)
+        m.setattr(execution, "_simulate", simulate)
         with pytest.raises(ex.ExperimentFailures) as info:
             rep(small, runs=5, out=out)
     err = info.value
@@ -559,9 +594,9 @@ def test_cli_sweep_bad_param(cli: typer.Typer, small_file: Path, tmp_path: Path,
 
 def test_cli_failures_exit_nonzero(cli: typer.Typer, small_file: Path, tmp_path: Path, monkeypatch) -> None:
     bad_seed = ex.child_seeds(5, 3)[1]
-    real = ex._simulate
+    real = execution._simulate
     monkeypatch.setattr(
-        ex, "_simulate", lambda s, seed, months: real(s, seed, months) if seed != bad_seed else 1 / 0
+        execution, "_simulate", lambda s, seed, months: real(s, seed, months) if seed != bad_seed else 1 / 0
     )
     out = tmp_path / "rep"
     result = invoke(cli, "replicate", small_file, "--runs", 3, "--seed", 5, "--out", out, "--months", MONTHS,
@@ -576,7 +611,7 @@ def test_cli_failures_exit_nonzero(cli: typer.Typer, small_file: Path, tmp_path:
 
 def test_counterfactual_counts_reach_the_experiment_tables(tmp_path):
     """Issue 5: experiments report the contagion share and the per-channel counterfactual counts."""
-    from sandbox.experiments import runner as experiments
+    from sandbox import experiments
     from sandbox.api import CHANNELS
 
     scenario = sandbox.load_scenario(BASELINE).with_updates(

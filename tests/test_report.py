@@ -18,10 +18,10 @@ from typer.testing import CliRunner
 matplotlib.use("Agg")
 
 import sandbox
-from sandbox.experiments import runner as ex
-from sandbox.reporting import plots
+from sandbox import experiments as ex
 from sandbox.cli.experiments import register as register_experiments
 from sandbox.cli.report import register as register_report
+from sandbox.reporting import plots
 from sandbox.reporting.findings import findings
 from sandbox.reporting.report import ADDED, build_report, fmt, fmt_diff, largest_waves, load_experiment, sweep_result
 

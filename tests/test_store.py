@@ -19,10 +19,11 @@ import typer
 from typer.testing import CliRunner
 
 import sandbox
-from sandbox.experiments import runner as ex
-from sandbox.experiments import store as st
+from sandbox import experiments as ex
 from sandbox.cli.experiments import register as register_experiments
 from sandbox.cli.report import register as register_report
+from sandbox.experiments import execution
+from sandbox.experiments import store as st
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -59,13 +60,13 @@ def assert_same(a: ex.ReplicateResult, b: ex.ReplicateResult, runs: int | None =
 def simulated_seeds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The seeds of the runs simulated from now on (in this process)."""
     seen: list[int] = []
-    real = ex._simulate
+    real = execution._simulate
 
     def simulate(scenario: sandbox.Scenario, seed: int, months: int | None, **kw: Any) -> Any:
         seen.append(seed)
         return real(scenario, seed, months, **kw)
 
-    monkeypatch.setattr(ex, "_simulate", simulate)
+    monkeypatch.setattr(execution, "_simulate", simulate)
     return seen
 
 
@@ -432,3 +433,16 @@ def test_workers_die_with_their_parent(tmp_path: Path) -> None:
     for pid in alive:  # don't leave them behind if the test fails
         os.kill(pid, signal.SIGKILL)
     assert alive == []
+
+
+def test_the_code_version_covers_the_whole_package() -> None:
+    """A store is resumed only by the same code: an edit to the market or a rule counts, not only to experiments."""
+    import hashlib
+
+    package = Path(sandbox.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    assert st._hash_sources() == digest.hexdigest()[:12]
+    assert any(p.parent.name == "market" for p in package.rglob("*.py"))

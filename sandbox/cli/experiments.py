@@ -12,14 +12,16 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sandbox.common.horizon import MAX_MONTHS, MIN_MONTHS
+from sandbox.cli.common import fail, load
+
 if TYPE_CHECKING:
-    from sandbox.config.scenario import Scenario
+    from sandbox.experiments.execution import Execution
 
 # The metrics shown in the tables at the end, with short labels (the CSVs have them all).
 SHOWN = {
@@ -45,7 +47,7 @@ Seed = Annotated[
     typer.Option(help="Experiment seed; run i uses its i-th child seed (default: the store's, else drawn).", min=0),
 ]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Experiment folder (results store; resumable).")]
-Months = Annotated[int | None, typer.Option(help="Horizon in months (default: the scenario's).", min=MIN_MONTHS, max=MAX_MONTHS)]
+Months = Annotated[int | None, typer.Option(help="Horizon in months (default: the scenario's).", min=1, max=600)]
 Workers = Annotated[
     int | None, typer.Option(help="Worker processes (default: one per core; 1: serial, in this process).", min=1)
 ]
@@ -56,23 +58,11 @@ Scheduler = Annotated[
 Progress = Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")]
 Counterfactuals = Annotated[
     bool,
-    typer.Option(help="Also rerun each run with each contagion channel off; adds failures_avoided_<channel> (5x cost)."),
+    typer.Option(
+        help="Also rerun each run with each contagion channel off; adds failures_avoided_<channel> (5x cost)."
+    ),
 ]
 ON_TERMINAL = sys.stderr.isatty()
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """One-line error and exit (``sandbox.cli.fail``, imported late: ``sandbox.cli`` imports this module)."""
-    from sandbox.cli.common import fail as cli_fail
-
-    cli_fail(message, code)
-
-
-def load(path: Path) -> Scenario:
-    """Load and validate a scenario, exiting cleanly on errors (``sandbox.cli.load``)."""
-    from sandbox.cli.common import load as cli_load
-
-    return cli_load(path)
 
 
 def register(app: typer.Typer) -> None:
@@ -94,13 +84,11 @@ def replicate(
     counterfactuals: Counterfactuals = False,
 ) -> None:
     """Run a scenario N times on spawned seeds; write the store and runs.csv (run, seed, metrics)."""
-    from sandbox.experiments import runner as experiments
+    from sandbox import experiments
 
     spec = load(scenario)
-    result, failures = _call(
-        experiments.replicate, spec, runs=runs, seed=seed, months=months, workers=workers,
-        scheduler=scheduler, out=out, progress=progress, counterfactuals=counterfactuals,
-    )
+    execution = _execution(out, workers, scheduler, progress, counterfactuals)
+    result, failures = _call(experiments.replicate, execution, spec, runs=runs, seed=seed, months=months)
     _write_csv(result.runs, out / "runs.csv")
     _print_replicate(result, spec.name, f"{spec.name}: {len(result.runs)} runs, seed {result.seed}")
     _done(out, "runs.csv", failures)
@@ -118,15 +106,13 @@ def compare(
     counterfactuals: Counterfactuals = False,
 ) -> None:
     """Run scenarios on the same seeds; write comparison.csv (paired differences, 95% CIs) and runs.csv."""
-    from sandbox.experiments import runner as experiments
+    from sandbox import experiments
 
     if len(scenarios) < 2:
         fail(f"compare: found {len(scenarios)} scenario; allowed: 2 or more (the first is the reference)")
     specs = [load(path) for path in scenarios]
-    result, failures = _call(
-        experiments.compare, specs, runs=runs, seed=seed, months=months, workers=workers,
-        scheduler=scheduler, out=out, progress=progress, counterfactuals=counterfactuals,
-    )
+    execution = _execution(out, workers, scheduler, progress, counterfactuals)
+    result, failures = _call(experiments.compare, execution, specs, runs=runs, seed=seed, months=months)
     comparison = result.comparison
     if len(result.names) == 2:
         # One proposal: the 'versus' column says nothing.
@@ -159,16 +145,16 @@ def sweep(
     counterfactuals: Counterfactuals = False,
 ) -> None:
     """Vary parameters over a design; write sweep.csv (parameter values, run, seed, metrics)."""
-    from sandbox.experiments import runner as experiments
+    from sandbox import experiments
 
     parameters = parse_params(param)
     if design not in experiments.DESIGNS:
         fail(f"--design: found {design!r}; allowed: {', '.join(experiments.DESIGNS)}")
     spec = load(scenario)
+    execution = _execution(out, workers, scheduler, progress, counterfactuals)
     result, failures = _call(
-        experiments.sweep, spec, parameters, design=design, points=points, runs=runs, seed=seed,
-        months=months, workers=workers, scheduler=scheduler, out=out, progress=progress,
-        counterfactuals=counterfactuals,
+        experiments.sweep, execution, spec, parameters, design=design, points=points, runs=runs, seed=seed,
+        months=months,
     )
     _write_csv(result.runs, out / "sweep.csv")
     _print_sweep(result)
@@ -195,14 +181,24 @@ def parse_params(items: list[str]) -> dict[str, tuple[float, float]]:
     return parameters
 
 
-def _call(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
+def _execution(
+    out: Path, workers: int | None, scheduler: str | None, progress: bool, counterfactuals: bool
+) -> Execution:
+    """The execution options every experiment command shares, as one :class:`Execution`."""
+    from sandbox.experiments.execution import Execution
+
+    return Execution(workers=workers, scheduler=scheduler, out=out, progress=progress,
+                     counterfactuals=counterfactuals)
+
+
+def _call(fn: Callable[..., Any], execution: Execution, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
     """Run an experiment; bad input exits 2, failed runs come back with the rest of the result."""
-    from sandbox.experiments.runner import ExperimentError, ExperimentFailures
     from sandbox.config.scenario import ScenarioError
+    from sandbox.experiments.results import ExperimentError, ExperimentFailures
     from sandbox.experiments.store import StoreError
 
     try:
-        return fn(*args, **kwargs), []
+        return fn(*args, execution=execution, **kwargs), []
     except ExperimentFailures as err:
         return err.result, err.failures
     except (ExperimentError, StoreError, ScenarioError) as err:
@@ -210,7 +206,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
     except ValueError as err:  # bad --workers / --scheduler values from the executors
         fail(str(err).splitlines()[0])
     except OSError as err:
-        fail(f"--out {kwargs.get('out')}: {err.strerror or err}")
+        fail(f"--out {execution.out}: {err.strerror or err}")
 
 
 def _write_csv(table: Any, path: Path) -> None:
@@ -354,7 +350,7 @@ def _print_sweep(result: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from sandbox.experiments.runner import describe_runs
+    from sandbox.experiments.statistics import describe_runs
     from sandbox.reporting.findings import sweep_findings
 
     points = len(result.points)

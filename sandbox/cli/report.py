@@ -7,16 +7,11 @@ matplotlib) are imported inside the command so that ``sandbox --help`` stays fas
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """One-line error and exit (``sandbox.cli.fail``, imported late: ``sandbox.cli`` may import this module)."""
-    from sandbox.cli.common import fail as cli_fail
-
-    cli_fail(message, code)
+from sandbox.cli.common import fail, load
 
 
 def register(app: typer.Typer) -> None:
@@ -43,8 +38,6 @@ def report(
 
     spec = None
     if scenario is not None:
-        from sandbox.cli.common import load
-
         spec = load(scenario)
     try:
         result = build_report(experiment_dir, outcomes=outcome or None, scenario=spec)

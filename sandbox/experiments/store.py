@@ -77,7 +77,9 @@ GROWS = ("design.runs", "seeds.children")
 
 def _hash_sources() -> str:
     """A short hash of the sandbox package's source files, as they are on disk now."""
-    package = Path(__file__).resolve().parent
+    # The whole package (this module lives in sandbox/experiments/): a worker running an
+    # edited market or rule must be caught, not only an edited experiments module.
+    package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode())

@@ -166,7 +166,7 @@ def load_experiment(path: str | Path, scenario: Scenario | str | Path | None = N
 
 
 def _load_run(path: Path, scenario: Scenario | str | Path | None) -> Experiment:
-    from sandbox.experiments.runner import flatten_summary
+    from sandbox.experiments.execution import flatten_summary
 
     summary = json.loads((path / "summary.json").read_text())
     monthly = pd.read_csv(path / "monthly.csv", dtype={"month": str})
@@ -352,7 +352,7 @@ def headline_table(experiment: Experiment, metrics: Sequence[str] = HEADLINE) ->
         sweep: ``describe_runs`` over every run, plus ``point_min`` and
             ``point_max``, the lowest and highest point means.
     """
-    from sandbox.experiments.runner import comparison_table, describe_runs
+    from sandbox.experiments.statistics import comparison_table, describe_runs
 
     runs = experiment.runs
     metrics = headline_metrics(runs, metrics)
@@ -458,7 +458,8 @@ def sweep_result(experiment: Experiment) -> Any:
     the sweep drew them; if they no longer match the stored values, the
     stored values are used.
     """
-    from sandbox.experiments import runner as ex
+    from sandbox.experiments.design import DESIGNS, design_seed, sample_design
+    from sandbox.experiments.results import SweepResult
 
     if experiment.points is None:
         raise ReportError(f"{experiment.path}: not a sweep")
@@ -466,10 +467,9 @@ def sweep_result(experiment: Experiment) -> Any:
     samples = values
     design = (experiment.manifest or {}).get("design") or {}
     root = ((experiment.manifest or {}).get("seeds") or {}).get("root")
-    design_seed = getattr(ex, "_design_seed", None)
-    if root is not None and design_seed is not None and experiment.design in ex.DESIGNS:
+    if root is not None and experiment.design in DESIGNS:
         try:
-            drawn = ex.sample_design(experiment.parameters, experiment.design, int(design["points"]),
+            drawn = sample_design(experiment.parameters, experiment.design, int(design["points"]),
                                      design_seed(int(root)))
             if drawn.shape == values.shape and np.allclose(np.where(values == np.round(values), np.round(drawn),
                                                                     drawn), values):
@@ -477,7 +477,7 @@ def sweep_result(experiment: Experiment) -> Any:
         except Exception:  # fall back to the stored values
             samples = values
     scenario = experiment.names[0] if experiment.names else "scenario"
-    return ex.SweepResult(
+    return SweepResult(
         parameters=experiment.parameters,
         design=str(experiment.design),
         samples=samples,
@@ -681,7 +681,7 @@ def build_report(
         outcomes = list(outcomes) if outcomes else [m for m in RESPONSE if m in experiment.runs.columns]
         unknown = [m for m in outcomes if m not in experiment.runs.columns]
         if unknown:
-            from sandbox.experiments.runner import metric_columns
+            from sandbox.experiments.statistics import metric_columns
 
             allowed = metric_columns(experiment.runs, exclude=list(experiment.parameters))
             raise ReportError(f"outcome {unknown[0]!r}: not a metric of these runs; allowed: {', '.join(allowed)}")
@@ -1020,7 +1020,8 @@ def _losses_section(b: _Builder, experiment: Experiment, plots: Any) -> None:
 
 
 def _sweep_section(b: _Builder, experiment: Experiment, outcomes: list[str], notes: list[str], plots: Any) -> None:
-    from sandbox.experiments.runner import ExperimentError, sensitivity
+    from sandbox.experiments.results import ExperimentError
+    from sandbox.experiments.sensitivity import sensitivity
 
     b.heading("Response to the swept parameters")
     parameters = list(experiment.parameters)

@@ -215,13 +215,16 @@ class ExposureNetwork:
         source[nodes[broke] - G] = owed_most[broke] - G
         spent = self.capital[nodes[is_guarantor]] - paid_by[is_guarantor]
         self.capital[nodes[is_guarantor]] = np.maximum(spent, 0.0)  # rounding never leaves it negative
+        # Guarantors that defaulted this month (one that failed before has nothing left to default on).
+        newly_failed = np.zeros(0, np.int64)
+        if G:
+            newly_failed = nodes[is_guarantor & defaulted & (self.failed_month[np.minimum(nodes, G - 1)] < 0)]
         return Settlement(
             received=received,
             paid=paid,
             unpaid=unpaid,
             source=source,
             defaulted_rows=nodes[plat & defaulted] - G,
-            defaulted_guarantors=nodes[is_guarantor & defaulted & (self.failed_month[np.minimum(nodes, max(G - 1, 0))] < 0)]
-            if G else np.zeros(0, np.int64),
+            defaulted_guarantors=newly_failed,
             from_outside=outside,
         )

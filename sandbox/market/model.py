@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, TypeVar, cast
 import mesa
 import numpy as np
 
-from sandbox.market.arrays import sum_by
-
+from sandbox.common.dates import month_index, month_label, value_at
 from sandbox.market.accounting import ACCOUNTING_MODES, AccountingMode, Ledger, enforce, worst
+from sandbox.market.arrays import sum_by
 from sandbox.market.attribution import attribute_failures
 from sandbox.market.borrowers import BorrowerPopulation
 from sandbox.market.credit import clear_credit
-from sandbox.common.dates import month_index, month_label, value_at
 from sandbox.market.entry import draw_applicants, screen
 from sandbox.market.environment import Environment
 from sandbox.market.exposures import ExposureNetwork
@@ -126,7 +125,7 @@ class SandboxModel(mesa.Model):
         if accounting not in ACCOUNTING_MODES:
             raise ValueError(f"accounting: found {accounting!r}; allowed: {', '.join(ACCOUNTING_MODES)}")
         if seed is None:
-            seed = int(np.random.SeedSequence().entropy % (2**63))
+            seed = int(cast(int, np.random.SeedSequence().entropy) % (2**63))  # an int when drawn fresh
         super().__init__(rng=seed)
         keep_freed_memory()  # the month's large temporaries are reused, not faulted in again
         self.seed = int(seed)
@@ -471,8 +470,8 @@ class SandboxModel(mesa.Model):
         book.equity_flow[:n] -= accrual
         # Frauds abscond with a probability that rises with detection risk and falling inflows.
         draw = self.streams.platforms.random(n)
-        hazard = p.abscond_hazard + p.abscond_on_inspection * book.inspected[:n] + p.abscond_on_outflow * (inflow < paid_by)
-        hazard = hazard + book.abscond_pressure[:n]
+        hazard = p.abscond_hazard + p.abscond_on_inspection * book.inspected[:n]
+        hazard = hazard + p.abscond_on_outflow * (inflow < paid_by) + book.abscond_pressure[:n]
         self._abscond = np.zeros(size, dtype=bool)
         self._abscond[:n] = fraud & (draw < hazard)
         book.abscond_pressure[:n] = 0.0

@@ -55,14 +55,14 @@ class Policy:
     recovery_uplift: float = 0.0
     resolution_months: int | None = None
     # Per-platform requirements (filled by __post_init__); pilot caps are inf outside a pilot
-    disclosure_required: np.ndarray = field(default=None)  # type: ignore[assignment]
-    rate_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
-    yield_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
-    custody_required: np.ndarray = field(default=None)  # type: ignore[assignment]
-    pool_banned: np.ndarray = field(default=None)  # type: ignore[assignment]
-    registration_required: np.ndarray = field(default=None)  # type: ignore[assignment]
-    customer_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
-    customer_exposure_cap: np.ndarray = field(default=None)  # type: ignore[assignment]
+    disclosure_required: np.ndarray = field(init=False)
+    rate_cap: np.ndarray = field(init=False)
+    yield_cap: np.ndarray = field(init=False)
+    custody_required: np.ndarray = field(init=False)
+    pool_banned: np.ndarray = field(init=False)
+    registration_required: np.ndarray = field(init=False)
+    customer_cap: np.ndarray = field(init=False)
+    customer_exposure_cap: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         n = self.n_platforms

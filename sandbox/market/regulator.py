@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sandbox.market.platforms import FRAUD, POOL, REGULATORY, SUSPENDED
 from sandbox.market.params import RegulatorParams
+from sandbox.market.platforms import FRAUD, POOL, REGULATORY, SUSPENDED
 
 if TYPE_CHECKING:
     from sandbox.market.model import SandboxModel

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
@@ -23,5 +23,6 @@ class Blacklist(Rule):
     summary: ClassVar[str] = "controllers of frauds are barred from re-entering"
     stands_for: ClassVar[str] = "Credit blacklists of P2P defaulters and controllers (China, 2019)"
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         policy.blacklist = True

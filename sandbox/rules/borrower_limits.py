@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 from pydantic import Field
 
@@ -30,6 +30,7 @@ class BorrowerLimits(Rule):
     company_per_platform: float = Field(1_000_000, gt=0, description="yuan")
     company_total: float = Field(5_000_000, gt=0, description="yuan, across platforms")
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         policy.limit_individual_platform = min(policy.limit_individual_platform, self.individual_per_platform)
         policy.limit_individual_total = min(policy.limit_individual_total, self.individual_total)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 from sandbox.market.platforms import FRAUD
 from sandbox.rules.base import Policy, Rule
@@ -27,10 +27,12 @@ class Custody(Rule):
     summary: ClassVar[str] = "client funds must be held by a custodian bank"
     stands_for: ClassVar[str] = "Guidelines on custody of P2P lending funds (China, 2017-02)"
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         bound = self.bound(model)
         policy.custody_required[: bound.size] |= bound
 
+    @override
     def act(self, model: Market) -> None:
         # Banks will not open new custody accounts for unlicensed pass-throughs:
         # a bound fraud either accepts the custodian or cannot take deposits.

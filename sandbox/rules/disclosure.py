@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 from pydantic import Field
 
@@ -30,6 +30,7 @@ class Disclosure(Rule):
     level: float = Field(0.8, ge=0, le=1, description="required disclosure quality, 0 to 1")
     audit_probability: float = Field(0.05, ge=0, le=1, description="monthly chance a platform's data is audited")
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         bound = self.bound(model)
         req = policy.disclosure_required[: bound.size]

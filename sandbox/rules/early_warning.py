@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 from pydantic import Field
 
@@ -32,6 +32,7 @@ class EarlyWarning(Rule):
     information_sharing: bool = Field(True, description="local regulators share data")
     publish: bool = Field(False, description="publish warnings on platforms above the threshold")
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         policy.early_warning = True
         policy.warning_threshold = self.threshold

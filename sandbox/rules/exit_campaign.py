@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 import numpy as np
 from pydantic import Field
@@ -31,12 +31,14 @@ class ExitCampaign(Rule):
     months: int = Field(24, ge=1, le=240, description="months over which every platform exits")
     fraud_pressure: float = Field(0.05, ge=0, le=1, description="added monthly abscond chance for frauds")
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         policy.pool_ban_entry = True
         policy.licensing = True
         policy.screening_accuracy = 1.0
         policy.min_capital = float("inf")  # no new entry during the campaign
 
+    @override
     def act(self, model: Market) -> None:
         book = model.book
         alive = np.flatnonzero(book.alive())

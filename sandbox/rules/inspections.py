@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, override
 
 from pydantic import Field
 
@@ -31,6 +31,7 @@ class Inspections(Rule):
     fine: float = Field(500_000, ge=0, description="fine per finding at the fine rung, yuan")
     rectification_months: int = Field(3, ge=1, le=60, description="deadline of a rectification order")
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         policy.inspection_capacity += self.capacity
         policy.targeting = self.targeting

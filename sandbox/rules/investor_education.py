@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 from pydantic import Field
 
@@ -27,5 +27,6 @@ class InvestorEducation(Rule):
 
     intensity: float = Field(0.02, ge=0, le=1, description="share of the literacy gap closed a month")
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         policy.education += self.intensity

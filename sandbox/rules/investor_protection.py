@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 from pydantic import Field
 
@@ -26,6 +26,7 @@ class InvestorProtection(Rule):
     max_per_platform: float | None = Field(None, gt=0, description="yuan")
     max_share_of_wealth: float | None = Field(None, gt=0, le=1, description="share of the investor's budget")
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         policy.exposure_cap = min(policy.exposure_cap, self.max_per_platform or math.inf)
         policy.exposure_share_cap = min(policy.exposure_share_cap, self.max_share_of_wealth or math.inf)

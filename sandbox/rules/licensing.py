@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 import numpy as np
 from pydantic import Field
@@ -36,6 +36,7 @@ class Licensing(Rule):
     screening_accuracy: float = Field(0.5, ge=0, le=1, description="chance screening catches a fraud")
     deadline_pressure: float = Field(0.15, ge=0, le=1, description="added monthly abscond chance in the last 3 months")
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         policy.licensing = True
         policy.min_capital = max(policy.min_capital, self.min_capital)
@@ -45,6 +46,7 @@ class Licensing(Rule):
         if self.custody_required:
             policy.custody_required[: bound.size] |= bound
 
+    @override
     def act(self, model: Market) -> None:
         book = model.book
         n = book.n

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 import numpy as np
 
@@ -28,11 +28,13 @@ class PoolBan(Rule):
     summary: ClassVar[str] = "capital pools, maturity mismatch and principal guarantees are banned"
     stands_for: ClassVar[str] = "Interim measures (China, 2016-08): no self-financing, pooling or guarantees"
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         policy.pool_ban_entry = True
         bound = self.bound(model)
         policy.pool_banned[: bound.size] |= bound
 
+    @override
     def act(self, model: Market) -> None:
         if model.month != self.first_month(model) + self.grace_months:
             return

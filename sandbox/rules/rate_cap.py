@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 from pydantic import Field, model_validator
 
-from sandbox.common.dates import Dated
+from sandbox.common.dates import Dated, DatedValues
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
 if TYPE_CHECKING:
     from sandbox.market.interface import Market
+
+    # What a dated field holds once validated: a type checker cannot read the
+    # Annotated type that Dated(...) builds at run time.
+    type AprCap = float | DatedValues
+    type BenchmarkMultiple = float | DatedValues
+else:
+    AprCap = Dated(ge=0, le=10)
+    BenchmarkMultiple = Dated(ge=0, le=100)
 
 
 @register
@@ -29,8 +37,8 @@ class RateCap(Rule):
     summary: ClassVar[str] = "ceiling on borrower APR (absolute or x benchmark) and optionally on promised yield"
     stands_for: ClassVar[str] = "Judicial 24%/36% cap (2015); 4x the loan prime rate (2020-08)"
 
-    apr: Dated(ge=0, le=10) | None = Field(None, description="cap on borrower APR, fraction a year (or dated values)")
-    multiple: Dated(ge=0, le=100) | None = Field(None, description="cap as a multiple of the benchmark rate (or dated)")
+    apr: AprCap | None = Field(None, description="cap on borrower APR, fraction a year (or dated values)")
+    multiple: BenchmarkMultiple | None = Field(None, description="cap as a multiple of the benchmark rate (or dated)")
     investor_yield_cap: float | None = Field(None, ge=0, le=10, description="cap on promised investor yield")
 
     @model_validator(mode="after")
@@ -43,8 +51,10 @@ class RateCap(Rule):
         """The APR cap in force this month."""
         if self.apr is not None:
             return model.value_now(self.apr)
+        assert self.multiple is not None  # the validator requires exactly one of apr and multiple
         return model.value_now(self.multiple) * model.benchmark_rate
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         bound = self.bound(model)
         cap = policy.rate_cap[: bound.size]

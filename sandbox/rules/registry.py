@@ -6,17 +6,14 @@ use it by name. Nothing else in the package needs to change.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sandbox.rules.base import Rule
 
 _RULES: dict[str, type[Rule]] = {}
 
-R = TypeVar("R", bound="type[Rule]")
-
-
-def register(cls: R) -> R:
+def register[R: type[Rule]](cls: R) -> R:
     """Class decorator: make a :class:`~sandbox.rules.base.Rule` usable by its ``name``."""
     name = getattr(cls, "name", None)
     if not isinstance(name, str) or not name.isidentifier():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 from pydantic import Field
 
@@ -30,6 +30,7 @@ class Resolution(Rule):
     recovery_uplift: float = Field(0.3, ge=0, le=1, description="cut in strategic default and sale discount")
     months: int = Field(18, ge=1, le=120, description="months an orderly wind-down collects loans")
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         policy.orderly_share = max(policy.orderly_share, self.orderly_share)
         policy.recovery_uplift = max(policy.recovery_uplift, self.recovery_uplift)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, override
 
 import numpy as np
 from pydantic import Field
@@ -42,6 +42,7 @@ class SandboxPilot(Rule):
         book = model.book
         return np.flatnonzero(book.pilot[: book.n] & (book.entry_month[: book.n] == self.first_month(model)))
 
+    @override
     def apply(self, policy: Policy, model: Market) -> None:
         rows = self.pilots(model)
         if model.month < self.first_month(model) + self.duration:
@@ -50,6 +51,7 @@ class SandboxPilot(Rule):
             policy.disclosure_required[rows] = 1.0
             policy.custody_required[rows] = True
 
+    @override
     def act(self, model: Market) -> None:
         book = model.book
         first = self.first_month(model)

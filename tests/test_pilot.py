@@ -37,6 +37,8 @@ CONDITIONS = [
     "test_duration",
 ]
 RUNS = 4
+#: Looser failure limits than the sandbox's 10% / 30%: 4 runs extended to 9 can show 30% (35 for 10%), fast tests.
+LIMITS = {"max_failure_probability": 0.3, "max_stress_failure_probability": 0.6}
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +48,9 @@ def regime():
 
 @pytest.fixture(scope="module")
 def reports(regime):
-    """Both shipped firms, assessed once for the module (4 seeds x 4 conditions x caps on/off)."""
-    return {path.stem: assess(load_firm(path), regime, runs=RUNS, seed=11) for path in (GOOD, BAD)}
+    """Both shipped firms, assessed once for the module (4 seeds x 4 conditions x caps on/off, and more if needed)."""
+    req = PilotRequirements.from_scenario(regime).model_copy(update=LIMITS)
+    return {path.stem: assess(load_firm(path), regime, runs=RUNS, seed=11, requirements=req) for path in (GOOD, BAD)}
 
 
 def _app() -> typer.Typer:
@@ -69,6 +72,10 @@ def test_the_admitted_firm_meets_every_condition_and_the_test(reports):
     assert data["failure_probability"] == 0.0
     assert data["reserve_covers_losses"] is True
     assert data["conditions_of_admission"] == []
+    # Admitted on its upper 95% bound, not its rate: 0 failures in 4 runs (bound 49%) were extended to 9 for 30%.
+    assert data["failure_probability_upper95"] <= LIMITS["max_failure_probability"]
+    assert data["verdict_runs"]["test"] == 9 and data["results"]["test"]["sandbox"]["runs"] == 9
+    assert "The verdict rests on 9 runs of the test and 4 runs of each stress" in data["verdict_summary"]
 
 
 def test_the_refused_firm_fails_the_conditions_it_states(reports):
@@ -190,7 +197,7 @@ def test_caps_lower_customers_exposed_and_money_at_risk_on_paired_seeds(reports)
     results = reports["steady_lending"].results
     for variant in VARIANTS:
         capped, uncapped = results[variant]["sandbox"], results[variant]["uncapped"]
-        assert len(capped) == len(uncapped) == RUNS
+        assert len(capped) == len(uncapped) >= RUNS  # more seeds, when the verdict needed them, for both
         for c, u in zip(capped, uncapped, strict=True):  # same seed, with and without the caps
             assert c["customers_exposed"] <= u["customers_exposed"]
         assert np.mean([c["customers_exposed"] for c in capped]) < np.mean([u["customers_exposed"] for u in uncapped])
@@ -261,7 +268,9 @@ def test_a_bad_firm_file_is_reported_with_file_line_field_and_a_suggestion(tmp_p
         "'pooled', 'guaranteed'" in problems
     )
     assert any(
-        p.startswith(f"{bad}:{line_of('  annual_yield')}: investor_terms.annual_yield: found 1.5; allowed: a number <= 1")
+        p.startswith(
+            f"{bad}:{line_of('  annual_yield')}: investor_terms.annual_yield: found 1.5; allowed: a number <= 1"
+        )
         for p in problems
     )
     assert any(
@@ -294,6 +303,8 @@ def test_the_command_prints_the_verdict_and_writes_the_report_card(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "Verdict: Refuse" in result.output and "NOT MET  custody" in result.output
+    # A refused applicant is not run further: one run each, said in the singular (it said "1 runs each").
+    assert "Results: 1 run each, seed 5" in result.output and "1 runs" not in result.output
     card = json.loads((out / "report_card.json").read_text())
     assert {
         "verdict",
@@ -309,6 +320,7 @@ def test_the_command_prints_the_verdict_and_writes_the_report_card(tmp_path):
     assert card["test"]["seed"] == 5 and set(card["results"]) == set(VARIANTS)
     page = (out / "report_card.html").read_text()
     assert "Verdict: Refuse" in page and "Admission conditions" in page and "Stress results" in page
+    assert "Test results: 1 run of 12 months" in page and "1 runs" not in page
     assert "data:image/png;base64," in page
     assert "<link" not in page and "<script" not in page and "http" not in page.split("<body>")[1]
 
@@ -318,7 +330,8 @@ def test_a_firm_name_with_brackets_is_printed_as_text_and_the_table_has_units(tm
     firm = tmp_path / "firm.yaml"
     firm.write_text(BAD.read_text().replace("name: Golden Harvest Wealth", 'name: "Acme [/bold] [red]x"'))
     result = CliRunner().invoke(
-        _app(), ["pilot", str(firm), "--regime", str(REGIME), "--runs", "1", "--seed", "5", "--out", str(tmp_path / "c")]
+        _app(),
+        ["pilot", str(firm), "--regime", str(REGIME), "--runs", "1", "--seed", "5", "--out", str(tmp_path / "c")],
     )
     assert result.exit_code == 0, result.output
     assert "Verdict: Refuse (Acme [/bold] [red]x)" in result.output

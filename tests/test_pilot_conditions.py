@@ -19,7 +19,16 @@ from sandbox.pilot.conditions import with_changes
 from sandbox.pilot.eligibility import PilotRequirements
 from sandbox.pilot.firm import FirmFile, load_firm
 from sandbox.pilot.simulation import VARIANTS, child_seeds, firm_rule, horizon, run_once, variants
-from sandbox.pilot.verdict import allowed_failures, failure_upper_bound, reserve_sentence, verification_runs
+from sandbox.pilot.verdict import (
+    allowed_failures,
+    failure_upper_bound,
+    reserve_sentence,
+    result_checks,
+    runs_to_show,
+    summarize,
+    undecided,
+    verification_runs,
+)
 
 REGIME = ROOT / "scenarios/sandbox_regime.yaml"
 GOOD = ROOT / "scenarios/firms/steady_lending.yaml"
@@ -137,6 +146,53 @@ def test_verification_runs_are_enough_to_show_the_limit():
     assert verification_runs(0.1, 20) == 35  # the sandbox's 10%: 0 failures in 34 runs is not enough
     assert failure_upper_bound(0, 35) <= 0.1 < failure_upper_bound(0, 34)
     assert allowed_failures(35, 0.1) == 0 and allowed_failures(34, 0.1) == -1
+
+
+# ------------------------------------------------------------------ one standard: the upper 95% bound
+
+
+def _never_failed(runs: int) -> dict:
+    run = {"failed": False, "failed_or_exited": False, "exited_at_review": False, "triggered_exit": False,
+           "cause": None, "investor_loss": 0.0, "claims_at_failure": 0.0, "recovered": 0.0, "customers_harmed": 0,
+           "largest_customer_loss": 0.0, "customers_exposed": 10, "peak_claims": 1.0, "max_exposure": 1.0,
+           "customer_cap_breached": False, "exposure_cap_breached": False, "value_per_yuan": None}
+    one = summarize([run] * runs, 1_000_000, 95)
+    return {v: {"sandbox": one, "uncapped": one} for v in VARIANTS}
+
+
+def test_a_rate_within_the_limit_on_too_few_runs_is_not_a_met_check(small_regime):
+    """0 failures in 1 run is a 0% rate with a 95% interval of 0-79%: not within a 10% limit, not an admission."""
+    req = PilotRequirements.from_scenario(small_regime)  # the sandbox's own 10% and 30%
+    checks = {c.name: c for c in result_checks(risky_firm(), req, _never_failed(1))}
+    assert not checks["failure_probability"].met and not checks["stress_failure_probability"].met
+    assert "as a rate, but its upper bound is above it" in checks["failure_probability"].reason
+    assert checks["failure_probability"].value == pytest.approx(failure_upper_bound(0, 1), abs=1e-4)
+    # The runs that can decide, as for a condition of admission: 35 for 10%, 9 for 30%.
+    assert undecided(_never_failed(1), req) == {"test": 35, "credit_shock": 9, "neighbour_failure": 9,
+                                                "funding_stop": 9}
+    assert runs_to_show(0, 20, 0.1) == verification_runs(0.1, 20) == 35
+    assert runs_to_show(0, 1, 0.0) is None  # a zero limit cannot be shown: no more runs, the check fails
+    checks35 = {c.name: c for c in result_checks(risky_firm(), req, _never_failed(35))}
+    assert checks35["failure_probability"].met and checks35["stress_failure_probability"].met
+
+
+def test_one_run_asked_cannot_admit_on_an_interval_above_the_limit(small_regime, tmp_path):
+    """`--runs 1`: the verdict rests on the runs the bound needs, and an admitted firm's bound is within the limit."""
+    req = PilotRequirements.from_scenario(small_regime).model_copy(update=LIMITS)
+    report = assess(load_firm(GOOD), small_regime, runs=1, seed=5, requirements=req)
+    data = report.data
+    assert data["test"]["runs"] == 1
+    assert data["verdict_runs"]["test"] >= verification_runs(0.3, 1) == 9
+    assert all(data["verdict_runs"][v] >= 3 for v in VARIANTS[1:])  # 0 in 3 runs: upper bound 56% <= 60%
+    assert data["verdict"] == "admit", data["verdict_summary"]
+    card = json.loads(report.write(tmp_path)[0].read_text())
+    assert card["failure_probability_upper95"] <= req.max_failure_probability
+    for v in VARIANTS:
+        limit = req.max_failure_probability if v == "test" else req.max_stress_failure_probability
+        assert card["results"][v]["sandbox"]["failure_probability_ci95"][1] <= limit
+    assert f"The verdict rests on {card['verdict_runs']['test']} runs of the test" in card["verdict_summary"]
+    assert "1 run was asked for" in card["verdict_summary"]
+    assert "runs" in card["verdict_runs_summary"] and card["verdict_runs_summary"] in card["verdict_summary"]
 
 
 # ------------------------------------------------------------------ sentences from their numbers

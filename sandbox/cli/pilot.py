@@ -108,6 +108,15 @@ SHORT = {
 }
 
 
+def _runs_title(runs: dict[str, int]) -> str:
+    """``20 runs each``, ``1 run each``, or each condition's count when the verdict needed more of some."""
+    counts = set(runs.values())
+    if len(counts) == 1:
+        n = counts.pop()
+        return f"{n} run each" if n == 1 else f"{n} runs each"
+    return "runs " + ", ".join(f"{SHORT[v]} {n}" for v, n in runs.items())
+
+
 def _print(data: dict, variants: tuple[str, ...]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -131,7 +140,7 @@ def _print(data: dict, variants: tuple[str, ...]) -> None:
         )
 
     t = data["test"]
-    results = Table(title=f"Results: {t['runs']} runs each, seed {t['seed']}", title_justify="left")
+    results = Table(title=f"Results: {_runs_title(data['verdict_runs'])}, seed {t['seed']}", title_justify="left")
     # Units in a caption: in the headers they would push the table past 80 columns.
     results.caption = "fails: % of runs; losses in yuan; exposed and harmed: customers (persons), mean per run"
     results.caption_justify = "left"

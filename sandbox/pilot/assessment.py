@@ -22,11 +22,20 @@ from sandbox.pilot.simulation import (
     FUNDING_STOP,
     NOT_SIMULATED,
     VARIANTS,
+    extend_runs,
     horizon,
     simulate,
     stress_month,
 )
-from sandbox.pilot.verdict import VERDICT_TEXT, judge, reserve_sentence, result_checks, summarize
+from sandbox.pilot.verdict import (
+    VERDICT_TEXT,
+    judge,
+    reserve_sentence,
+    result_checks,
+    runs_sentence,
+    summarize,
+    undecided,
+)
 
 
 def assess(
@@ -40,10 +49,15 @@ def assess(
 ) -> PilotReport:
     """Eligibility, test, stresses and verdict for ``firm`` in the sandbox of ``scenario``.
 
-    When the firm meets every admission condition but a test check fails,
-    :func:`search_conditions` looks for concrete conditions of admission
-    (``search_progress`` is called after each of its runs; their number depends
-    on what the search finds). ``requirements`` replaces the sandbox's
+    A failure rate is within its limit only when its upper 95% bound is. When
+    the firm meets every admission condition and a variant's failure rate is
+    within its limit but the bound is not, that variant is run on more of the
+    same seeds until the bound decides (:func:`~sandbox.pilot.verdict.undecided`);
+    the card says how many runs the verdict rests on. When a test check still
+    fails, :func:`search_conditions` looks for concrete conditions of admission.
+    ``progress`` is called after each of the first ``runs`` runs of every
+    variant, ``search_progress`` after each run beyond them (more runs and the
+    search: their number depends on what the runs show). ``requirements`` replaces the sandbox's
     requirements read from the regime (e.g. to try another failure limit).
     """
     if runs < 1:
@@ -60,12 +74,19 @@ def assess(
     results = simulate(firm, scenario, req, runs=runs, seed=seed, progress=progress)
     pct = req.reserve_percentile
     summary = {v: {k: summarize(rs, firm.compensation_reserve, pct) for k, rs in results[v].items()} for v in VARIANTS}
+    # A refused applicant is refused whatever its runs show: more runs only for an eligible firm.
+    while all(c.met for c in conditions) and (more := undecided(summary, req)):
+        extend_runs(results, firm, scenario, req, seed, more, search_progress)
+        for v in more:
+            summary[v] = {k: summarize(rs, firm.compensation_reserve, pct) for k, rs in results[v].items()}
     checks = result_checks(firm, req, summary)
     search = None
     if all(c.met for c in conditions) and not all(c.met for c in checks):
         failing = [c for c in checks if not c.met]
         search = search_conditions(firm, scenario, req, failing, summary, runs, seed, search_progress)
     verdict, text, reasons, remedies = judge(conditions, checks, summary, search, firm.compensation_reserve, req)
+    rests_on = runs_sentence(summary, runs)
+    text = f"{text} {rests_on}"
     test = summary["test"]["sandbox"]
     duration = min(firm.test.duration_months, req.max_duration)
     data = {
@@ -78,6 +99,9 @@ def assess(
         "conditions": [c.to_dict() for c in conditions],
         "test_checks": [c.to_dict() for c in checks],
         "failure_probability": test["failure_probability"],
+        "failure_probability_upper95": test["failure_probability_ci95"][1],
+        "verdict_runs": {v: summary[v]["sandbox"]["runs"] for v in VARIANTS},
+        "verdict_runs_summary": rests_on,
         "expected_investor_loss": test["expected_investor_loss"],
         "tail_investor_loss": test["tail_investor_loss"],
         "compensation_reserve": firm.compensation_reserve,

@@ -17,6 +17,7 @@ import numpy as np
 
 from sandbox.common.outputs import write_json
 from sandbox.pilot.simulation import CREDIT_SHOCK, FUNDING_STOP, TITLES, VARIANTS
+from sandbox.pilot.words import runs_of
 
 
 @dataclass
@@ -126,18 +127,21 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.0%}"
 
 
+def _mark(met: bool) -> str:
+    return '<span class="ok">met</span>' if met else '<span class="no">not met</span>'
+
+
 def render_html(data: dict[str, Any], png: str | None = None) -> str:
     """The one-page report card (self-contained: inline CSS and chart)."""
     f, t, req = data["firm"], data["test"], data["regime"]["requirements"]
     s = data["results"]
     verdict = data["verdict"]
-    mark = lambda ok: '<span class="ok">met</span>' if ok else '<span class="no">not met</span>'
     cond_rows = "".join(
-        f"<tr><td>{_e(c['name'].replace('_', ' '))}</td><td>{mark(c['met'])}</td><td>{_e(c['reason'])}</td></tr>"
+        f"<tr><td>{_e(c['name'].replace('_', ' '))}</td><td>{_mark(c['met'])}</td><td>{_e(c['reason'])}</td></tr>"
         for c in data["conditions"]
     )
     check_rows = "".join(
-        f"<tr><td>{_e(c['name'].replace('_', ' '))}</td><td>{mark(c['met'])}</td><td>{_e(c['reason'])}</td></tr>"
+        f"<tr><td>{_e(c['name'].replace('_', ' '))}</td><td>{_mark(c['met'])}</td><td>{_e(c['reason'])}</td></tr>"
         for c in data["test_checks"]
     )
     test = s["test"]
@@ -229,6 +233,10 @@ def render_html(data: dict[str, Any], png: str | None = None) -> str:
     )
     chart = f"<img alt='chart' src='data:image/png;base64,{png}'>" if png else ""
     d = data["declared"]
+    counts = sorted({s[v]["sandbox"]["runs"] for v in VARIANTS[1:]})
+    stress_runs = f"{runs_of(counts[0])} each" if len(counts) == 1 else ", ".join(
+        f"{TITLES[v]}: {runs_of(s[v]['sandbox']['runs'])}" for v in VARIANTS[1:]
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sandbox report card: {_e(f["name"])}</title>
 <style>{_CSS}</style></head><body>
@@ -243,20 +251,20 @@ tests of up to {req["max_duration"]} months from {_e(req["test_start"])}.</p>
 <table><tr><th style="width:22%">condition</th><th style="width:9%"></th><th>reason</th></tr>{cond_rows}</table>
 <p class="note">Declared by the firm, shown but not scored. Innovation: {_e(d["innovation"] or "-")}.
 Consumer benefit: {_e(d["consumer_benefit"] or "-")}.</p>
-<h2>Test results: {t["runs"]} runs of {t["duration_months"]} months from {_e(t["start"])} (seed {t["seed"]})</h2>
+<h2>Test results: {runs_of(s["test"]["sandbox"]["runs"])} of {t["duration_months"]} months from {_e(t["start"])} (seed {t["seed"]})</h2>
 <div class="cols"><div>
 <table><tr><th></th><th class="n">with the sandbox's caps</th><th class="n">without caps</th></tr>{result_rows}</table>
 </div><div>
 <table><tr><th style="width:34%">check</th><th style="width:12%"></th><th>reason</th></tr>{check_rows}</table>
 </div></div>
-<h2>Stress results (from {_e(t["stress_month"])}; same seeds)</h2>
+<h2>Stress results (from {_e(t["stress_month"])}; same seeds; {_e(stress_runs)})</h2>
 <table><tr><th rowspan="2">condition</th><th colspan="4" style="text-align:center">with the sandbox's caps</th>
 <th colspan="4" style="text-align:center">without caps</th><th rowspan="2" class="n">reserve covers 95th pct</th></tr>
 <tr><th class="n">fails</th><th class="n">mean loss</th><th class="n">95th pct loss</th><th class="n">harmed</th>
 <th class="n">fails</th><th class="n">mean loss</th><th class="n">95th pct loss</th><th class="n">harmed</th></tr>{stress_rows}</table>
 {chart}
 <p class="note">Method: the firm is one platform in the regime's simulated market ({_e(data["regime"]["name"])}), entering at the start of the test,
-run {t["runs"]} times on seeds spawned from {t["seed"]}; each run is repeated under a credit shock (borrowers' default hazard
+run on seeds spawned from {t["seed"]} ({_e(data["verdict_runs_summary"])}); each run is repeated under a credit shock (borrowers' default hazard
 x{1 + CREDIT_SHOCK["size"]:g} for {CREDIT_SHOCK["duration"]} months), the disorderly failure of its largest look-alike, and a stop of
 {FUNDING_STOP["size"]:.0%} of new money for {FUNDING_STOP["duration"]} months, and without the sandbox's caps (as if authorised in full),
 all on the same seeds. Fails: failure during the test. Losses: investors' claims at a failure during the test or at the end-of-test

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.config.scenario import Scenario
-from sandbox.pilot.eligibility import Condition, PilotRequirements, yuan
+from sandbox.pilot.eligibility import Condition, PilotRequirements
 from sandbox.pilot.firm import FirmFile
 from sandbox.pilot.simulation import TITLES, VARIANTS, child_seeds, firm_rule, horizon, run_once, variants
 from sandbox.pilot.verdict import (
@@ -24,6 +24,7 @@ from sandbox.pilot.verdict import (
     summarize,
     verification_runs,
 )
+from sandbox.pilot.words import runs_of, yuan
 
 #: Bisection steps per lever once its most conservative value passes (the search stays cheap).
 SEARCH_STEPS = 3
@@ -77,7 +78,7 @@ class AdmissionCondition:
                 parts.append(f"raise the compensation reserve to {yuan(value)} (from {yuan(was)})")
         k, n, p, hi = self._failure("test")
         tested = (
-            f"tested on {n} runs: failed in {k} ({p:.0%}; upper 95% bound {hi:.1%}, "
+            f"tested on {runs_of(n)}: failed in {k} ({p:.0%}; upper 95% bound {hi:.1%}, "
             f"limit {self.limits['test']:.0%})"
         )
         for v in VARIANTS[1:]:
@@ -136,7 +137,7 @@ class ConditionSearch:
             parts.append(f"capital top-ups up to {yuan(max(tops))}")
         if not parts:
             return f"No lever could be tried (a limit needs more than {MAX_VERIFY_RUNS} runs to show)."
-        return f"Tried {' and '.join(parts)}, each on up to {self.runs} runs of the same seeds."
+        return f"Tried {' and '.join(parts)}, each on up to {runs_of(self.runs)} of the same seeds."
 
     def to_dict(self) -> dict[str, Any]:
         return {"runs": self.runs, "variants": list(self.variants), "tried": self.tried}

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.config.scenario import Scenario, ScenarioError
 from sandbox.pilot.firm import DISCLOSURE_ITEMS, FirmFile
+from sandbox.pilot.words import yuan
 
 
 class PilotRequirements(BaseModel):
@@ -118,11 +119,6 @@ class Condition:
             "value": self.value,
             "threshold": self.threshold,
         }
-
-
-def yuan(x: float) -> str:
-    """An amount in words: ``1,234 yuan``."""
-    return f"{x:,.0f} yuan"
 
 
 def check_eligibility(firm: FirmFile, req: PilotRequirements) -> list[Condition]:

@@ -462,6 +462,10 @@ def outcomes(model: SandboxModel) -> dict[str, Any]:
     }
 
 
+#: The firm's outcomes per run: ``{variant: {"sandbox": [outcomes per run], "uncapped": [...]}}``.
+Results = dict[str, dict[str, list[dict[str, Any]]]]
+
+
 def simulate(
     firm: FirmFile,
     scenario: Scenario,
@@ -469,7 +473,7 @@ def simulate(
     runs: int = 20,
     seed: int = 0,
     progress: Callable[[], None] | None = None,
-) -> dict[str, dict[str, list[dict[str, Any]]]]:
+) -> Results:
     """Run the firm ``runs`` times under each variant, with and without the sandbox's caps.
 
     Every variant and both cap settings use the same child seeds (common random
@@ -478,16 +482,34 @@ def simulate(
     Returns:
         ``{variant: {"sandbox": [outcomes per run], "uncapped": [...]}}``.
     """
-    months = horizon(scenario, req, firm)
-    seeds = child_seeds(seed, runs)
-    rules = {True: firm_rule(firm, req, capped=True), False: firm_rule(firm, req, capped=False)}
-    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for name, (spec, extra) in variants(scenario, req, firm).items():
-        out[name] = {"sandbox": [], "uncapped": []}
-        for capped, label in ((True, "sandbox"), (False, "uncapped")):
-            for s in seeds:
-                out[name][label].append(run_once(spec, [rules[capped], *extra], s, months))
-                if progress is not None:
-                    progress()
+    out: Results = {v: {"sandbox": [], "uncapped": []} for v in VARIANTS}
+    extend_runs(out, firm, scenario, req, seed, dict.fromkeys(VARIANTS, runs), progress)
     return out
 
+
+def extend_runs(
+    results: Results,
+    firm: FirmFile,
+    scenario: Scenario,
+    req: PilotRequirements,
+    seed: int,
+    runs: dict[str, int],
+    progress: Callable[[], None] | None = None,
+) -> None:
+    """Bring each variant named in ``runs`` to that many runs, with and without caps, in place.
+
+    Run ``i`` always uses the ``i``-th child seed of ``seed``, so more runs
+    extend the same seeds: the first runs are the ones already made.
+    """
+    months = horizon(scenario, req, firm)
+    rules = {True: firm_rule(firm, req, capped=True), False: firm_rule(firm, req, capped=False)}
+    specs = variants(scenario, req, firm)
+    for name, n in runs.items():
+        spec, extra = specs[name]
+        seeds = child_seeds(seed, n)
+        for capped, label in ((True, "sandbox"), (False, "uncapped")):
+            done = results[name][label]
+            for s in seeds[len(done) :]:
+                done.append(run_once(spec, [rules[capped], *extra], s, months))
+                if progress is not None:
+                    progress()

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sandbox.market.platforms import CAUSES
-from sandbox.pilot.eligibility import Condition, PilotRequirements, yuan
+from sandbox.pilot.eligibility import Condition, PilotRequirements
 from sandbox.pilot.firm import FirmFile
 from sandbox.pilot.simulation import TITLES, VARIANTS
+from sandbox.pilot.words import runs_of, yuan
 
 if TYPE_CHECKING:
     from sandbox.pilot.conditions import AdmissionCondition, ConditionSearch
@@ -56,6 +57,7 @@ def summarize(results: list[dict[str, Any]], reserve: float, percentile: float) 
     lo, hi = wilson_interval(int(failed.sum()), n)
     return {
         "runs": n,
+        "failures": int(failed.sum()),
         "failure_probability": float(failed.mean()) if n else 0.0,
         "failure_probability_ci95": [lo, hi],
         "exit_at_review_probability": float(np.mean([r["exited_at_review"] for r in results])) if n else 0.0,
@@ -107,6 +109,62 @@ def verification_runs(limit: float, runs: int) -> int:
     return n
 
 
+def runs_to_show(failures: int, runs: int, limit: float) -> int | None:
+    """Fewest runs, at least ``runs``, in which ``failures`` failures have an upper 95% bound within ``limit``.
+
+    None if that takes more than :data:`MAX_VERIFY_RUNS`. With no failures it
+    is :func:`verification_runs`: 35 runs for a 10% limit.
+    """
+    n = max(runs, 1)
+    while failure_upper_bound(failures, n) > limit:
+        n += 1
+        if n > MAX_VERIFY_RUNS:
+            return None
+    return n
+
+
+def failure_limit(req: PilotRequirements, variant: str) -> float:
+    """The sandbox's failure limit for ``variant``: the test's, or the stresses'."""
+    return req.max_failure_probability if variant == "test" else req.max_stress_failure_probability
+
+
+def undecided(summary: dict[str, dict[str, dict[str, Any]]], req: PilotRequirements) -> dict[str, int]:
+    """Variants whose failure rate is within its limit but whose upper 95% bound is not, with the runs to decide.
+
+    A firm is within a limit only when the upper bound is (the standard of a
+    condition of admission too); a point estimate within the limit on too few
+    runs is not evidence enough either way, so these variants are run on more of
+    the same seeds before the verdict. A variant that would need more than
+    :data:`MAX_VERIFY_RUNS` is left out: its check fails.
+    """
+    out = {}
+    for v in VARIANTS:
+        r = summary[v]["sandbox"]
+        limit = failure_limit(req, v)
+        k, n = r["failures"], r["runs"]
+        if r["failure_probability"] <= limit < failure_upper_bound(k, n):
+            need = runs_to_show(k, n, limit)
+            if need is not None:
+                out[v] = need
+    return out
+
+
+def runs_sentence(summary: dict[str, dict[str, dict[str, Any]]], asked: int) -> str:
+    """How many runs the verdict rests on, and why more than ``asked`` when it was extended."""
+    n = {v: summary[v]["sandbox"]["runs"] for v in VARIANTS}
+    stresses = sorted({n[v] for v in VARIANTS[1:]})
+    each = f"{runs_of(stresses[0])} of each stress" if len(stresses) == 1 else (
+        ", ".join(f"{runs_of(n[v])} of the {TITLES[v]}" for v in VARIANTS[1:])
+    )
+    head = f"The verdict rests on {runs_of(n['test'])} of the test and {each}"
+    if all(k == asked for k in n.values()):
+        return f"{head}."
+    return (
+        f"{head}: {runs_of(asked)} {'was' if asked == 1 else 'were'} asked for, but where the failure rate was "
+        "within its limit and its upper 95% bound was not, the same seeds were extended until the bound could decide."
+    )
+
+
 # ---------------------------------------------------------------------------
 
 VERDICT_TEXT = {
@@ -123,27 +181,34 @@ def result_checks(
     r = firm.compensation_reserve
     test = summary["test"]["sandbox"]
     out = []
+    # Within a limit means the upper 95% bound is within it, as for a condition of admission.
     p, pmax = test["failure_probability"], req.max_failure_probability
     lo, hi = test["failure_probability_ci95"]
     out.append(
         Condition(
             "failure_probability",
-            p <= pmax,
-            f"failed in {p:.0%} of {test['runs']} test runs (95% CI {lo:.0%} to {hi:.0%}); "
-            f"{'within' if p <= pmax else 'above'} the sandbox's {pmax:.0%}",
-            round(p, 4),
+            hi <= pmax,
+            f"failed in {p:.0%} of {test['runs']} test {'run' if test['runs'] == 1 else 'runs'} "
+            f"(95% CI {lo:.0%} to {hi:.1%}); "
+            + _against(p, hi, pmax),
+            round(hi, 4),
             pmax,
         )
     )
-    worst = max(VARIANTS[1:], key=lambda v: summary[v]["sandbox"]["failure_probability"])
-    ps, psmax = summary[worst]["sandbox"]["failure_probability"], req.max_stress_failure_probability
+    stresses = VARIANTS[1:]
+    upper = {v: summary[v]["sandbox"]["failure_probability_ci95"][1] for v in stresses}
+    worst = max(stresses, key=lambda v: (upper[v], summary[v]["sandbox"]["failure_probability"]))
+    w = summary[worst]["sandbox"]
+    ps, psmax = w["failure_probability"], req.max_stress_failure_probability
+    hs = w["failure_probability_ci95"][1]
     out.append(
         Condition(
             "stress_failure_probability",
-            ps <= psmax,
-            f"worst stress ({TITLES[worst]}): failed in {ps:.0%} of runs; "
-            f"{'within' if ps <= psmax else 'above'} the sandbox's {psmax:.0%}",
-            round(ps, 4),
+            all(upper[v] <= psmax for v in stresses),
+            f"worst stress ({TITLES[worst]}): failed in {ps:.0%} of {runs_of(w['runs'])} "
+            f"(upper 95% bound {hs:.1%}); "
+            + _against(ps, hs, psmax),
+            round(hs, 4),
             psmax,
         )
     )
@@ -186,6 +251,15 @@ def result_checks(
     return out
 
 
+def _against(p: float, upper: float, limit: float) -> str:
+    """Where a failure rate stands against the sandbox's limit, judged by its upper 95% bound."""
+    if upper <= limit:
+        return f"upper bound within the sandbox's {limit:.0%}"
+    if p <= limit:
+        return f"within the sandbox's {limit:.0%} as a rate, but its upper bound is above it"
+    return f"above the sandbox's {limit:.0%}"
+
+
 def reserve_sentence(reserve: float, summary: dict[str, dict[str, dict[str, Any]]], percentile: float) -> str:
     """Whether the reserve covers the tail loss in the test and under the worst stress, with both numbers.
 
@@ -216,8 +290,8 @@ def test_record(summary: dict[str, dict[str, dict[str, Any]]], req: PilotRequire
     lo, hi = test.get("failure_probability_ci95", (0.0, 1.0))
     limit = f"; limit {req.max_failure_probability:.0%}" if req is not None else ""
     return (
-        f"In {test['runs']} runs of its test it failed in {test['failure_probability']:.0%} "
-        f"(95% CI {lo:.0%} to {hi:.0%}{limit}; {unc['failure_probability']:.0%} without the sandbox's caps) "
+        f"In {runs_of(test['runs'])} of its test it failed in {test['failure_probability']:.0%} "
+        f"(95% CI {lo:.0%} to {hi:.1%}{limit}; {unc['failure_probability']:.0%} without the sandbox's caps) "
         f"and in up to {summary[worst]['sandbox']['failure_probability']:.0%} under stress ({TITLES[worst]})."
     )
 
@@ -270,7 +344,7 @@ def judge(
     options = "this condition" if len(found) == 1 else f"any one of these {len(found)} conditions"
     text = (
         f"Admitted with conditions: the firm meets every admission condition, but the test shows risk "
-        f"({risks}). {record} It may start its test on {options}, each tested on {search.runs} runs "
+        f"({risks}). {record} It may start its test on {options}, each tested on {runs_of(search.runs)} "
         "of the same seeds."
     )
     return "admit_with_conditions", text, [c.reason for c in failing], found

@@ -5,8 +5,10 @@ against the sandbox's conditions, runs the firm in the regime's market (and
 under three stresses, with and without the sandbox's caps, on the same seeds),
 prints the verdict and a short table, and writes ``report_card.json`` and
 ``report_card.html`` into ``--out`` (default ``out/pilot/<firm name>``),
-saying where. A bad firm or regime file
-prints one line per problem (file, line, field) and exits 2.
+saying where. A failure rate within its limit on too few runs for its upper
+95% bound to show it is run on more of the same seeds before the verdict. A
+bad firm or regime file prints one line per problem (file, line, field) and
+exits 2.
 """
 
 from __future__ import annotations
@@ -75,8 +77,9 @@ def pilot(
     from tqdm.auto import tqdm
 
     bar = tqdm(total=simulations(runs), desc=application.name, unit="run", disable=not progress, leave=False)
-    # The search for conditions makes as many runs as its candidates need: a bar without a total.
-    search_bar = tqdm(desc="searching conditions", unit="run", disable=not progress, leave=False, delay=0.5)
+    # More runs where a failure rate's bound cannot yet decide, and the search for conditions, make
+    # as many runs as the results need: a bar without a total.
+    search_bar = tqdm(desc="more runs, conditions", unit="run", disable=not progress, leave=False, delay=0.5)
     try:
         report = assess(
             application, scenario, runs=runs, seed=seed, progress=bar.update, search_progress=search_bar.update
@@ -110,11 +113,15 @@ SHORT = {
 
 def _runs_title(runs: dict[str, int]) -> str:
     """``20 runs each``, ``1 run each``, or each condition's count when the verdict needed more of some."""
+    from sandbox.pilot.words import runs_of
+
     counts = set(runs.values())
     if len(counts) == 1:
-        n = counts.pop()
-        return f"{n} run each" if n == 1 else f"{n} runs each"
-    return "runs " + ", ".join(f"{SHORT[v]} {n}" for v, n in runs.items())
+        return f"{runs_of(counts.pop())} each"
+    test, *stresses = runs.values()
+    if len(set(stresses)) == 1:
+        return f"{runs_of(test)} of the test, {stresses[0]} of each stress"
+    return "runs: " + ", ".join(f"{SHORT[v]} {n}" for v, n in runs.items())
 
 
 def _print(data: dict, variants: tuple[str, ...]) -> None:

@@ -90,16 +90,19 @@ def chart_png(data: dict[str, Any], results: dict[str, dict[str, list[dict[str, 
 
 _CSS = """
 @page { size: A4; margin: 12mm; }
-body { font: 10.5px/1.35 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; max-width: 190mm; margin: 0 auto; }
+body { font: 10.5px/1.35 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222;
+  max-width: 190mm; margin: 0 auto; }
 h1 { font-size: 17px; margin: 0 0 2px; } h2 { font-size: 12px; margin: 10px 0 3px; border-bottom: 1px solid #ccc; }
 .sub { color: #555; margin: 0 0 6px; }
 .verdict { padding: 6px 10px; border-radius: 4px; margin: 6px 0; border: 2px solid; }
-.admit { border-color: #2a9d8f; background: #e9f6f4; } .admit_with_conditions { border-color: #e9a23b; background: #fdf4e6; }
+.admit { border-color: #2a9d8f; background: #e9f6f4; }
+.admit_with_conditions { border-color: #e9a23b; background: #fdf4e6; }
 .refuse { border-color: #c8553d; background: #fbeceb; }
 .verdict b { font-size: 14px; } .verdict ul { margin: 3px 0 0 16px; padding: 0; } .verdict p { margin: 3px 0; }
 table { border-collapse: collapse; width: 100%; } th, td { padding: 1.5px 5px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; font-weight: 600; } tr + tr td { border-top: 1px solid #eee; }
-td.n { text-align: right; white-space: nowrap; } .ok { color: #1b7f5b; font-weight: 700; } .no { color: #b3261e; font-weight: 700; }
+td.n { text-align: right; white-space: nowrap; }
+.ok { color: #1b7f5b; font-weight: 700; } .no { color: #b3261e; font-weight: 700; }
 .cols { display: flex; gap: 10px; } .cols > div { flex: 1; }
 .note { color: #555; font-size: 9px; } img { width: 100%; }
 @media print {
@@ -241,9 +244,11 @@ def render_html(data: dict[str, Any], png: str | None = None) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>Sandbox report card: {_e(f["name"])}</title>
 <style>{_CSS}</style></head><body>
 <h1>Sandbox report card: {_e(f["name"])}</h1>
-<p class="sub">{_e(f["product"].replace("_", " "))}, {_e(f["funding_model"])} funding (simulated as a{"n" if f["platform_kind"][0] == "i" else ""}
-{_e(f["platform_kind"])}); yield {f["annual_yield"]:.1%}; capital {_money(f["capital"])} yuan; reserve {_money(data["compensation_reserve"])} yuan.
-Regime <b>{_e(data["regime"]["name"])}</b>: caps {req["max_customers"]:,} customers, {_money(req["max_exposure_per_customer"])} yuan each,
+<p class="sub">{_e(f["product"].replace("_", " "))}, {_e(f["funding_model"])} funding (simulated as
+a{"n" if f["platform_kind"][0] == "i" else ""} {_e(f["platform_kind"])}); yield {f["annual_yield"]:.1%}; capital
+{_money(f["capital"])} yuan; reserve {_money(data["compensation_reserve"])} yuan. Regime
+<b>{_e(data["regime"]["name"])}</b>: caps {req["max_customers"]:,} customers,
+{_money(req["max_exposure_per_customer"])} yuan each,
 tests of up to {req["max_duration"]} months from {_e(req["test_start"])}.</p>
 <div class="verdict {verdict}"><b>Verdict: {_e(data["verdict_text"])}</b><p>{_e(data["verdict_summary"])}</p>
 {reasons_html}{remedies_html}</div>
@@ -251,7 +256,8 @@ tests of up to {req["max_duration"]} months from {_e(req["test_start"])}.</p>
 <table><tr><th style="width:22%">condition</th><th style="width:9%"></th><th>reason</th></tr>{cond_rows}</table>
 <p class="note">Declared by the firm, shown but not scored. Innovation: {_e(d["innovation"] or "-")}.
 Consumer benefit: {_e(d["consumer_benefit"] or "-")}.</p>
-<h2>Test results: {runs_of(s["test"]["sandbox"]["runs"])} of {t["duration_months"]} months from {_e(t["start"])} (seed {t["seed"]})</h2>
+<h2>Test results: {runs_of(s["test"]["sandbox"]["runs"])} of {t["duration_months"]} months from {_e(t["start"])}
+(seed {t["seed"]})</h2>
 <div class="cols"><div>
 <table><tr><th></th><th class="n">with the sandbox's caps</th><th class="n">without caps</th></tr>{result_rows}</table>
 </div><div>
@@ -261,15 +267,18 @@ Consumer benefit: {_e(d["consumer_benefit"] or "-")}.</p>
 <table><tr><th rowspan="2">condition</th><th colspan="4" style="text-align:center">with the sandbox's caps</th>
 <th colspan="4" style="text-align:center">without caps</th><th rowspan="2" class="n">reserve covers 95th pct</th></tr>
 <tr><th class="n">fails</th><th class="n">mean loss</th><th class="n">95th pct loss</th><th class="n">harmed</th>
-<th class="n">fails</th><th class="n">mean loss</th><th class="n">95th pct loss</th><th class="n">harmed</th></tr>{stress_rows}</table>
+<th class="n">fails</th><th class="n">mean loss</th><th class="n">95th pct loss</th><th class="n">harmed</th></tr>
+{stress_rows}</table>
 {chart}
-<p class="note">Method: the firm is one platform in the regime's simulated market ({_e(data["regime"]["name"])}), entering at the start of the test,
-run on seeds spawned from {t["seed"]} ({_e(data["verdict_runs_summary"])}); each run is repeated under a credit shock (borrowers' default hazard
-x{1 + CREDIT_SHOCK["size"]:g} for {CREDIT_SHOCK["duration"]} months), the disorderly failure of its largest look-alike, and a stop of
-{FUNDING_STOP["size"]:.0%} of new money for {FUNDING_STOP["duration"]} months, and without the sandbox's caps (as if authorised in full),
-all on the same seeds. Fails: failure during the test. Losses: investors' claims at a failure during the test or at the end-of-test
-review, less what the wind-down paid (investors in a matched firm also bear its borrowers' defaults through the value of their
-holdings). Harmed: customers holding the firm when it failed, when investors lost. {_e(d["not_simulated"][0].upper() + d["not_simulated"][1:])}.
+<p class="note">Method: the firm is one platform in the regime's simulated market ({_e(data["regime"]["name"])}),
+entering at the start of the test, run on seeds spawned from {t["seed"]} ({_e(data["verdict_runs_summary"])}); each
+run is repeated under a credit shock (borrowers' default hazard x{1 + CREDIT_SHOCK["size"]:g} for
+{CREDIT_SHOCK["duration"]} months), the disorderly failure of its largest look-alike, and a stop of
+{FUNDING_STOP["size"]:.0%} of new money for {FUNDING_STOP["duration"]} months, and without the sandbox's caps (as if
+authorised in full), all on the same seeds. Fails: failure during the test. Losses: investors' claims at a failure
+during the test or at the end-of-test review, less what the wind-down paid (investors in a matched firm also bear its
+borrowers' defaults through the value of their holdings). Harmed: customers holding the firm when it failed, when
+investors lost. {_e(d["not_simulated"][0].upper() + d["not_simulated"][1:])}.
 Generated {_e(data["generated"])} by <code>sandbox pilot</code>.</p>
 </body></html>
 """

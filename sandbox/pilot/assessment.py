@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 
@@ -63,7 +64,8 @@ def assess(
     if runs < 1:
         raise ValueError(f"runs: found {runs}; allowed: a whole number >= 1")
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**63))
+        entropy = np.random.SeedSequence().entropy  # an int when drawn from the OS
+        seed = int(cast(int, entropy) % (2**63))
     req = requirements if requirements is not None else PilotRequirements.from_scenario(scenario)
     if firm.customers.region >= scenario.market.platforms.regions:
         raise ScenarioError(

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sandbox.config.scenario import Scenario, ScenarioError
 from sandbox.pilot.firm import DISCLOSURE_ITEMS, FirmFile
 from sandbox.pilot.words import yuan
+from sandbox.rules.sandbox_pilot import SandboxPilot
 
 
 class PilotRequirements(BaseModel):
@@ -61,7 +62,7 @@ class PilotRequirements(BaseModel):
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> PilotRequirements:
         """The requirements of ``scenario``'s sandbox (its first ``sandbox_pilot`` entry)."""
-        rule = next((r for r in scenario.rules if r.name == "sandbox_pilot"), None)
+        rule = next((r for r in scenario.rules if isinstance(r, SandboxPilot)), None)
         if rule is None:
             raise ScenarioError(
                 f"{scenario.source or scenario.name}: regime: no sandbox_pilot entry; allowed: a regime with a "

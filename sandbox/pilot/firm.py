@@ -103,7 +103,7 @@ class Custody(FirmSection):
 class Disclosure(FirmSection):
     """What the firm will publish."""
 
-    publishes: list[DisclosureItem] = Field(  # type: ignore[valid-type]
+    publishes: list[DisclosureItem] = Field(
         default_factory=list, description="items it commits to publish"
     )
     frequency: Literal["monthly", "quarterly", "annually"] = Field("monthly", description="how often (declared)")

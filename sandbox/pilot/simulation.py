@@ -33,13 +33,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 from pydantic import Field
 
 from sandbox.common.dates import month_label
 from sandbox.config.scenario import Scenario, ScenarioError
+from sandbox.market.interface import Market
 from sandbox.market.model import SandboxModel
 from sandbox.market.platforms import (
     ACTIVE,
@@ -76,6 +77,17 @@ class FirmState:
     neighbour_claims: float = 0.0
     customers: list[int] = field(default_factory=list)  # at the end of each test month
     claims: list[float] = field(default_factory=list)
+
+
+def in_model(market: Market) -> SandboxModel:
+    """The full model behind ``market``: the pilot's rules read what the rule interface does not show.
+
+    They record the firm's investors and place it as its own platform class, so
+    they run in a :class:`SandboxModel` only (which every run of the pilot is).
+    """
+    if not isinstance(market, SandboxModel):
+        raise TypeError(f"the pilot's rules run in a SandboxModel; found {type(market).__name__}")
+    return market
 
 
 #: The key of the firm's record in the model's per-rule state (:meth:`SandboxModel.rule_state`).
@@ -161,7 +173,8 @@ class PilotFirm(Rule):
     wind_down_trigger: float | None = Field(None, ge=0, le=1, description="exit when equity < this x capital")
     end_review: bool = Field(True, description="end-of-test review: negative equity exits")
 
-    def apply(self, policy: Policy, model: SandboxModel) -> None:
+    def apply(self, policy: Policy, market: Market) -> None:
+        model = in_model(market)
         state = firm_state(model)
         if state is None:
             return
@@ -178,7 +191,8 @@ class PilotFirm(Rule):
             ecap = min(ecap, self.max_exposure_per_customer)
         policy.customer_exposure_cap[row] = min(policy.customer_exposure_cap[row], ecap)
 
-    def act(self, model: SandboxModel) -> None:
+    def act(self, market: Market) -> None:
+        model = in_model(market)
         first = self.first_month(model)
         state = firm_state(model)
         if state is None and model.month == first:
@@ -290,7 +304,8 @@ class NeighbourFailure(Rule):
     name: ClassVar[str] = "neighbour_failure"
     summary: ClassVar[str] = "the pilot firm's largest look-alike fails"
 
-    def act(self, model: SandboxModel) -> None:
+    def act(self, market: Market) -> None:
+        model = in_model(market)
         state = firm_state(model)
         if state is None or model.month != self.first_month(model):
             return
@@ -325,7 +340,7 @@ def firm_rule(firm: FirmFile, req: PilotRequirements, capped: bool = True) -> Pi
     duration = min(firm.test.duration_months, req.max_duration)
     return PilotFirm(
         start=req.test_start,
-        kind=KINDS[KIND_OF[firm.funding_model]],
+        kind=cast(Literal["intermediary", "pool"], KINDS[KIND_OF[firm.funding_model]]),
         promised_yield=firm.investor_terms.annual_yield,
         capital=firm.capital,
         custody=firm.custody.arrangement != "none",
@@ -360,8 +375,9 @@ TITLES = {
     "funding_stop": "sudden stop of new money",
 }
 #: The stresses, the same for every applicant. They start a quarter of the way into the test.
-CREDIT_SHOCK = {"kind": "credit", "size": 1.0, "duration": 6}  # borrowers' default hazard doubles for 6 months
-FUNDING_STOP = {"kind": "funding", "size": 0.9, "duration": 6}  # 90% of new money stops for 6 months
+# A credit shock doubles borrowers' default hazard for 6 months.
+CREDIT_SHOCK: dict[str, Any] = {"kind": "credit", "size": 1.0, "duration": 6}
+FUNDING_STOP: dict[str, Any] = {"kind": "funding", "size": 0.9, "duration": 6}  # 90% of new money stops for 6 months
 #: Months simulated after the test, so that a wind-down can run (capped at 12; the
 #: model settles one still running at the horizon by selling its loans).
 TAIL_MAX = 12

@@ -341,6 +341,7 @@ def judge(
             f"{tried} {record}"
         )
         return "refuse", text, [c.reason for c in failing], []
+    assert search is not None  # found is not empty only with a search
     options = "this condition" if len(found) == 1 else f"any one of these {len(found)} conditions"
     text = (
         f"Admitted with conditions: the firm meets every admission condition, but the test shows risk "

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sandbox.cli.common import fail, load
+from sandbox.common.horizon import MAX_MONTHS, MIN_MONTHS
 
 if TYPE_CHECKING:
     from sandbox.experiments.execution import Execution
@@ -47,7 +48,7 @@ Seed = Annotated[
     typer.Option(help="Experiment seed; run i uses its i-th child seed (default: the store's, else drawn).", min=0),
 ]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Experiment folder (results store; resumable).")]
-Months = Annotated[int | None, typer.Option(help="Horizon in months (default: the scenario's).", min=1, max=600)]
+Months = Annotated[int | None, typer.Option(help="Horizon in months (default: the scenario's).", min=MIN_MONTHS, max=MAX_MONTHS)]
 Workers = Annotated[
     int | None, typer.Option(help="Worker processes (default: one per core; 1: serial, in this process).", min=1)
 ]

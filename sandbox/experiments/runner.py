@@ -40,6 +40,7 @@ from typing import Any
 
 import pandas as pd
 
+from sandbox.common.horizon import horizon_problem
 from sandbox.config.scenario import Scenario, load_scenario, scenario_schema_version
 from sandbox.experiments.design import (
     DESIGNS,
@@ -111,8 +112,8 @@ def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
 def _check_sizes(runs: int, months: int | None) -> None:
     if runs < 1:
         raise ExperimentError(f"runs: found {runs}; allowed: 1 or more")
-    if months is not None and not 1 <= months <= 600:
-        raise ExperimentError(f"months: found {months}; allowed: 1 to 600")
+    if months is not None and (problem := horizon_problem(months)):
+        raise ExperimentError(f"months: {problem}")
 
 
 def _out_path(execution: Execution) -> Path | None:

@@ -55,8 +55,16 @@ BASE_CAPITAL_MEDIAN = 3.0e6
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # The ten phases of SandboxModel.step, in order.
 PHASES = (
-    "scheduled_events", "entry", "credit_market", "investor_decisions", "platform_operations",
-    "borrower_repayments", "failure_test", "contagion", "regulate", "end_of_month",
+    "scheduled_events",
+    "entry",
+    "credit_market",
+    "investor_decisions",
+    "platform_operations",
+    "borrower_repayments",
+    "failure_test",
+    "contagion",
+    "regulate",
+    "end_of_month",
 )
 
 
@@ -278,11 +286,16 @@ class LineTimer:
             ranked = sorted(self.stats.items(), key=lambda kv: -kv[1][index])[:top]
             out = []
             for (file, line, func), (hits, incl, own) in ranked:
-                out.append({
-                    "where": f"{os.path.relpath(file, ROOT)}:{line}", "function": func, "hits": hits,
-                    "self_seconds": round(own, 4), "inclusive_seconds": round(incl, 4),
-                    "code": source(file, line),
-                })
+                out.append(
+                    {
+                        "where": f"{os.path.relpath(file, ROOT)}:{line}",
+                        "function": func,
+                        "hits": hits,
+                        "self_seconds": round(own, 4),
+                        "inclusive_seconds": round(incl, 4),
+                        "code": source(file, line),
+                    }
+                )
             return out
 
         return {"by_self": rows(2), "by_inclusive": rows(1)}
@@ -335,10 +348,19 @@ def worker_mesa(spec: dict) -> dict:
     rng = np.random.default_rng(seed)
     synthetic_pop = InvestorPopulation(params, info, rng)
     _fill_holdings(synthetic_pop, spec["platforms"], rng)
-    month = {"month": params.adoption_months + 12,  # everyone has entered
-             "inputs": _platform_inputs(spec["platforms"], info.bands, rng)}
-    synthetic = _time_mesa(synthetic_pop, [month] * steps, warmup, seed, literal, vectorized_rng=seed + 2,
-                           progress=progress and "both, synthetic state")
+    month = {
+        "month": params.adoption_months + 12,  # everyone has entered
+        "inputs": _platform_inputs(spec["platforms"], info.bands, rng),
+    }
+    synthetic = _time_mesa(
+        synthetic_pop,
+        [month] * steps,
+        warmup,
+        seed,
+        literal,
+        vectorized_rng=seed + 2,
+        progress=progress and "both, synthetic state",
+    )
 
     def flat(result: dict) -> dict:
         return {**{k: v for k, v in result.items() if k != "detail"}, **result["detail"]}
@@ -395,14 +417,18 @@ def _record_months(investors: int, platforms: int, timed: list[int], seed: int, 
         seconds = time.perf_counter() - t0
         # decide() changes nothing, so the state copied now is the state it saw.
         view = kwargs["view"]
-        months.append({
-            "month": kwargs["month"],
-            "state": {"platform": pop.platform.copy(), "units": pop.units.copy(), "band": pop.band.copy()},
-            "inputs": {**{f.name: copy(getattr(view, f.name)) for f in fields(view)},
-                       **{k: copy(v) for k, v in kwargs.items() if k not in ("month", "rng", "view")}},
-            "seconds": seconds,
-            "orders": _order_stats_vectorized(orders),
-        })
+        months.append(
+            {
+                "month": kwargs["month"],
+                "state": {"platform": pop.platform.copy(), "units": pop.units.copy(), "band": pop.band.copy()},
+                "inputs": {
+                    **{f.name: copy(getattr(view, f.name)) for f in fields(view)},
+                    **{k: copy(v) for k, v in kwargs.items() if k not in ("month", "rng", "view")},
+                },
+                "seconds": seconds,
+                "orders": _order_stats_vectorized(orders),
+            }
+        )
         return orders
 
     pop.decide = timed_decide
@@ -412,8 +438,15 @@ def _record_months(investors: int, platforms: int, timed: list[int], seed: int, 
     return pop, months
 
 
-def _time_mesa(pop, months: list[dict], warmup: int, seed: int, literal: bool,
-               vectorized_rng: int | None = None, progress: str | bool = False) -> dict:
+def _time_mesa(
+    pop,
+    months: list[dict],
+    warmup: int,
+    seed: int,
+    literal: bool,
+    vectorized_rng: int | None = None,
+    progress: str | bool = False,
+) -> dict:
     """Time the Mesa versions on each month of ``months`` (see :func:`_record_months`).
 
     A month with a ``state`` is loaded into the agents first, untimed. A month
@@ -481,12 +514,15 @@ def _time_mesa(pop, months: list[dict], warmup: int, seed: int, literal: bool,
     }
     if literal:
         lit = statistics.median(times["literal"])
-        out["detail"].update({
-            "mesa_literal_seconds": lit, "ratio_literal": lit / vec,
-            "ratio_literal_paired_median": statistics.median(b / a for a, b in zip(times["vec"], times["literal"])),
-            "mesa_literal_seconds_all": [round(t, 4) for t in times["literal"]],
-            "orders_mesa_literal": total(counts["literal"]),
-        })
+        out["detail"].update(
+            {
+                "mesa_literal_seconds": lit,
+                "ratio_literal": lit / vec,
+                "ratio_literal_paired_median": statistics.median(b / a for a, b in zip(times["vec"], times["literal"])),
+                "mesa_literal_seconds_all": [round(t, 4) for t in times["literal"]],
+                "orders_mesa_literal": total(counts["literal"]),
+            }
+        )
     return out
 
 
@@ -506,10 +542,13 @@ def _decide_arguments(pop, inputs: dict) -> dict:
     seen = [f.name for f in fields(MarketView)]
     rest = [k for k in accepted if k not in ("month", "rng", "view")]
     missing = [k for k in seen if k not in inputs] + [
-        k for k in rest if k not in inputs and accepted[k].default is inspect.Parameter.empty]
+        k for k in rest if k not in inputs and accepted[k].default is inspect.Parameter.empty
+    ]
     if missing:
-        raise TypeError(f"InvestorPopulation.decide needs {missing}, which this benchmark does not provide: "
-                        "update _platform_inputs and InvestorAgent to the new decide()")
+        raise TypeError(
+            f"InvestorPopulation.decide needs {missing}, which this benchmark does not provide: "
+            "update _platform_inputs and InvestorAgent to the new decide()"
+        )
     return {"view": MarketView(**{k: inputs[k] for k in seen}), **{k: inputs[k] for k in rest if k in inputs}}
 
 
@@ -551,11 +590,20 @@ def _platform_inputs(P: int, bands: int, rng) -> dict:
     flight = np.zeros(size)  # 0.2 x last month's net outflow share; most platforms have none
     flight[:P] = np.where(rng.random(P) < 0.3, 0.2 * rng.uniform(0, 0.1, P), 0.0)
     return {
-        "perception": (mean, noise), "unit_value": unit_value, "promised_yield": yields,
-        "visibility": visibility, "open_rows": open_rows, "alive": alive, "flight": flight,
-        "attention": 0.3, "confidence": 0.9, "new_money": 1.0,
-        "exposure_cap": float("inf"), "exposure_share_cap": float("inf"),
-        "platform_exposure_cap": np.full(size, np.inf), "customer_room": np.full(size, np.inf),
+        "perception": (mean, noise),
+        "unit_value": unit_value,
+        "promised_yield": yields,
+        "visibility": visibility,
+        "open_rows": open_rows,
+        "alive": alive,
+        "flight": flight,
+        "attention": 0.3,
+        "confidence": 0.9,
+        "new_money": 1.0,
+        "exposure_cap": float("inf"),
+        "exposure_share_cap": float("inf"),
+        "platform_exposure_cap": np.full(size, np.inf),
+        "customer_room": np.full(size, np.inf),
     }
 
 
@@ -721,8 +769,7 @@ if _mesa is not None:
         @staticmethod
         def _holdings(platform, units) -> list[list[list]]:
             """Each investor's ``[platform, units]`` pairs, from (slot, investor) arrays as the population's."""
-            return [[[p, u] for p, u in zip(ps, us) if p >= 0]
-                    for ps, us in zip(platform.T.tolist(), units.T.tolist())]
+            return [[[p, u] for p, u in zip(ps, us) if p >= 0] for ps, us in zip(platform.T.tolist(), units.T.tolist())]
 
         def load_state(self, state: dict) -> None:
             """Give every agent its holdings and literacy band from ``state`` (arrays as the population's)."""
@@ -840,8 +887,14 @@ def measure_scale(scale: str, months: int, repeat: int, seed: int, timeout: floa
         r = spawn({"mode": "scale", "scale": scale, "months": months, "seed": seed}, timeout)
         if "error" in r:
             log(f"[{scale}] FAILED: {r['error']}\n{r.get('traceback', '')}")
-            return {"scale": scale, "months": months, **SCALES[scale], "error": r["error"],
-                    "traceback": r.get("traceback"), "runs": runs}
+            return {
+                "scale": scale,
+                "months": months,
+                **SCALES[scale],
+                "error": r["error"],
+                "traceback": r.get("traceback"),
+                "runs": runs,
+            }
         log(f"[{scale}] {r['seconds']:.2f} s, peak {r['peak_mib']:.0f} MiB")
         runs.append(r)
     seconds = [r["seconds"] for r in runs]
@@ -873,25 +926,31 @@ def measure_scale(scale: str, months: int, repeat: int, seed: int, timeout: floa
 
 
 def print_scale_table(rows: list[dict]) -> None:
-    head = f"{'scale':<9} {'investors':>10} {'borrowers':>10} {'platforms':>9} {'months':>6} " \
-           f"{'seconds':>9} {'cpu s':>8} {'s/month':>8} {'peak MiB':>9} {'acct rel err':>12}"
+    head = (
+        f"{'scale':<9} {'investors':>10} {'borrowers':>10} {'platforms':>9} {'months':>6} "
+        f"{'seconds':>9} {'cpu s':>8} {'s/month':>8} {'peak MiB':>9} {'acct rel err':>12}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
         if "error" in r:
             print(f"{r['scale']:<9} FAILED: {r['error']}")
             continue
-        print(f"{r['scale']:<9} {r['investors']:>10,} {r['borrowers']:>10,} {r['platforms']:>9,} {r['months']:>6} "
-              f"{r['seconds']:>9.2f} {r.get('cpu_seconds', float('nan')):>8.2f} {r['seconds_per_month']:>8.3f} "
-              f"{r['peak_mib']:>9.0f} "
-              f"{r['accounting_max_rel_error']:>12.1e}")
+        print(
+            f"{r['scale']:<9} {r['investors']:>10,} {r['borrowers']:>10,} {r['platforms']:>9,} {r['months']:>6} "
+            f"{r['seconds']:>9.2f} {r.get('cpu_seconds', float('nan')):>8.2f} {r['seconds_per_month']:>8.3f} "
+            f"{r['peak_mib']:>9.0f} "
+            f"{r['accounting_max_rel_error']:>12.1e}"
+        )
     for r in rows:
         if "error" in r:
             print(f"\n{r['scale']} traceback:\n{r.get('traceback') or ''}")
             continue
-        print(f"\n{r['scale']}: runs {r['seconds_all']} s; peak {r['peak_mib_all']} MiB "
-              f"(interpreter + imports {r['import_mib']:.0f} MiB); {r['platforms_ever']} platforms ever, "
-              f"{r['platform_failures']} failures")
+        print(
+            f"\n{r['scale']}: runs {r['seconds_all']} s; peak {r['peak_mib_all']} MiB "
+            f"(interpreter + imports {r['import_mib']:.0f} MiB); {r['platforms_ever']} platforms ever, "
+            f"{r['platform_failures']} failures"
+        )
         total = r["seconds"]
         print("  time by phase (median over runs):")
         for k, v in sorted(r["phase_seconds"].items(), key=lambda kv: -kv[1]):
@@ -906,23 +965,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per subprocess (default 3600)")
-    ap.add_argument("--linearity", action="store_true",
-                    help="run province and national; report seconds per (investor + borrower) and their ratio")
-    ap.add_argument("--mesa-baseline", action="store_true",
-                    help="vectorized InvestorPopulation.decide vs a per-agent Mesa investor step")
+    ap.add_argument(
+        "--linearity",
+        action="store_true",
+        help="run province and national; report seconds per (investor + borrower) and their ratio",
+    )
+    ap.add_argument(
+        "--mesa-baseline",
+        action="store_true",
+        help="vectorized InvestorPopulation.decide vs a per-agent Mesa investor step",
+    )
     ap.add_argument("--mesa-investors", type=int, default=100_000)
     ap.add_argument("--mesa-platforms", type=int, default=1_000)
-    ap.add_argument("--mesa-first-month", type=int, default=12,
-                    help="first month of the scaled baseline run whose investor step is timed (default 12)")
+    ap.add_argument(
+        "--mesa-first-month",
+        type=int,
+        default=12,
+        help="first month of the scaled baseline run whose investor step is timed (default 12)",
+    )
     ap.add_argument("--mesa-every", type=int, default=6, help="months between timed months (default 6)")
     ap.add_argument("--mesa-steps", type=int, default=12, help="timed months (and synthetic steps); default 12")
     ap.add_argument("--mesa-warmup", type=int, default=2)
-    ap.add_argument("--no-literal", action="store_true",
-                    help="skip the literal (numpy-indexing, rng.choice per agent) Mesa variant")
-    ap.add_argument("--profile", metavar="PATH",
-                    help="with --scale: run once under cProfile, save stats to PATH, print the top functions")
-    ap.add_argument("--line-profile", action="store_true",
-                    help="with --scale: run once under a line timer over sandbox/ and print the top lines")
+    ap.add_argument(
+        "--no-literal", action="store_true", help="skip the literal (numpy-indexing, rng.choice per agent) Mesa variant"
+    )
+    ap.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="with --scale: run once under cProfile, save stats to PATH, print the top functions",
+    )
+    ap.add_argument(
+        "--line-profile",
+        action="store_true",
+        help="with --scale: run once under a line timer over sandbox/ and print the top lines",
+    )
     ap.add_argument("--top", type=int, default=25, help="rows in profile tables")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -952,14 +1028,24 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     if args.mesa_baseline:
-        spec = {"mode": "mesa", "investors": args.mesa_investors, "platforms": args.mesa_platforms,
-                "first_month": args.mesa_first_month, "every": args.mesa_every, "steps": args.mesa_steps,
-                "warmup": args.mesa_warmup,
-                "seed": args.seed, "literal": not args.no_literal, "progress": sys.stderr.isatty()}
+        spec = {
+            "mode": "mesa",
+            "investors": args.mesa_investors,
+            "platforms": args.mesa_platforms,
+            "first_month": args.mesa_first_month,
+            "every": args.mesa_every,
+            "steps": args.mesa_steps,
+            "warmup": args.mesa_warmup,
+            "seed": args.seed,
+            "literal": not args.no_literal,
+            "progress": sys.stderr.isatty(),
+        }
         last = args.mesa_first_month + (args.mesa_steps - 1) * args.mesa_every
-        log(f"[mesa] {args.mesa_investors:,} investors, {args.mesa_platforms:,} platforms: months "
+        log(
+            f"[mesa] {args.mesa_investors:,} investors, {args.mesa_platforms:,} platforms: months "
             f"{args.mesa_first_month} to {last} (every {args.mesa_every}) of the scaled baseline run, then a "
-            f"synthetic state, {args.mesa_warmup} warm-up + {args.mesa_steps} timed steps each ...")
+            f"synthetic state, {args.mesa_warmup} warm-up + {args.mesa_steps} timed steps each ..."
+        )
         r = spawn(spec, args.timeout)
         if args.json:
             print(json.dumps(r))
@@ -983,8 +1069,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if "error" in r else 0
 
     if args.linearity:
-        rows = {s: measure_scale(s, args.months, args.repeat, args.seed, args.timeout, log)
-                for s in ("province", "national")}
+        rows = {
+            s: measure_scale(s, args.months, args.repeat, args.seed, args.timeout, log)
+            for s in ("province", "national")
+        }
         out: dict = {"months": args.months}
         for s, r in rows.items():
             agents = SCALES[s]["investors"] + SCALES[s]["borrowers"]
@@ -1005,9 +1093,11 @@ def main(argv: list[str] | None = None) -> int:
             print()
             for s in ("province", "national"):
                 if "seconds_per_agent" in out[s]:
-                    print(f"{s:<9} {out[s]['agents']:>10,} agents  "
-                          f"{out[s]['seconds_per_agent'] * 1e6:8.2f} us wall, "
-                          f"{out[s]['cpu_seconds_per_agent'] * 1e6:8.2f} us CPU per (investor + borrower) per run")
+                    print(
+                        f"{s:<9} {out[s]['agents']:>10,} agents  "
+                        f"{out[s]['seconds_per_agent'] * 1e6:8.2f} us wall, "
+                        f"{out[s]['cpu_seconds_per_agent'] * 1e6:8.2f} us CPU per (investor + borrower) per run"
+                    )
             if ok:
                 print(f"ratio national / province: {out['ratio']:.2f} wall, {out['cpu_ratio']:.2f} CPU (1.0 = linear)")
         return 0 if ok else 1
@@ -1018,8 +1108,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile or args.line_profile:
         if args.profile:
             args.profile = str(Path(args.profile).resolve())
-        spec = {"mode": "scale", "scale": args.scale, "months": args.months, "seed": args.seed,
-                "profile": args.profile, "line_profile": args.line_profile, "line_top": args.top}
+        spec = {
+            "mode": "scale",
+            "scale": args.scale,
+            "months": args.months,
+            "seed": args.seed,
+            "profile": args.profile,
+            "line_profile": args.line_profile,
+            "line_top": args.top,
+        }
         log(f"[{args.scale}] profiling run ...")
         r = spawn(spec, args.timeout)
         if "error" in r:
@@ -1044,8 +1141,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n=== top {args.top} sandbox lines by {title} wall time ===")
                 print(f"{'self s':>8} {'incl s':>8} {'hits':>6}  {'where':<28} {'function':<38} code")
                 for row in r["line_profile"][key]:
-                    print(f"{row['self_seconds']:8.2f} {row['inclusive_seconds']:8.2f} {row['hits']:6d}  "
-                          f"{row['where']:<28} {row['function']:<38} {row['code']}")
+                    print(
+                        f"{row['self_seconds']:8.2f} {row['inclusive_seconds']:8.2f} {row['hits']:6d}  "
+                        f"{row['where']:<28} {row['function']:<38} {row['code']}"
+                    )
         return 0
 
     r = measure_scale(args.scale, args.months, args.repeat, args.seed, args.timeout, log)

@@ -57,7 +57,10 @@ def open_backends(names: list[str], workers: int, stack: ExitStack) -> tuple[dic
 
             cluster = stack.enter_context(
                 LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
                     silence_logs=logging.ERROR,
                 )
             )
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         kwargs, startup = open_backends(names, args.workers, stack)
         for r, size in enumerate(sizes):
-            for name in names[r % len(names):] + names[: r % len(names)]:  # rotate who goes first
+            for name in names[r % len(names) :] + names[: r % len(names)]:  # rotate who goes first
                 t0 = time.perf_counter()
                 # A different seed per round: new runs, the same ones on every backend.
                 result = replicate(scenario, runs=size, seed=args.seed + r, progress=False, **kwargs[name])
@@ -105,20 +108,20 @@ def main(argv: list[str] | None = None) -> int:
                 done = sum(sizes[: r + 1])
                 print(f"round {r + 1}/{rounds}: {done} runs per backend done", file=sys.stderr)
     first = names[0]
-    identical = all(
-        all(a.equals(b) for a, b in zip(tables[first], tables[n], strict=True)) for n in names
-    )
+    identical = all(all(a.equals(b) for a, b in zip(tables[first], tables[n], strict=True)) for n in names)
     timings = []
     for name in names:
         rate = args.runs / elapsed[name]
-        timings.append({
-            "backend": name,
-            "workers": 1 if name == "serial" else args.workers,
-            "startup_s": round(startup[name], 2),
-            "runs_s": round(elapsed[name], 2),
-            "runs_per_s": round(rate, 3),
-            "runs_per_s_with_startup": round(args.runs / (elapsed[name] + startup[name]), 3),
-        })
+        timings.append(
+            {
+                "backend": name,
+                "workers": 1 if name == "serial" else args.workers,
+                "startup_s": round(startup[name], 2),
+                "runs_s": round(elapsed[name], 2),
+                "runs_per_s": round(rate, 3),
+                "runs_per_s_with_startup": round(args.runs / (elapsed[name] + startup[name]), 3),
+            }
+        )
     serial = next((t for t in timings if t["backend"] == "serial"), None)
     for t in timings:
         t["speedup"] = round(t["runs_per_s"] / serial["runs_per_s"], 2) if serial else None
@@ -137,14 +140,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{args.runs} runs of {args.scenario.name} ({report['months']} months) per backend, {rounds} rounds, "
-              f"{report['cores']} cores, load average before {report['load_average_before'][0]}, "
-              f"after {report['load_average_after'][0]}")
-        print(f"{'backend':8} {'workers':>7} {'startup s':>9} {'runs s':>8} {'runs/s':>7} {'speed-up':>8} "
-              f"{'incl. startup':>13}")
+        print(
+            f"{args.runs} runs of {args.scenario.name} ({report['months']} months) per backend, {rounds} rounds, "
+            f"{report['cores']} cores, load average before {report['load_average_before'][0]}, "
+            f"after {report['load_average_after'][0]}"
+        )
+        print(
+            f"{'backend':8} {'workers':>7} {'startup s':>9} {'runs s':>8} {'runs/s':>7} {'speed-up':>8} "
+            f"{'incl. startup':>13}"
+        )
         for t in timings:
-            print(f"{t['backend']:8} {t['workers']:>7} {t['startup_s']:>9} {t['runs_s']:>8} {t['runs_per_s']:>7} "
-                  f"{t['speedup']:>8} {t['speedup_with_startup']:>13}")
+            print(
+                f"{t['backend']:8} {t['workers']:>7} {t['startup_s']:>9} {t['runs_s']:>8} {t['runs_per_s']:>7} "
+                f"{t['speedup']:>8} {t['speedup_with_startup']:>13}"
+            )
         print(f"identical results across backends: {identical}")
     return 0 if identical else 1
 

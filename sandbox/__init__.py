@@ -34,11 +34,11 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from sandbox.api import run
+    from sandbox.config.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
     from sandbox.market.model import SandboxModel
     from sandbox.market.platforms import Platform
     from sandbox.market.results import RunResult
     from sandbox.rules import Policy, Rule, register
-    from sandbox.config.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
 
 def __getattr__(name: str) -> Any:

@@ -52,7 +52,8 @@ def run(
     if counterfactuals:
         result.counterfactuals = _counterfactuals(scenario, model, result, model_class, progress)
         result.summary["failures_avoided"] = dict(
-            zip(result.counterfactuals["channel"], result.counterfactuals["failures_avoided"], strict=True))
+            zip(result.counterfactuals["channel"], result.counterfactuals["failures_avoided"], strict=True)
+        )
     return result
 
 
@@ -60,12 +61,14 @@ def _identity(platforms: pd.DataFrame) -> set[tuple]:
     """Failed platforms by identity (entry month, model, yield, region): row numbers may
     differ between runs once re-entries differ, identities do not."""
     failed = platforms.dropna(subset=["failure_cause"])
-    return set(zip(failed["entry_month"], failed["kind"], failed["promised_yield"].round(12), failed["region"],
-                   strict=True))
+    return set(
+        zip(failed["entry_month"], failed["kind"], failed["promised_yield"].round(12), failed["region"], strict=True)
+    )
 
 
-def _counterfactuals(scenario: Scenario, model: SandboxModel, result: RunResult,
-                     model_class: type[SandboxModel], progress: bool = False) -> pd.DataFrame:
+def _counterfactuals(
+    scenario: Scenario, model: SandboxModel, result: RunResult, model_class: type[SandboxModel], progress: bool = False
+) -> pd.DataFrame:
     """Same seed, each channel off in turn: which failures disappear.
 
     ``failures_avoided`` counts platforms that fail with the channel and not
@@ -81,11 +84,13 @@ def _counterfactuals(scenario: Scenario, model: SandboxModel, result: RunResult,
         other.run(progress=progress)  # four more full runs: show each one's progress too
         alt = collect(other)
         other_failed = _identity(alt.platforms)
-        rows.append({
-            "channel": channel,
-            "failures": len(base),
-            "failures_without": len(other_failed),
-            "failures_avoided": len(base - other_failed),
-            "failures_added": len(other_failed - base),
-        })
+        rows.append(
+            {
+                "channel": channel,
+                "failures": len(base),
+                "failures_without": len(other_failed),
+                "failures_avoided": len(base - other_failed),
+                "failures_added": len(other_failed - base),
+            }
+        )
     return pd.DataFrame(rows)

@@ -411,9 +411,7 @@ def eisenberg_noe(
         ValueError: On malformed inputs or an unknown ``seniority``.
     """
     if seniority not in ("pro_rata", "external_senior"):
-        raise ValueError(
-            f"seniority must be 'pro_rata' or 'external_senior', got {seniority!r}"
-        )
+        raise ValueError(f"seniority must be 'pro_rata' or 'external_senior', got {seniority!r}")
     liab, e, b = _check_square_inputs(liabilities, external_assets, external_liabilities)
     interbank = liab.sum(axis=1)
     obligations = interbank + b

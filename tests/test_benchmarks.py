@@ -24,8 +24,18 @@ def load_benchmark():
 
 def test_mesa_agents_take_the_same_decisions_as_the_population():
     bench = load_benchmark()
-    out = bench.worker_mesa({"investors": 20_000, "platforms": 200, "first_month": 12, "every": 6, "steps": 6,
-                             "warmup": 1, "seed": 3, "literal": False})
+    out = bench.worker_mesa(
+        {
+            "investors": 20_000,
+            "platforms": 200,
+            "first_month": 12,
+            "every": 6,
+            "steps": 6,
+            "warmup": 1,
+            "seed": 3,
+            "literal": False,
+        }
+    )
     assert out["months"] == [12, 18, 24, 30, 36, 42]
     assert out["vectorized_seconds"] > 0 and out["ratio"] > 1
     for state in (out, out["synthetic"]):

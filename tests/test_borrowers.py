@@ -31,8 +31,7 @@ def population(n: int, principal: float = 1200.0, rate: float = 0.12, months: in
 
 
 def repay(pop, month: int = 5, seed: int = 1, multiplier: float = 1.0, strategic=None):
-    return pop.repay(month, np.random.default_rng(seed), multiplier,
-                     np.zeros(ROWS) if strategic is None else strategic)
+    return pop.repay(month, np.random.default_rng(seed), multiplier, np.zeros(ROWS) if strategic is None else strategic)
 
 
 def test_a_performing_loan_pays_a_months_interest_and_an_equal_instalment():
@@ -129,8 +128,7 @@ def test_a_full_transfer_moves_every_loan_of_the_marked_platforms_to_the_buyer()
 
 def test_new_loans_go_to_the_first_free_slot():
     pop = population(2)
-    pop.book_loans(np.array([0, 1]), np.array([2, 1]), np.array([500.0, 700.0]), np.array([0.2, 0.3]),
-                   np.array([6, 3]))
+    pop.book_loans(np.array([0, 1]), np.array([2, 1]), np.array([500.0, 700.0]), np.array([0.2, 0.3]), np.array([6, 3]))
     assert pop.platform.tolist() == [[0, 2], [0, 1]]
     assert pop.principal[:, 1].tolist() == [500.0, 700.0]
     assert pop.debt().tolist() == [1700.0, 1900.0]

@@ -63,6 +63,7 @@ def test_fraud_collapses_when_inflows_dry_up(seed):
     keep joining) it lasts the two years; after a funding stop it collapses within a
     year (within 11 months in 400 runs; within 9 in nine runs out of ten).
     """
+
     def failure_month(stop: bool) -> int:
         shock = [{"month": "2016-07", "kind": "funding", "size": 1.0, "duration": 18}] if stop else []
         scenario = small_market(
@@ -114,15 +115,23 @@ def test_credit_contagion_raises_defaults_on_other_platforms(seed):
     """Same seed, same market: when rollover borrowers lose their lender and cannot
     refinance, losses on the *other* platform's loans rise, compared with a run
     where nobody fails. The other platform has stopped lending in both runs."""
+
     def loss_on_survivor(fail_first: bool) -> float:
         scenario = small_market(
             market__platforms__mix={"intermediary": 1.0, "pool": 0.0, "fraud": 0.0},
             market__platforms__initial=2,
             market__platforms__unviable_months=120,  # the survivor stays, whatever its margins
             market__investors={"count": 20000, "active_at_start": 1.0, "wealth_median": 20000},
-            market__borrowers={"count": 3000, "active_at_start": 1.0, "rollover_share": 1.0, "need_rate": 0.6,
-                               "max_loans": 2, "contagion_multiplier": 10.0, "term_months": [12],
-                               "term_weights": [1.0]},
+            market__borrowers={
+                "count": 3000,
+                "active_at_start": 1.0,
+                "rollover_share": 1.0,
+                "need_rate": 0.6,
+                "max_loans": 2,
+                "contagion_multiplier": 10.0,
+                "term_months": [12],
+                "term_weights": [1.0],
+            },
         )
         model = SandboxModel(scenario, seed=seed)
         step(model, 4)

@@ -22,8 +22,9 @@ def sandbox_cli(*args: str) -> subprocess.CompletedProcess:
 
 def test_run_writes_all_outputs(tmp_path):
     out = tmp_path / "run"
-    result = runner.invoke(app, ["run", str(ROOT / "scenarios/baseline.yaml"), "--seed", "4", "--months", "12",
-                                 "--out", str(out)])
+    result = runner.invoke(
+        app, ["run", str(ROOT / "scenarios/baseline.yaml"), "--seed", "4", "--months", "12", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 4 and summary["months"] == 12
@@ -31,7 +32,8 @@ def test_run_writes_all_outputs(tmp_path):
     assert len(monthly) == 12
     platforms = pd.read_csv(out / "platforms.csv")
     assert {"kind", "entry_month", "failure_month", "failure_cause", "peak_claims", "investor_loss"} <= set(
-        platforms.columns)
+        platforms.columns
+    )
     investors = pd.read_parquet(out / "investors.parquet")
     assert investors["lost"].sum() == pytest.approx(summary["investor_loss_total"])
     assert (out / "failures.csv").exists()

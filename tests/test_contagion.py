@@ -48,9 +48,7 @@ NRM_BUFFER = np.array([2.0, 5.0, 2.0])
 NRM_WEIGHTS = np.array([10.0, 100.0, 30.0])
 
 
-def random_system(
-    rng: np.random.Generator, n: int, density: float = 0.4
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def random_system(rng: np.random.Generator, n: int, density: float = 0.4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Random liabilities, outside assets and outside liabilities, some banks fragile."""
     liab = rng.exponential(1.0, (n, n)) * (rng.random((n, n)) < density)
     np.fill_diagonal(liab, 0.0)
@@ -59,9 +57,7 @@ def random_system(
     return liab, ext_assets, ext_liab
 
 
-def picard(
-    pi: np.ndarray, cap: np.ndarray, net: np.ndarray, iterations: int = 50_000
-) -> np.ndarray:
+def picard(pi: np.ndarray, cap: np.ndarray, net: np.ndarray, iterations: int = 50_000) -> np.ndarray:
     """Clearing by plain fixed-point iteration from full payment (an independent method)."""
     q = cap.copy()
     for _ in range(iterations):
@@ -167,9 +163,7 @@ def test_en_external_senior_fixed_point_and_greatest(seed: int) -> None:
     np.testing.assert_allclose(q, picard(pi, owed, e - b), atol=1e-9)
     # Outside creditors first: paid min(b, everything the bank has).
     np.testing.assert_allclose(r.external_payments, np.minimum(b, e + r.received), atol=1e-12)
-    assert r.payments.sum() == pytest.approx(
-        r.received.sum() + r.external_payments.sum(), abs=1e-12
-    )
+    assert r.payments.sum() == pytest.approx(r.received.sum() + r.external_payments.sum(), abs=1e-12)
     np.testing.assert_array_equal(r.defaulted, r.payments < r.obligations - 1e-12)
 
 
@@ -262,7 +256,7 @@ def test_rv_clearing_condition(seed: int) -> None:
 def test_debtrank_networkriskmeasures_example(shocked: int, h: list[float], r: float) -> None:
     res = debtrank(NRM_A, NRM_BUFFER, [shocked], value=NRM_WEIGHTS)
     np.testing.assert_allclose(res.h, h)
-    assert res.R == pytest.approx(r)
+    assert pytest.approx(r) == res.R
     assert res.rounds == 2
 
 
@@ -272,7 +266,7 @@ def test_debtrank_caps_impact_at_one() -> None:
     # NetworkRiskMeasures leaves the ratio uncapped (2 * 0.3), giving b = 1 instead.
     res = debtrank(NRM_A, NRM_BUFFER, [2], value=NRM_WEIGHTS)
     np.testing.assert_allclose(res.h, [0.3, 0.9, 1.0])
-    assert res.R == pytest.approx((10 * 0.3 + 100 * 0.9) / 140)
+    assert pytest.approx((10 * 0.3 + 100 * 0.9) / 140) == res.R
     assert res.rounds == 3
 
 
@@ -284,7 +278,7 @@ def test_debtrank_each_node_propagates_once() -> None:
     np.testing.assert_allclose(res.h, [0.625, 0.25])
     assert res.rounds == 2
     # Default weights: shares of total lending (1/2 each); R excludes the initial 0.5.
-    assert res.R == pytest.approx(0.5 * 0.125 + 0.5 * 0.25)
+    assert pytest.approx(0.5 * 0.125 + 0.5 * 0.25) == res.R
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -485,9 +479,7 @@ def test_eisenberg_noe_validation(kwargs: dict, match: str) -> None:
         eisenberg_noe(**args)
 
 
-@pytest.mark.parametrize(
-    ("alpha", "beta", "match"), [(1.1, 1, "alpha"), (1, -0.1, "beta"), (np.nan, 1, "alpha")]
-)
+@pytest.mark.parametrize(("alpha", "beta", "match"), [(1.1, 1, "alpha"), (1, -0.1, "beta"), (np.nan, 1, "alpha")])
 def test_rogers_veraart_validation(alpha: float, beta: float, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         rogers_veraart(GOOD_L, [1.0, 1.0], alpha, beta)

@@ -21,8 +21,9 @@ def month_of_credit(**policy):
             setattr(pol, key, value)
     book = model.book
     before = book.cash[: book.n].copy(), book.loans[: book.n].copy()
-    credit = clear_credit(book, model.borrowers, pol, model.config.market.platforms, np.random.default_rng(0),
-                          model.month, stress=True)
+    credit = clear_credit(
+        book, model.borrowers, pol, model.config.market.platforms, np.random.default_rng(0), model.month, stress=True
+    )
     return model, before, credit
 
 

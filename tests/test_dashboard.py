@@ -21,6 +21,7 @@ from conftest import ROOT, small_market
 from typer.testing import CliRunner
 
 from sandbox.cli.dashboard import register
+from sandbox.config.scenario import load_scenario
 from sandbox.dashboard import (
     ALIVE,
     LOSS,
@@ -32,12 +33,17 @@ from sandbox.dashboard import (
     model_params,
     series_figure,
 )
-from sandbox.config.scenario import load_scenario
 
 CHROMIUM = Path(os.environ.get("SANDBOX_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOT_COPY = Path("/tmp/dashboard.png")
 
@@ -45,7 +51,7 @@ SCREENSHOT_COPY = Path("/tmp/dashboard.png")
 def rules_of(scenario) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for entry in scenario.to_dict()["regime"]:
-        (name, params), = entry.items()
+        ((name, params),) = entry.items()
         out.setdefault(name, []).append(params)
     return out
 
@@ -54,11 +60,16 @@ def rules_of(scenario) -> dict[str, list[dict]]:
 def test_controls_replace_add_and_remove_rules():
     base = load_scenario(ROOT / "scenarios/licensing_strict.yaml")
     assert controls_from_scenario(base) == {
-        "rate_cap": 36, "disclosure_level": 0.0, "custody": False, "screening_accuracy": 0.8,
-        "inspection_capacity": 2, "education_intensity": 0.0,
+        "rate_cap": 36,
+        "disclosure_level": 0.0,
+        "custody": False,
+        "screening_accuracy": 0.8,
+        "inspection_capacity": 2,
+        "education_intensity": 0.0,
     }
-    s = build_scenario(base, rate_cap=24, custody=True, screening_accuracy=0.5, inspection_capacity=0,
-                       education_intensity=0.05)
+    s = build_scenario(
+        base, rate_cap=24, custody=True, screening_accuracy=0.5, inspection_capacity=0, education_intensity=0.05
+    )
     rules = rules_of(s)
     assert rules["rate_cap"] == [{"from": base.start, "grace_months": 0, "apr": 0.24}]
     assert rules["custody"] == [{"from": base.start, "grace_months": 0}]
@@ -76,13 +87,16 @@ def test_dated_and_relative_rate_caps_become_one_absolute_cap():
     base = load_scenario(ROOT / "scenarios/china_2015_2020.yaml")
     assert len(rules_of(base)["rate_cap"]) > 1  # several dated entries ...
     assert controls_from_scenario(base)["rate_cap"] == 36
-    assert rules_of(build_scenario(base, rate_cap=24))["rate_cap"] == [{"from": base.start, "grace_months": 0,
-                                                                          "apr": 0.24}]
+    assert rules_of(build_scenario(base, rate_cap=24))["rate_cap"] == [
+        {"from": base.start, "grace_months": 0, "apr": 0.24}
+    ]
     dated = small_market([{"rate_cap": {"from": "2016-03", "apr": {"values": {"2016-01": 0.36, "2017-01": 0.24}}}}])
     assert controls_from_scenario(dated)["rate_cap"] == 36
     assert rules_of(build_scenario(dated, rate_cap=30))["rate_cap"][0]["apr"] == 0.3
-    relative = small_market([{"rate_cap": {"from": "2016-01", "multiple": 4}}],
-                            environment={"benchmark_rate": 0.05, "macro": {"amplitude": 0.0}})
+    relative = small_market(
+        [{"rate_cap": {"from": "2016-01", "multiple": 4}}],
+        environment={"benchmark_rate": 0.05, "macro": {"amplitude": 0.0}},
+    )
     assert controls_from_scenario(relative)["rate_cap"] == 20
 
 
@@ -90,9 +104,10 @@ def test_the_rate_cap_control_shows_the_cap_the_rule_sets(monkeypatch):
     """The dashboard asks the rule for its cap (one place for the rule), in the month the rule starts."""
     from sandbox.rules.rate_cap import RateCap
 
-    dated_benchmark = small_market([{"rate_cap": {"from": "2017-03", "multiple": 4}}],
-                                   environment={"benchmark_rate": {"values": {"2016-01": 0.05, "2017-01": 0.04}},
-                                                "macro": {"amplitude": 0.0}})
+    dated_benchmark = small_market(
+        [{"rate_cap": {"from": "2017-03", "multiple": 4}}],
+        environment={"benchmark_rate": {"values": {"2016-01": 0.05, "2017-01": 0.04}}, "macro": {"amplitude": 0.0}},
+    )
     assert controls_from_scenario(dated_benchmark)["rate_cap"] == 16  # 4 x the 2017 benchmark, not the 2016 one
     months = []
     monkeypatch.setattr(RateCap, "cap", lambda self, market: months.append(market.month) or 0.173)
@@ -119,8 +134,12 @@ def test_each_control_reads_its_value_in_its_units():
     specs, values = controls(base), controls_from_scenario(base)
     readings = {name: spec.reading(values[name]) for name, spec in specs.items()}
     assert readings == {
-        "rate_cap": "36%", "disclosure_level": "off", "custody": "off",
-        "screening_accuracy": "80% of frauds caught", "inspection_capacity": "2", "education_intensity": "off",
+        "rate_cap": "36%",
+        "disclosure_level": "off",
+        "custody": "off",
+        "screening_accuracy": "80% of frauds caught",
+        "inspection_capacity": "2",
+        "education_intensity": "off",
     }
     assert specs["education_intensity"].reading(0.005) == "0.5% of the literacy gap a month"
     assert specs["disclosure_level"].reading(0.1 + 0.2) == "0.3"  # slider float noise does not show
@@ -204,9 +223,17 @@ def no_serving(monkeypatch):
     import solara.settings
     import uvicorn
 
-    for name in ("SOLARA_ASSETS_PROXY", "SOLARA_ASSETS_CDN", "SOLARA_APP", "SOLARA_MODE", "SERVER_NAME",
-                 "SERVER_PORT", "SANDBOX_DASHBOARD_SCENARIO", "SANDBOX_DASHBOARD_SEED",
-                 "SOLARA_TELEMETRY_MIXPANEL_ENABLE"):
+    for name in (
+        "SOLARA_ASSETS_PROXY",
+        "SOLARA_ASSETS_CDN",
+        "SOLARA_APP",
+        "SOLARA_MODE",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SANDBOX_DASHBOARD_SCENARIO",
+        "SANDBOX_DASHBOARD_SEED",
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE",
+    ):
         monkeypatch.setenv(name, os.environ.get(name, ""))
     monkeypatch.setattr(solara.settings.assets, "proxy", solara.settings.assets.proxy)
     monkeypatch.setattr(solara.settings.assets, "cdn", solara.settings.assets.cdn)
@@ -221,15 +248,17 @@ def test_a_host_beyond_this_machine_is_warned_of_no_authentication(cli, no_servi
     if host == "::1" and not socket.has_ipv6:
         pytest.skip("no IPv6 here")
     monkeypatch.chdir(ROOT)
-    result = CliRunner().invoke(cli, ["dashboard", "scenarios/baseline.yaml", "--host", host, "--port",
-                                      str(free_port()), "--seed", "1"])
+    result = CliRunner().invoke(
+        cli, ["dashboard", "scenarios/baseline.yaml", "--host", host, "--port", str(free_port()), "--seed", "1"]
+    )
     assert "Traceback" not in result.output
     assert ("no authentication" in result.output) == warned, result.output
 
 
 def test_dashboard_is_a_sandbox_command():
-    proc = subprocess.run([sys.executable, "-m", "sandbox", "dashboard", "--help"], capture_output=True, text=True,
-                          cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sandbox", "dashboard", "--help"], capture_output=True, text=True, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr
     assert "--port" in proc.stdout
 
@@ -272,7 +301,9 @@ def dashboard(tmp_path):
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "sandbox", "dashboard", str(scenario), "--port", str(port), "--seed", "3"],
-            stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
         )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -323,8 +354,12 @@ def test_dashboard_in_a_browser(dashboard, tmp_path):
             bad: list[str] = []
             page.on("requestfailed", lambda r: bad.append(f"{r.url} ({r.failure})"))
             page.on("response", lambda r: bad.append(f"{r.url} ({r.status})") if r.status >= 400 else None)
-            page.on("request", lambda r: None if from_the_dashboard(r.url, dashboard)
-                    else bad.append(f"{r.url} (not from the dashboard)"))
+            page.on(
+                "request",
+                lambda r: (
+                    None if from_the_dashboard(r.url, dashboard) else bad.append(f"{r.url} (not from the dashboard)")
+                ),
+            )
             page.goto(dashboard)
             readout = page.locator(".sandbox-readout")
             month = page.get_by_test_id("month")
@@ -333,8 +368,13 @@ def test_dashboard_in_a_browser(dashboard, tmp_path):
 
             # every control's value reads without dragging; Mesa's technical controls and tabs are gone
             sidebar = page.locator(".v-navigation-drawer")
-            for reading in ("Rate cap, APR: 36%", "Disclosure level: off", "Licensing screening: off",
-                            "Inspections a month: 2", "Investor education: off"):
+            for reading in (
+                "Rate cap, APR: 36%",
+                "Disclosure level: off",
+                "Licensing screening: off",
+                "Inspections a month: 2",
+                "Investor education: off",
+            ):
                 expect(sidebar).to_contain_text(reading)
             body = page.locator("body")
             for gone in ("Play Interval", "Render Interval", "Use Threads", "Page 0", "Time:"):

@@ -44,8 +44,9 @@ def test_screening_draws_the_same_whatever_the_regime():
 
 
 def test_applicants_follow_the_mix_and_a_given_kind():
-    params = small_market(market__platforms={"mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0},
-                                             "custody_share": 1.0}).market.platforms
+    params = small_market(
+        market__platforms={"mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0}, "custody_share": 1.0}
+    ).market.platforms
     net = ExposureNetwork(small_market().market.exposures)
     pools = draw_applicants(params, net, 50, np.random.default_rng(1), params.mix)
     assert (pools["kind"] == POOL).all() and pools["custody"].all() and (pools["controller"] == -1).all()

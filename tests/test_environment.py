@@ -19,8 +19,17 @@ def environment(clusters: int = 4, **env) -> Environment:
     return Environment(scenario.environment, scenario.start, clusters)
 
 
-SENTIMENT = {"norm": 0.8, "recovery": 0.1, "failure_impact": 1.5, "failure_floor": 0.002, "cluster_fear": 0.01,
-             "fear_decay": 0.2, "market_fear": 0.03, "warning_impact": 0.01, "disclosure_dampening": 0.7}
+SENTIMENT = {
+    "norm": 0.8,
+    "recovery": 0.1,
+    "failure_impact": 1.5,
+    "failure_floor": 0.002,
+    "cluster_fear": 0.01,
+    "fear_decay": 0.2,
+    "market_fear": 0.03,
+    "warning_impact": 0.01,
+    "disclosure_dampening": 0.7,
+}
 
 
 def test_a_failure_lowers_sentiment_by_its_share_and_raises_fear_in_its_cluster_only():
@@ -80,17 +89,26 @@ def test_shocks_apply_in_their_window():
     env = environment(
         macro={"amplitude": 0.0},
         benchmark_rate={"values": {"2016-01": 0.05, "2016-04": 0.03}},
-        shocks=[{"month": "2016-03", "kind": "credit", "size": 2.0, "duration": 2},
-                {"month": "2016-02", "kind": "funding", "size": 0.7, "duration": 3},
-                {"month": "2016-03", "kind": "funding", "size": 0.7, "duration": 1},
-                {"month": "2016-02", "kind": "sentiment", "size": 0.3, "duration": 5},
-                {"month": "2016-05", "kind": "bank_failure", "size": 0.5, "bank": 1}],
+        shocks=[
+            {"month": "2016-03", "kind": "credit", "size": 2.0, "duration": 2},
+            {"month": "2016-02", "kind": "funding", "size": 0.7, "duration": 3},
+            {"month": "2016-03", "kind": "funding", "size": 0.7, "duration": 1},
+            {"month": "2016-02", "kind": "sentiment", "size": 0.3, "duration": 5},
+            {"month": "2016-05", "kind": "bank_failure", "size": 0.5, "bank": 1},
+        ],
     )
     seen = []
     for month in range(6):
         env.begin_month(month)
-        seen.append((env.benchmark_rate, env.hazard_multiplier, env.funding_cut, round(env.sentiment, 9),
-                     [s.bank for s in env.bank_failures(month)]))
+        seen.append(
+            (
+                env.benchmark_rate,
+                env.hazard_multiplier,
+                env.funding_cut,
+                round(env.sentiment, 9),
+                [s.bank for s in env.bank_failures(month)],
+            )
+        )
     assert seen == [
         (0.05, 1.0, 0.0, 0.8, []),
         (0.05, 1.0, 0.7, 0.5, []),  # a sentiment shock hits once, in its first month
@@ -116,8 +134,12 @@ def test_a_platforms_failure_reaches_the_environment_in_its_own_cluster():
     from sandbox.market.platforms import INSOLVENCY
 
     scenario = small_market(
-        market__platforms={"initial": 6, "entry_per_month": 0, "regions": 2,
-                           "mix": {"intermediary": 1.0, "pool": 0.0, "fraud": 0.0}},
+        market__platforms={
+            "initial": 6,
+            "entry_per_month": 0,
+            "regions": 2,
+            "mix": {"intermediary": 1.0, "pool": 0.0, "fraud": 0.0},
+        },
         environment__sentiment=SENTIMENT,
     )
     model = SandboxModel(scenario, seed=1)

@@ -165,19 +165,25 @@ def test_bad_workers_and_scheduler(small: sandbox.Scenario) -> None:
 # --- execution options -----------------------------------------------------------------------
 
 
-def test_one_execution_object_serves_every_verb(small: sandbox.Scenario, capped: sandbox.Scenario,
-                                                tmp_path: Path) -> None:
+def test_one_execution_object_serves_every_verb(
+    small: sandbox.Scenario, capped: sandbox.Scenario, tmp_path: Path
+) -> None:
     """``execution=Execution(...)`` and its fields as keywords run the same experiment."""
     options = ex.Execution(workers=1, progress=False, chunk_size=1)
     sizes = {"runs": 2, "seed": 5, "months": MONTHS}
-    assert_same(ex.replicate(small, **sizes, execution=options),
-                ex.replicate(small, **sizes, workers=1, progress=False))
-    assert_same(ex.compare([small, capped], **sizes, execution=options),
-                ex.compare([small, capped], **sizes, workers=1, progress=False))
+    assert_same(
+        ex.replicate(small, **sizes, execution=options), ex.replicate(small, **sizes, workers=1, progress=False)
+    )
+    assert_same(
+        ex.compare([small, capped], **sizes, execution=options),
+        ex.compare([small, capped], **sizes, workers=1, progress=False),
+    )
     bounds = {"regime.rate_cap.apr": CAP}
-    pd.testing.assert_frame_equal(ex.sweep(small, bounds, "grid", 2, **sizes, execution=options).runs,
-                                  ex.sweep(small, bounds, "grid", 2, **sizes, workers=1, progress=False).runs,
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        ex.sweep(small, bounds, "grid", 2, **sizes, execution=options).runs,
+        ex.sweep(small, bounds, "grid", 2, **sizes, workers=1, progress=False).runs,
+        check_exact=True,
+    )
     # The object's fields are used (results alone cannot tell: workers never change them)...
     kept = ex.Execution(workers=1, progress=False, out=tmp_path / "kept", counterfactuals=True)
     result = ex.replicate(small, runs=1, seed=1, months=MONTHS, execution=kept)
@@ -272,8 +278,10 @@ def test_store_refuses_another_experiment(small: sandbox.Scenario, capped: sandb
         (lambda: rep(capped, runs=2, out=out), "fingerprints"),
         (lambda: rep(small, runs=1, out=out), "design.runs"),  # fewer runs than stored (more extends it)
         (lambda: rep(small, runs=2, seed=12, out=out), "seeds.root"),
-        (lambda: ex.compare([small, capped], runs=2, seed=11, months=MONTHS, workers=1, out=out, progress=False),
-         "kind"),
+        (
+            lambda: ex.compare([small, capped], runs=2, seed=11, months=MONTHS, workers=1, out=out, progress=False),
+            "kind",
+        ),
     ]
     for call, what in cases:
         with pytest.raises(StoreMismatch) as info:
@@ -396,8 +404,9 @@ def sw(scenario: sandbox.Scenario, parameters: dict, **kwargs: Any) -> ex.SweepR
 
 
 def test_grid_sweep_sets_parameters(small: sandbox.Scenario) -> None:
-    result = sw(small, {"regime.rate_cap.apr": CAP, "market.investors.count": (1000, 2000.6)}, design="grid",
-                points=2, runs=2)
+    result = sw(
+        small, {"regime.rate_cap.apr": CAP, "market.investors.count": (1000, 2000.6)}, design="grid", points=2, runs=2
+    )
     assert result.points["regime.rate_cap.apr"].tolist() == [0.12, 0.12, 0.36, 0.36]
     assert result.points["market.investors.count"].tolist() == [1000, 2001, 1000, 2001]  # integer field: rounded
     runs = result.runs
@@ -442,11 +451,17 @@ def test_sweep_bad_parameters(small: sandbox.Scenario, parameters: dict, match: 
 
 
 def test_sobol_sensitivity(small: sandbox.Scenario, tmp_path: Path) -> None:
-    result = sw(small, {"regime.rate_cap.apr": CAP, "market.investors.literacy_mean": LITERACY}, design="sobol",
-                points=8)
+    result = sw(
+        small, {"regime.rate_cap.apr": CAP, "market.investors.literacy_mean": LITERACY}, design="sobol", points=8
+    )
     assert len(result.points) == 8 * (2 + 2)
-    again = sw(small, {"regime.rate_cap.apr": CAP, "market.investors.literacy_mean": LITERACY}, design="sobol",
-               points=8, out=tmp_path / "sobol")
+    again = sw(
+        small,
+        {"regime.rate_cap.apr": CAP, "market.investors.literacy_mean": LITERACY},
+        design="sobol",
+        points=8,
+        out=tmp_path / "sobol",
+    )
     manifest = json.loads((tmp_path / "sobol" / "manifest.json").read_text())
     assert np.array_equal(np.array(manifest["design_samples"]), result.samples)
     assert manifest["design"]["values"][3] == result.points.drop(columns="point").iloc[3].to_dict()
@@ -464,8 +479,9 @@ def test_sobol_sensitivity(small: sandbox.Scenario, tmp_path: Path) -> None:
 
 
 def test_morris_sensitivity(small: sandbox.Scenario) -> None:
-    result = sw(small, {"regime.rate_cap.apr": CAP, "market.investors.literacy_mean": LITERACY}, design="morris",
-                points=4)
+    result = sw(
+        small, {"regime.rate_cap.apr": CAP, "market.investors.literacy_mean": LITERACY}, design="morris", points=4
+    )
     indices = ex.sensitivity(result, "credit_excluded_cap")
     assert list(indices.columns) == ["output", "parameter", "mu", "mu_star", "mu_star_conf", "sigma"]
     mu_star = indices.set_index("parameter")["mu_star"]
@@ -486,7 +502,11 @@ def lhs_sweep(small: sandbox.Scenario) -> ex.SweepResult:
 def test_to_ema_format(lhs_sweep: ex.SweepResult) -> None:
     experiments, outcomes = ex.to_ema(lhs_sweep, series=True)
     assert list(experiments.columns) == [
-        "regime.rate_cap.apr", "market.investors.literacy_mean", "scenario", "policy", "model",
+        "regime.rate_cap.apr",
+        "market.investors.literacy_mean",
+        "scenario",
+        "policy",
+        "model",
     ]
     assert all(isinstance(experiments[c].dtype, pd.CategoricalDtype) for c in ("scenario", "policy", "model"))
     assert len(experiments) == 30
@@ -524,8 +544,9 @@ def invoke(app: typer.Typer, *args: str) -> Any:
 
 def test_cli_replicate(cli: typer.Typer, small_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "rep"
-    result = invoke(cli, "replicate", small_file, "--runs", 3, "--seed", 5, "--out", out, "--months", MONTHS,
-                    "--workers", 1)
+    result = invoke(
+        cli, "replicate", small_file, "--runs", 3, "--seed", 5, "--out", out, "--months", MONTHS, "--workers", 1
+    )
     assert result.exit_code == 0, result.output
     runs = pd.read_csv(out / "runs.csv")
     assert list(runs.columns[:2]) == ["run", "seed"] and len(runs) == 3
@@ -543,12 +564,19 @@ def test_cli_compare(cli: typer.Typer, small_file: Path, tmp_path: Path) -> None
     other = tmp_path / "cap24.yaml"
     other.write_text(f"extends: {small_file}\nname: cap24\nregime:\n  - rate_cap: {{from: 2014-01, apr: 0.24}}\n")
     out = tmp_path / "cmp"
-    result = invoke(cli, "compare", small_file, other, "--runs", 3, "--seed", 5, "--out", out, "--months", MONTHS,
-                    "--workers", 1)
+    result = invoke(
+        cli, "compare", small_file, other, "--runs", 3, "--seed", 5, "--out", out, "--months", MONTHS, "--workers", 1
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "comparison.csv")
     assert list(table.columns[:7]) == [
-        "metric", "mean_small", "mean_cap24", "difference", "ci_low", "ci_high", "share_better",
+        "metric",
+        "mean_small",
+        "mean_cap24",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "share_better",
     ]
     row = table.set_index("metric").loc["credit_excluded_cap"]
     assert row["difference"] == pytest.approx(row["mean_cap24"] - row["mean_small"])
@@ -559,9 +587,29 @@ def test_cli_compare(cli: typer.Typer, small_file: Path, tmp_path: Path) -> None
 
 def test_cli_sweep(cli: typer.Typer, small_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    result = invoke(cli, "sweep", small_file, "--param", "regime.rate_cap.apr=0.2:0.36", "--param",
-                    "market.investors.count=1000:2000", "--design", "grid", "--points", 2, "--runs", 1,
-                    "--seed", 1, "--out", out, "--months", MONTHS, "--workers", 1)
+    result = invoke(
+        cli,
+        "sweep",
+        small_file,
+        "--param",
+        "regime.rate_cap.apr=0.2:0.36",
+        "--param",
+        "market.investors.count=1000:2000",
+        "--design",
+        "grid",
+        "--points",
+        2,
+        "--runs",
+        1,
+        "--seed",
+        1,
+        "--out",
+        out,
+        "--months",
+        MONTHS,
+        "--workers",
+        1,
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "sweep.csv")
     assert list(table.columns[:5]) == ["point", "regime.rate_cap.apr", "market.investors.count", "run", "seed"]
@@ -599,8 +647,9 @@ def test_cli_failures_exit_nonzero(cli: typer.Typer, small_file: Path, tmp_path:
         execution, "_simulate", lambda s, seed, months: real(s, seed, months) if seed != bad_seed else 1 / 0
     )
     out = tmp_path / "rep"
-    result = invoke(cli, "replicate", small_file, "--runs", 3, "--seed", 5, "--out", out, "--months", MONTHS,
-                    "--workers", 1)
+    result = invoke(
+        cli, "replicate", small_file, "--runs", 3, "--seed", 5, "--out", out, "--months", MONTHS, "--workers", 1
+    )
     assert result.exit_code == 1
     assert "1 runs failed" in result.stderr and str(bad_seed) in result.stderr
     assert len(pd.read_csv(out / "runs.csv")) == 2
@@ -615,7 +664,8 @@ def test_counterfactual_counts_reach_the_experiment_tables(tmp_path):
     from sandbox.api import CHANNELS
 
     scenario = sandbox.load_scenario(BASELINE).with_updates(
-        {"market.investors.count": 1500, "market.borrowers.count": 800, "market.platforms.initial": 30, "months": 12})
+        {"market.investors.count": 1500, "market.borrowers.count": 800, "market.platforms.initial": 30, "months": 12}
+    )
     result = experiments.replicate(scenario, runs=2, seed=5, workers=1, progress=False, counterfactuals=True)
     for channel in CHANNELS:
         assert f"failures_avoided_{channel}" in result.runs.columns

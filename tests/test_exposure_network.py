@@ -44,8 +44,7 @@ def test_calls_on_a_failed_guarantor_go_unpaid_and_stay_with_the_platform():
 
 
 def test_drawn_ties_follow_the_shares_and_zipf_concentration():
-    net = network(4000, guarantors=3, guaranteed_share=0.5, concentration=1.0, groups=2, group_share=0.0,
-                  custodians=2)
+    net = network(4000, guarantors=3, guaranteed_share=0.5, concentration=1.0, groups=2, group_share=0.0, custodians=2)
     g = net.guarantor[:4000]
     assert 0.45 < (g >= 0).mean() < 0.55
     counts = np.bincount(g[g >= 0], minlength=3) / (g >= 0).sum()
@@ -55,8 +54,14 @@ def test_drawn_ties_follow_the_shares_and_zipf_concentration():
 
 
 def test_declared_ties_replace_the_drawn_ones():
-    net = network(3, guarantors=2, guaranteed_share=0.0, groups=1, group_share=0.0,
-                  ties=[{"platforms": [0, 2], "guarantor": 1}, {"platforms": [1, 2], "group": 0}])
+    net = network(
+        3,
+        guarantors=2,
+        guaranteed_share=0.0,
+        groups=1,
+        group_share=0.0,
+        ties=[{"platforms": [0, 2], "guarantor": 1}, {"platforms": [1, 2], "group": 0}],
+    )
     assert (net.guarantor[:3] == NONE).all()
     net.declare()
     assert net.guarantor[:3].tolist() == [1, NONE, 1]
@@ -68,10 +73,22 @@ def test_a_guarantors_default_passes_its_unpaid_calls_to_the_platforms_it_guaran
     pays 50, 25, 25 and defaults. The pools keep 30, 15, 15 as exposure losses, and
     the investors of every platform it guaranteed learn their cover is gone."""
     scenario = small_market(
-        market__platforms={"initial": 6, "entry_per_month": 0, "regions": 3, "capital_median": 1e6,
-                           "capital_sigma": 0.0, "mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0}},
-        market__exposures={"guarantors": 1, "guarantor_capital": 100.0, "guaranteed_share": 0.0, "coverage": 0.8,
-                           "guarantee_fee": 0.0, "ties": [{"platforms": [0, 1, 2, 3], "guarantor": 0}]},
+        market__platforms={
+            "initial": 6,
+            "entry_per_month": 0,
+            "regions": 3,
+            "capital_median": 1e6,
+            "capital_sigma": 0.0,
+            "mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0},
+        },
+        market__exposures={
+            "guarantors": 1,
+            "guarantor_capital": 100.0,
+            "guaranteed_share": 0.0,
+            "coverage": 0.8,
+            "guarantee_fee": 0.0,
+            "ties": [{"platforms": [0, 1, 2, 3], "guarantor": 0}],
+        },
     )
     model = SandboxModel(scenario, seed=1)
     book, net, env = model.book, model.exposures, model.environment

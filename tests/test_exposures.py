@@ -36,14 +36,16 @@ def test_group_peers_pay_from_cash_and_default_when_short():
     cash: it pays 10 and defaults; peer 2 pays 25."""
     net = ExposureNetwork(ExposureParams(groups=1, group_share=1.0, group_coverage=0.5))
     net.assign(np.arange(3), *net.draw(3, np.random.default_rng(0)))
-    s = net.settle(np.array([100.0, 0.0, 0.0]), cash=np.array([0.0, 10.0, 500.0]), alive=np.ones(3, bool),
-                   backstop=False)
+    s = net.settle(
+        np.array([100.0, 0.0, 0.0]), cash=np.array([0.0, 10.0, 500.0]), alive=np.ones(3, bool), backstop=False
+    )
     np.testing.assert_allclose(s.received, [35, 0, 0])
     np.testing.assert_allclose(s.paid, [0, 10, 25])
     np.testing.assert_allclose(s.unpaid, [15, 0, 0])
     assert list(s.defaulted_rows) == [1] and s.source[0] == 1
-    backstopped = net.settle(np.array([100.0, 0.0, 0.0]), cash=np.array([0.0, 10.0, 500.0]),
-                             alive=np.ones(3, bool), backstop=True)
+    backstopped = net.settle(
+        np.array([100.0, 0.0, 0.0]), cash=np.array([0.0, 10.0, 500.0]), alive=np.ones(3, bool), backstop=True
+    )
     np.testing.assert_allclose(backstopped.received, [50, 0, 0])
     assert backstopped.defaulted_rows.size == 0 and backstopped.from_outside == pytest.approx(15.0)
 
@@ -52,11 +54,21 @@ def guarantor_market(**channels: bool) -> sandbox.Scenario:
     """Pools guaranteed by one thin guarantor; a credit shock exhausts it. Runs and
     sentiment are switched off to isolate the exposure channel."""
     return small_market(
-        market__platforms={"initial": 12, "entry_per_month": 0, "capital_median": 3e5, "capital_sigma": 0.0,
-                           "mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0}},
+        market__platforms={
+            "initial": 12,
+            "entry_per_month": 0,
+            "capital_median": 3e5,
+            "capital_sigma": 0.0,
+            "mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0},
+        },
         market__exposures={"guarantors": 1, "guarantor_capital": 5e5, "guaranteed_share": 1.0, "coverage": 0.9},
-        market__borrowers={"count": 3000, "active_at_start": 1.0, "pd_mean": 0.06, "term_months": [12],
-                           "term_weights": [1.0]},
+        market__borrowers={
+            "count": 3000,
+            "active_at_start": 1.0,
+            "pd_mean": 0.06,
+            "term_months": [12],
+            "term_weights": [1.0],
+        },
         environment__shocks=[{"month": "2016-10", "kind": "credit", "size": 3.0, "duration": 4}],
         channels={"runs": False, "information": False, **channels},
     )
@@ -118,11 +130,20 @@ def test_counterfactuals_count_failures_each_channel_causes():
 
 
 def test_declared_ties_replace_the_drawn_ones_and_are_validated():
-    scenario = small_market(market__exposures={
-        "guarantors": 2, "groups": 1, "custodians": 2, "guaranteed_share": 0.0, "group_share": 0.0,
-        "ties": [{"platforms": [0, 1], "guarantor": 1}, {"platforms": [2, 3], "group": 0},
-                 {"platforms": [4], "custodian": 1}],
-    })
+    scenario = small_market(
+        market__exposures={
+            "guarantors": 2,
+            "groups": 1,
+            "custodians": 2,
+            "guaranteed_share": 0.0,
+            "group_share": 0.0,
+            "ties": [
+                {"platforms": [0, 1], "guarantor": 1},
+                {"platforms": [2, 3], "group": 0},
+                {"platforms": [4], "custodian": 1},
+            ],
+        }
+    )
     model = sandbox.SandboxModel(scenario, seed=1)
     net = model.exposures
     assert list(net.guarantor[:6]) == [1, 1, -1, -1, -1, -1]
@@ -131,19 +152,28 @@ def test_declared_ties_replace_the_drawn_ones_and_are_validated():
     with pytest.raises(sandbox.ScenarioError, match=r"ties\[0\].platforms: found 9; allowed: 0 to 5"):
         small_market(market__exposures={"guarantors": 1, "ties": [{"platforms": [9], "guarantor": 0}]})
     with pytest.raises(sandbox.ScenarioError, match="exactly one"):
-        small_market(market__exposures={"guarantors": 1, "groups": 1,
-                                        "ties": [{"platforms": [0], "guarantor": 0, "group": 0}]})
+        small_market(
+            market__exposures={"guarantors": 1, "groups": 1, "ties": [{"platforms": [0], "guarantor": 0, "group": 0}]}
+        )
 
 
 def test_a_custodian_bank_failure_passes_losses_to_the_platforms_banking_there():
     """Pools whose client money sits at bank 0 lose 90% of their cash when it fails;
     pools at bank 1 do not. Those that fail are attributed to the bank."""
     scenario = small_market(
-        market__platforms={"initial": 10, "entry_per_month": 0, "capital_median": 2e5, "capital_sigma": 0.0,
-                           "custody_share": 1.0, "pool_reserve": 0.4,
-                           "mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0}},
-        market__exposures={"custodians": 2, "ties": [{"platforms": [0, 1, 2, 3, 4], "custodian": 0},
-                                                     {"platforms": [5, 6, 7, 8, 9], "custodian": 1}]},
+        market__platforms={
+            "initial": 10,
+            "entry_per_month": 0,
+            "capital_median": 2e5,
+            "capital_sigma": 0.0,
+            "custody_share": 1.0,
+            "pool_reserve": 0.4,
+            "mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0},
+        },
+        market__exposures={
+            "custodians": 2,
+            "ties": [{"platforms": [0, 1, 2, 3, 4], "custodian": 0}, {"platforms": [5, 6, 7, 8, 9], "custodian": 1}],
+        },
         environment__shocks=[{"month": "2016-07", "kind": "bank_failure", "bank": 0, "size": 0.9}],
         channels={"runs": False, "information": False},
     )
@@ -154,7 +184,7 @@ def test_a_custodian_bank_failure_passes_losses_to_the_platforms_banking_there()
     assert at_bank0.sum() >= 3
     cash_before = model.book.cash[:5][at_bank0].clip(min=0).sum()
     model.step()  # 2016-07: the bank fails at the start of the month
-    (month, bank, lost), = model.exposures.bank_failures
+    ((month, bank, lost),) = model.exposures.bank_failures
     assert (month, bank) == (6, 0) and lost == pytest.approx(0.9 * cash_before)
     assert (model.book.exposure_loss[5:10] == 0).all() and (model.book.exposure_loss[:5][at_bank0] > 0).all()
     model.run()

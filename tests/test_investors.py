@@ -28,8 +28,16 @@ def population(n: int, holdings: Holdings | None = None, **params) -> InvestorPo
     """``n`` investors, all in the market, each with ``BUDGET`` yuan, who never run by
     tolerance and weigh neither risk nor the crowd; ``holdings`` maps (slot, investor)
     to (platform row, units)."""
-    market = small_market(market__investors={"count": n, "active_at_start": 1.0, "max_holdings": 2,
-                                             "liquidity_rate": 0.0, "candidates": 3, **params}).market
+    market = small_market(
+        market__investors={
+            "count": n,
+            "active_at_start": 1.0,
+            "max_holdings": 2,
+            "liquidity_rate": 0.0,
+            "candidates": 3,
+            **params,
+        }
+    ).market
     pop = InvestorPopulation(market.investors, market.information, np.random.default_rng(0))
     pop.budget[:] = BUDGET
     pop.tolerance[:] = 1.0
@@ -210,15 +218,17 @@ def test_full_disclosure_shows_the_true_risk_and_no_disclosure_leans_on_the_prio
 
 
 def test_required_disclosure_counts_when_above_the_platforms_own():
-    assert np.array_equal(perceive(signals(disclosure_required=np.ones(2))).mean,
-                          perceive(signals(disclosure=np.ones(2))).mean)
+    assert np.array_equal(
+        perceive(signals(disclosure_required=np.ones(2))).mean, perceive(signals(disclosure=np.ones(2))).mean
+    )
 
 
 def test_a_fraud_looks_ordinary_until_an_audit_reveals_it():
     fraud = np.array([False, True])
     hidden = perceive(signals(fraud=fraud, disclosure=np.zeros(2), true_risk=np.array([0.002, 0.2])))
-    audited = perceive(signals(fraud=fraud, disclosure=np.zeros(2), true_risk=np.array([0.002, 0.2]),
-                               audited=np.array([False, True])))
+    audited = perceive(
+        signals(fraud=fraud, disclosure=np.zeros(2), true_risk=np.array([0.002, 0.2]), audited=np.array([False, True]))
+    )
     ordinary = perceive(signals(disclosure=np.zeros(2), true_risk=np.array([0.002, APPARENT_RISK])))
     seen_for_what_it_is = perceive(signals(disclosure=np.zeros(2), true_risk=np.array([0.002, 0.2])))
     assert np.allclose(hidden.mean[:, 1], ordinary.mean[:, 1])
@@ -232,4 +242,3 @@ def test_an_unusually_high_yield_raises_perceived_risk_for_the_literate():
     extra = high.mean[:, 1] - base.mean[:, 1]
     assert extra[0] > 0 and (np.diff(extra) > 0).all()  # literacy weighs the premium
     assert np.array_equal(high.mean[:, 0], base.mean[:, 0])  # the typical yield is over live platforms
-

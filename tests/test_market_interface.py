@@ -24,13 +24,27 @@ MEMBERS = {name for name in vars(Market) if not name.startswith("_")}
 
 def model_reads(source: str) -> set[str]:
     """Every attribute taken from a name ``model`` in ``source``."""
-    return {node.attr for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "model"}
+    return {
+        node.attr
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "model"
+    }
 
 
 def test_protocol_lists_what_rules_need():
-    assert {"month", "book", "month_index", "value_now", "benchmark_rate", "order_exit", "revoke",
-            "charge_fine", "suspend", "add_platforms", "rule_state"} <= MEMBERS
+    assert {
+        "month",
+        "book",
+        "month_index",
+        "value_now",
+        "benchmark_rate",
+        "order_exit",
+        "revoke",
+        "charge_fine",
+        "suspend",
+        "add_platforms",
+        "rule_state",
+    } <= MEMBERS
 
 
 @pytest.mark.parametrize("path", sorted(RULES.glob("*.py")), ids=lambda p: p.name)
@@ -100,8 +114,16 @@ def test_rule_actions_change_the_platforms_named():
     book.status[3] = CLOSED
     m.suspend(np.array([3]))  # a closed platform stays closed
     assert book.status[3] == CLOSED
-    rows = m.add_platforms({"kind": np.array([0]), "base_yield": np.array([0.08]), "capital": np.array([1e6]),
-                            "custody": np.array([True]), "disclosure": np.array([1.0]),
-                            "visibility": np.array([1.0]), "region": np.array([0])})
+    rows = m.add_platforms(
+        {
+            "kind": np.array([0]),
+            "base_yield": np.array([0.08]),
+            "capital": np.array([1e6]),
+            "custody": np.array([True]),
+            "disclosure": np.array([1.0]),
+            "visibility": np.array([1.0]),
+            "region": np.array([0]),
+        }
+    )
     assert rows.tolist() == [6] and book.n == 7 and book.status[6] == ACTIVE
     assert book.cash[6] == 1e6 and book.entry_month[6] == m.month

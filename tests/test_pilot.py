@@ -130,11 +130,7 @@ def test_requirements_come_from_the_regimes_sandbox_pilot_entry(regime):
     )
     tighter = regime.with_updates({"regime.sandbox_pilot.max_customers": 200})
     firm = load_firm(GOOD)
-    cap = next(
-        c
-        for c in check_eligibility(firm, PilotRequirements.from_scenario(tighter))
-        if c.name == "customer_cap"
-    )
+    cap = next(c for c in check_eligibility(firm, PilotRequirements.from_scenario(tighter)) if c.name == "customer_cap")
     assert not cap.met and cap.threshold == 200
     with pytest.raises(ScenarioError, match="no sandbox_pilot entry"):
         PilotRequirements.from_scenario(load_scenario(ROOT / "scenarios/baseline.yaml"))
@@ -170,9 +166,7 @@ def test_a_risky_test_admits_with_conditions():
     # Without a verified condition, a risky test is a refusal.
     assert judge(conditions, checks, summary)[0] == "refuse"
     assert judge(conditions, checks, summary, ConditionSearch(40, VARIANTS))[0] == "refuse"
-    assert judge([*conditions[:-1], Condition("test_duration", False, "long")], checks, summary)[0] == (
-        "refuse"
-    )
+    assert judge([*conditions[:-1], Condition("test_duration", False, "long")], checks, summary)[0] == ("refuse")
 
 
 # ------------------------------------------------------------------ the test

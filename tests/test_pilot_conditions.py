@@ -152,10 +152,24 @@ def test_verification_runs_are_enough_to_show_the_limit():
 
 
 def _never_failed(runs: int) -> dict:
-    run = {"failed": False, "failed_or_exited": False, "exited_at_review": False, "triggered_exit": False,
-           "cause": None, "investor_loss": 0.0, "claims_at_failure": 0.0, "recovered": 0.0, "customers_harmed": 0,
-           "largest_customer_loss": 0.0, "customers_exposed": 10, "peak_claims": 1.0, "max_exposure": 1.0,
-           "customer_cap_breached": False, "exposure_cap_breached": False, "value_per_yuan": None}
+    run = {
+        "failed": False,
+        "failed_or_exited": False,
+        "exited_at_review": False,
+        "triggered_exit": False,
+        "cause": None,
+        "investor_loss": 0.0,
+        "claims_at_failure": 0.0,
+        "recovered": 0.0,
+        "customers_harmed": 0,
+        "largest_customer_loss": 0.0,
+        "customers_exposed": 10,
+        "peak_claims": 1.0,
+        "max_exposure": 1.0,
+        "customer_cap_breached": False,
+        "exposure_cap_breached": False,
+        "value_per_yuan": None,
+    }
     one = summarize([run] * runs, 1_000_000, 95)
     return {v: {"sandbox": one, "uncapped": one} for v in VARIANTS}
 
@@ -168,8 +182,12 @@ def test_a_rate_within_the_limit_on_too_few_runs_is_not_a_met_check(small_regime
     assert "as a rate, but its upper bound is above it" in checks["failure_probability"].reason
     assert checks["failure_probability"].value == pytest.approx(failure_upper_bound(0, 1), abs=1e-4)
     # The runs that can decide, as for a condition of admission: 35 for 10%, 9 for 30%.
-    assert undecided(_never_failed(1), req) == {"test": 35, "credit_shock": 9, "neighbour_failure": 9,
-                                                "funding_stop": 9}
+    assert undecided(_never_failed(1), req) == {
+        "test": 35,
+        "credit_shock": 9,
+        "neighbour_failure": 9,
+        "funding_stop": 9,
+    }
     assert runs_to_show(0, 20, 0.1) == verification_runs(0.1, 20) == 35
     assert runs_to_show(0, 1, 0.0) is None  # a zero limit cannot be shown: no more runs, the check fails
     checks35 = {c.name: c for c in result_checks(risky_firm(), req, _never_failed(35))}
@@ -209,11 +227,21 @@ def _summary(test_tail: float, stress_tail: float) -> dict:
 @pytest.mark.parametrize(
     ("test_tail", "stress_tail", "reserve", "expected"),
     [
-        (0.0, 500_000.0, 50_000, "covers the 95th-percentile investor loss in the test (0 yuan) but not the loss "
-         "under the worst stress (macro credit shock: 500,000 yuan)"),
+        (
+            0.0,
+            500_000.0,
+            50_000,
+            "covers the 95th-percentile investor loss in the test (0 yuan) but not the loss "
+            "under the worst stress (macro credit shock: 500,000 yuan)",
+        ),
         (0.0, 0.0, 50_000, "covers the 95th-percentile investor loss in the test (0 yuan) and under the worst stress"),
-        (80_000.0, 10_000.0, 50_000, "does not cover the 95th-percentile investor loss in the test (80,000 yuan) "
-         "but covers the loss under the worst stress"),
+        (
+            80_000.0,
+            10_000.0,
+            50_000,
+            "does not cover the 95th-percentile investor loss in the test (80,000 yuan) "
+            "but covers the loss under the worst stress",
+        ),
         (80_000.0, 90_000.0, 50_000, "covers neither the 95th-percentile investor loss in the test (80,000 yuan)"),
     ],
 )
@@ -248,8 +276,12 @@ def test_golden_harvest_card_says_what_its_numbers_say(tmp_path):
     [
         ("compensation_reserve: 700000", "compensation_reserve: .inf", "compensation_reserve", "found inf"),
         ("capital: 3000000", "capital: .nan", "capital", "found nan"),
-        ("  max_investment_per_customer: 20000", "  max_investment_per_customer: -.inf",
-         "investor_terms.max_investment_per_customer", "found -inf"),
+        (
+            "  max_investment_per_customer: 20000",
+            "  max_investment_per_customer: -.inf",
+            "investor_terms.max_investment_per_customer",
+            "found -inf",
+        ),
         ("  wind_down_trigger: 0.5", "  wind_down_trigger: .nan", "risk_controls.wind_down_trigger", "found nan"),
         ("  max_customers: 300", "  max_customers: .inf", "customers.max_customers", "found inf"),
         ("term_months: [3, 6, 12]", "term_months: [3, -6, 12]", "borrower_terms.term_months[1]", "found -6"),

@@ -46,8 +46,10 @@ def stand_in_model() -> SimpleNamespace:
         capacity=np.array([1000.0, 500.0, 1000.0, 1000.0]),
     )
     borrowers.debt = lambda: borrowers.principal.sum(axis=1)
-    regulators = [SimpleNamespace(inspections=2, actions={"warning": 1, "fine": 2}, public_warnings=1),
-                  SimpleNamespace(inspections=3, actions={"warning": 4}, public_warnings=0)]
+    regulators = [
+        SimpleNamespace(inspections=2, actions={"warning": 1, "fine": 2}, public_warnings=1),
+        SimpleNamespace(inspections=3, actions={"warning": 4}, public_warnings=0),
+    ]
     model = SimpleNamespace(
         month=0,
         book=book,

@@ -20,10 +20,20 @@ N = 10
 def build(local_regulators: int = 1, detection: float = 1.0) -> SandboxModel:
     """Ten honest intermediaries, rows 0-4 in region 0 and 5-9 in region 1, all promising 8%."""
     scenario = small_market(
-        market__platforms={"initial": N, "entry_per_month": 0, "regions": 2, "capital_median": 1e6,
-                           "capital_sigma": 0.0, "mix": {"intermediary": 1.0, "pool": 0.0, "fraud": 0.0}},
-        regulator={"local_regulators": local_regulators, "detection_base": detection, "detection_disclosure": 0.0,
-                   "detection_custody": 0.0},
+        market__platforms={
+            "initial": N,
+            "entry_per_month": 0,
+            "regions": 2,
+            "capital_median": 1e6,
+            "capital_sigma": 0.0,
+            "mix": {"intermediary": 1.0, "pool": 0.0, "fraud": 0.0},
+        },
+        regulator={
+            "local_regulators": local_regulators,
+            "detection_base": detection,
+            "detection_disclosure": 0.0,
+            "detection_custody": 0.0,
+        },
     )
     model = SandboxModel(scenario, seed=1)
     book = model.book
@@ -81,8 +91,7 @@ def test_findings_climb_the_ladder_one_rung_each():
     model = build()
     reg, book = model.regulators[0], model.book
     book.custody[0] = False
-    pol = policy(model, custody_required=np.ones(book.capacity + 1, dtype=bool), fine=300_000.0,
-                 rectification_months=4)
+    pol = policy(model, custody_required=np.ones(book.capacity + 1, dtype=bool), fine=300_000.0, rectification_months=4)
     cash = book.cash[0]
     seen = []
     for _ in range(5):

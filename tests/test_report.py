@@ -53,8 +53,18 @@ def folders(tmp_path_factory: pytest.TempPathFactory, app: typer.Typer) -> dict[
     commands = {
         "replicate": ["replicate", str(base), "-n", "4"],
         "compare": ["compare", str(base), str(cap), "-n", "4"],
-        "sweep": ["sweep", str(base), "-p", "regime.rate_cap.apr=0.2:0.36", "-p",
-                  "market.investors.literacy_mean=0.2:0.8", "--design", "sobol", "--points", "4"],
+        "sweep": [
+            "sweep",
+            str(base),
+            "-p",
+            "regime.rate_cap.apr=0.2:0.36",
+            "-p",
+            "market.investors.literacy_mean=0.2:0.8",
+            "--design",
+            "sobol",
+            "--points",
+            "4",
+        ],
     }
     out = {"scenario": cap}
     runner = CliRunner()
@@ -82,8 +92,9 @@ def reports(folders: dict[str, Path]) -> dict[str, tuple[str, object]]:
 
 def test_cli_writes_the_report(folders: dict[str, Path], reports: dict, app: typer.Typer) -> None:
     target = folders["run"].parent / "cli" / "run.html"
-    result = CliRunner().invoke(app, ["report", str(folders["run"]), "-o", str(target),
-                                      "--scenario", str(folders["scenario"])])
+    result = CliRunner().invoke(
+        app, ["report", str(folders["run"]), "-o", str(target), "--scenario", str(folders["scenario"])]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"report written to {target} ({FIGURES['run']} figures")
     strip = re.compile(r"report made</th><td>[^<]*")
@@ -150,8 +161,11 @@ def test_figures_match_the_data(folders: dict) -> None:
     assert marked == ["2015-01: rate_cap (small_cap24)"]  # inspections and the 36% cap apply from the start
     ax = plots.failures_by_cause(experiment.runs, by="scenario")
     heights = [p.get_height() for p in ax.patches]
-    expected = [experiment.runs.loc[experiment.runs["scenario"] == s, f"failures_{c}"].mean()
-                for s in experiment.names for c in sandbox.market.platforms.CAUSES]
+    expected = [
+        experiment.runs.loc[experiment.runs["scenario"] == s, f"failures_{c}"].mean()
+        for s in experiment.names
+        for c in sandbox.market.platforms.CAUSES
+    ]
     np.testing.assert_allclose(heights, expected)
     matplotlib.pyplot.close("all")
 
@@ -167,8 +181,14 @@ def test_run_report(folders: dict, reports: dict) -> None:
     assert waves["share"].max() == pytest.approx(summary["largest_wave_share"])
     investors = pd.read_parquet(folders["run"] / "investors.parquet")
     curve = plots.loss_exceedance(investors, grid=np.array([0.0, 0.1, 0.5]))["share_of_investors"]
-    np.testing.assert_allclose(curve, [summary["investors_with_loss_share"], summary["investors_losing_over_10pct"],
-                                       summary["investors_losing_over_50pct"]])
+    np.testing.assert_allclose(
+        curve,
+        [
+            summary["investors_with_loss_share"],
+            summary["investors_losing_over_10pct"],
+            summary["investors_losing_over_50pct"],
+        ],
+    )
     assert GO_LIVE in text and "Contagion channels switched off" in text
     # A run folder records its scenario (scenario.json), so the dates are there without --scenario.
     assert GO_LIVE in set(build_report(folders["run"]).go_live["start"])
@@ -196,10 +216,20 @@ def test_sweep_report(folders: dict, reports: dict) -> None:
 def test_morris_sweep_from_python_matches_sensitivity(tmp_path: Path) -> None:
     """A store written by the Python API: the report's indices are the experiment's own."""
     scenario = sandbox.load_scenario(ROOT / "scenarios" / "baseline.yaml").with_updates(
-        {"market.investors.count": 1500, "market.borrowers.count": 800, "market.platforms.initial": 30})
+        {"market.investors.count": 1500, "market.borrowers.count": 800, "market.platforms.initial": 30}
+    )
     parameters = {"regime.rate_cap.apr": (0.2, 0.36), "market.platforms.initial": (20, 40)}
-    result = ex.sweep(scenario, parameters, design="morris", points=3, seed=2, months=12, workers=1,
-                      out=tmp_path / "morris", progress=False)
+    result = ex.sweep(
+        scenario,
+        parameters,
+        design="morris",
+        points=3,
+        seed=2,
+        months=12,
+        workers=1,
+        out=tmp_path / "morris",
+        progress=False,
+    )
     rebuilt = sweep_result(load_experiment(tmp_path / "morris"))
     np.testing.assert_array_equal(rebuilt.samples, result.samples)
     outputs = ["investor_loss_total", "platform_failures"]
@@ -228,7 +258,7 @@ def test_not_an_experiment_exits_2(tmp_path: Path, app: typer.Typer) -> None:
 @pytest.mark.parametrize("kind", list(FIGURES))
 def test_report_opens_with_findings(kind: str, reports: dict) -> None:
     text, report = reports[kind]
-    body = text[text.index("<body>") + len("<body>"):]
+    body = text[text.index("<body>") + len("<body>") :]
     assert body.startswith('<section id="summary">')
     summary = body[: body.index("</section>")]
     assert 3 <= len(report.findings) <= 6
@@ -245,7 +275,7 @@ def test_cli_compare_opens_with_findings(folders: dict) -> None:
     comparison = pd.read_csv(folders["compare"] / "comparison.csv")
     sentences = findings(comparison)
     assert output.startswith("\n".join(sentences) + "\n")
-    table = output[len("\n".join(sentences)):]
+    table = output[len("\n".join(sentences)) :]
     assert "investor loss (yuan)" in table and "platform failures (platforms)" in table and " pp" in table
 
 
@@ -264,8 +294,20 @@ def test_counterfactual_table_says_what_added_means(reports: dict, folders: dict
     assert html.escape(ADDED) in text and "only when the channel is off" in ADDED
 
 
-NAMES = ["base-line", "rate cap 24", "<script>alert(1)</script>", "count", "index", "9lives", "quo\"te's",
-         "税率上限 ü", "$x$ [bold]y[/]", "_hidden", "outcome", "mean"]
+NAMES = [
+    "base-line",
+    "rate cap 24",
+    "<script>alert(1)</script>",
+    "count",
+    "index",
+    "9lives",
+    "quo\"te's",
+    "税率上限 ü",
+    "$x$ [bold]y[/]",
+    "_hidden",
+    "outcome",
+    "mean",
+]
 
 
 def test_scenario_names_are_labels(tmp_path: Path, app: typer.Typer) -> None:
@@ -273,12 +315,30 @@ def test_scenario_names_are_labels(tmp_path: Path, app: typer.Typer) -> None:
     files = []
     for i, name in enumerate(NAMES):
         files.append(tmp_path / f"s{i:02d}.yaml")
-        files[-1].write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: {json.dumps(name)}\n"
-                             "market:\n  investors: {count: 400}\n  borrowers: {count: 200}\n"
-                             "  platforms: {initial: 8}\n")
+        files[-1].write_text(
+            f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: {json.dumps(name)}\n"
+            "market:\n  investors: {count: 400}\n  borrowers: {count: 200}\n"
+            "  platforms: {initial: 8}\n"
+        )
     out = tmp_path / "names"
-    result = CliRunner().invoke(app, ["compare", *map(str, files), "-n", "2", "--months", "4", "--seed", "1",
-                                      "--workers", "1", "--no-progress", "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            *map(str, files),
+            "-n",
+            "2",
+            "--months",
+            "4",
+            "--seed",
+            "1",
+            "--workers",
+            "1",
+            "--no-progress",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Under rate cap 24, compared with base-line on the same 2 seeds, ")
     result = CliRunner().invoke(app, ["report", str(out), "-o", str(tmp_path / "r.html")])

@@ -23,18 +23,29 @@ def market(regime: list[dict[str, Any]], **sections: Any) -> sandbox.Scenario:
     """Three years of a small market with entry, frauds, pools and intermediaries."""
     base: dict[str, Any] = dict(
         months=36,
-        market__platforms={"initial": 40, "entry_per_month": 2, "capital_median": 1.0e5, "controller_reentry": 0.05,
-                           "mix": {"intermediary": 0.5, "pool": 0.3, "fraud": 0.2}},
-        market__investors={"count": 8000, "active_at_start": 0.5, "adoption_months": 24, "wealth_median": 15000,
-                           "wealth_sigma": 1.2},
+        market__platforms={
+            "initial": 40,
+            "entry_per_month": 2,
+            "capital_median": 1.0e5,
+            "controller_reentry": 0.05,
+            "mix": {"intermediary": 0.5, "pool": 0.3, "fraud": 0.2},
+        },
+        market__investors={
+            "count": 8000,
+            "active_at_start": 0.5,
+            "adoption_months": 24,
+            "wealth_median": 15000,
+            "wealth_sigma": 1.2,
+        },
         market__borrowers={"count": 4000, "active_at_start": 0.5, "adoption_months": 24},
     )
     base.update(sections)
     return small_market(regime=regime, **base)
 
 
-def paired(rule: list[dict[str, Any]], control: list[dict[str, Any]] | None = None, seeds=SEEDS,
-           **sections: Any) -> tuple[list[dict], list[dict]]:
+def paired(
+    rule: list[dict[str, Any]], control: list[dict[str, Any]] | None = None, seeds=SEEDS, **sections: Any
+) -> tuple[list[dict], list[dict]]:
     """Summaries without and with the rule, seed by seed."""
     control = control or []
     without = [sandbox.run(market(control, **sections), seed=s).summary for s in seeds]
@@ -61,8 +72,10 @@ def test_rate_cap_lowers_defaults_and_raises_excluded_credit():
 
 def test_rate_cap_as_multiple_of_benchmark_follows_the_benchmark():
     """4x a benchmark of 4.35% caps APR at 17.4%: no loan above it is made."""
-    scenario = market([{"rate_cap": {"from": "2016-01", "multiple": 4}}], environment={"benchmark_rate": 0.0435,
-                                                                                          "macro": {"amplitude": 0}})
+    scenario = market(
+        [{"rate_cap": {"from": "2016-01", "multiple": 4}}],
+        environment={"benchmark_rate": 0.0435, "macro": {"amplitude": 0}},
+    )
     model = SandboxModel(scenario, seed=1)
     for _ in range(6):
         model.step()
@@ -99,8 +112,7 @@ def test_disclosure_lowers_run_failures_after_a_confidence_shock():
     so small a change does not show reliably on 16 seeds."""
     shock = [{"month": "2016-09", "kind": "sentiment", "size": 0.5}]
     seeds = tuple(range(1, 17))
-    before, after = paired([{"disclosure": {"from": "2016-01", "level": 0.9}}], seeds=seeds,
-                           environment__shocks=shock)
+    before, after = paired([{"disclosure": {"from": "2016-01", "level": 0.9}}], seeds=seeds, environment__shocks=shock)
     runs = lambda ss: sum(s["failures_by_cause"]["illiquidity_run"] for s in ss)  # noqa: E731
     assert runs(after) < 0.92 * runs(before)
     assert wins(before, after, "fraud_loss_total") >= len(seeds) - 2
@@ -134,8 +146,10 @@ def test_inspections_find_frauds_and_lower_their_losses():
 
 def test_enforcement_ladder_climbs_one_rung_per_finding():
     """Warning, rectification (deadline), fine, suspension, revocation."""
-    model = SandboxModel(market([{"inspections": {"from": "2016-01", "capacity": 0, "fine": 1000}},
-                                 {"custody": {"from": "2016-01"}}]), seed=1)
+    model = SandboxModel(
+        market([{"inspections": {"from": "2016-01", "capacity": 0, "fine": 1000}}, {"custody": {"from": "2016-01"}}]),
+        seed=1,
+    )
     model.step()
     book, regulator = model.book, model.regulators[0]
     row = int(np.flatnonzero(book.alive() & (book.kind[: book.n] == 0) & ~book.custody[: book.n])[0])
@@ -164,9 +178,15 @@ def test_early_warning_targets_inspections_at_frauds():
 
 def test_early_warning_without_information_sharing_is_noisier():
     """Local regulators that do not share data see less, so their scores are noisier."""
+
     def noise(sharing: bool) -> float:
-        model = SandboxModel(market([{"early_warning": {"from": "2016-01", "information_sharing": sharing}}],
-                                    regulator={"local_regulators": 4}), seed=1)
+        model = SandboxModel(
+            market(
+                [{"early_warning": {"from": "2016-01", "information_sharing": sharing}}],
+                regulator={"local_regulators": 4},
+            ),
+            seed=1,
+        )
         model.step()
         rng = np.random.default_rng(0)
         draws = [model.regulators[0].risk_scores(model.policy, rng) for _ in range(50)]
@@ -210,8 +230,18 @@ def test_exit_campaign_winds_down_with_higher_recovery_than_disorderly_collapse(
 
 
 def test_sandbox_pilot_enforces_customer_and_exposure_caps_during_the_test():
-    rule = [{"sandbox_pilot": {"from": "2016-03", "cohort": 3, "max_customers": 40,
-                               "max_exposure_per_customer": 2000, "duration": 12, "capital": 50000}}]
+    rule = [
+        {
+            "sandbox_pilot": {
+                "from": "2016-03",
+                "cohort": 3,
+                "max_customers": 40,
+                "max_exposure_per_customer": 2000,
+                "duration": 12,
+                "capital": 50000,
+            }
+        }
+    ]
     model = SandboxModel(market(rule), seed=1)
     inv = model.investors
     units_before: dict[int, np.ndarray] = {}  # per pilot: units each investor held on it last month
@@ -237,8 +267,10 @@ def test_sandbox_pilot_enforces_customer_and_exposure_caps_during_the_test():
 
 def test_rules_compose():
     """Two rules in force at once both bind: the cap and the limits."""
-    rule = [{"rate_cap": {"from": "2016-01", "apr": 0.2}},
-            {"borrower_limits": {"from": "2016-01", "individual_per_platform": 20000, "individual_total": 40000}}]
+    rule = [
+        {"rate_cap": {"from": "2016-01", "apr": 0.2}},
+        {"borrower_limits": {"from": "2016-01", "individual_per_platform": 20000, "individual_total": 40000}},
+    ]
     result = sandbox.run(market(rule), seed=1)
     assert result.summary["credit_excluded_cap"] > 0 and result.summary["credit_excluded_limit"] > 0
 

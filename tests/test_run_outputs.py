@@ -16,8 +16,8 @@ from conftest import small_market
 from typer.testing import CliRunner
 
 import sandbox
-from sandbox.market.accounting import Ledger
 from sandbox.cli import app
+from sandbox.market.accounting import Ledger
 from sandbox.market.results import OutputFolder, OutputFolderError
 
 runner = CliRunner()
@@ -47,8 +47,10 @@ def run_cli(*args: str):
 
 def strict_json(path: Path):
     """Parse ``path`` refusing NaN and Infinity, as strict JSON readers do."""
+
     def refuse(token: str):
         raise ValueError(f"{path}: non-standard JSON token {token}")
+
     return json.loads(path.read_text(), parse_constant=refuse)
 
 
@@ -86,7 +88,13 @@ def test_save_refuses_a_non_empty_folder_unless_overwrite(tmp_path):
         result.save(out)
     result.save(out, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == [
-        "failures.csv", "investors.parquet", "monthly.csv", "platforms.csv", "scenario.json", "summary.json"]
+        "failures.csv",
+        "investors.parquet",
+        "monthly.csv",
+        "platforms.csv",
+        "scenario.json",
+        "summary.json",
+    ]
 
 
 def _must_not_simulate(*args, **kwargs):
@@ -167,8 +175,10 @@ def test_broken_accounts_stop_the_cli_run_with_one_line(tmp_path, monkeypatch):
     proc = run_cli(str(small_file(tmp_path)), "--out", str(out), "--no-counterfactuals")
     assert proc.exit_code == 2
     lines = [line for line in proc.output.splitlines() if line.strip()]
-    assert lines == ["error: small: accounts do not add up in 2016-03: the money identity is NaN (a stock or "
-                     "flow is not a number); --accounting warn runs on regardless"]
+    assert lines == [
+        "error: small: accounts do not add up in 2016-03: the money identity is NaN (a stock or "
+        "flow is not a number); --accounting warn runs on regardless"
+    ]
     assert not out.exists() and leftovers(out) == []
 
 
@@ -178,8 +188,8 @@ def test_accounting_warn_runs_on_with_one_warning_and_writes_strict_json(tmp_pat
     proc = run_cli(str(small_file(tmp_path)), "--out", str(out), "--no-counterfactuals", "--accounting", "warn")
     assert proc.exit_code == 0, proc.output
     assert [line for line in proc.output.splitlines() if line.startswith("warning:")] == [
-        "warning: small: accounts do not add up in 2016-03: the money identity is NaN (a stock or flow is not a "
-        "number)"]
+        "warning: small: accounts do not add up in 2016-03: the money identity is NaN (a stock or flow is not a number)"
+    ]
     summary = strict_json(out / "summary.json")  # NaN written as null, not as a NaN token
     assert summary["accounting_max_abs_error"] is None and summary["months"] == 4
     strict_json(out / "scenario.json")
@@ -212,8 +222,9 @@ def _cells(path: Path) -> list[str]:
 def test_user_text_in_csv_cells_cannot_run_as_a_formula(tmp_path):
     """A scenario named like a formula: wherever its name or other user text reaches a
     CSV cell it is prefixed with ', while numbers (negative ones too) stay numbers."""
-    result = sandbox.run(sandbox.load_scenario(small_file(tmp_path, FORMULA_NAME, "@SUM(A1)")), seed=1,
-                         counterfactuals=True)
+    result = sandbox.run(
+        sandbox.load_scenario(small_file(tmp_path, FORMULA_NAME, "@SUM(A1)")), seed=1, counterfactuals=True
+    )
     assert result.summary["scenario"] == FORMULA_NAME
     # User text in the tables: the scenario's name and description, as a table that labels runs would carry.
     result.monthly["scenario"] = result.summary["scenario"]

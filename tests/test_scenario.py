@@ -25,7 +25,10 @@ def problems(path) -> list[str]:
 
 
 def test_all_problems_reported_at_once_with_file_line_path_found_and_allowed(tmp_path):
-    path = write(tmp_path, "bad.yaml", """\
+    path = write(
+        tmp_path,
+        "bad.yaml",
+        """\
         name: bad
         months: 700
         market:
@@ -38,7 +41,8 @@ def test_all_problems_reported_at_once_with_file_line_path_found_and_allowed(tmp
           - rate_cap: {from: 2014-01, multiple: -1}
           - rate_cap: {from: 2014-01, mutliple: 3}
           - disclosur: {from: 2014-01}
-        """)
+        """,
+    )
     found = problems(path)
     text = "\n".join(found)
     assert len(found) >= 5
@@ -51,7 +55,10 @@ def test_all_problems_reported_at_once_with_file_line_path_found_and_allowed(tmp
 
 
 def test_dates_out_of_order_rule_after_horizon_and_wrong_types(tmp_path):
-    path = write(tmp_path, "dates.yaml", """\
+    path = write(
+        tmp_path,
+        "dates.yaml",
+        """\
         start: 2016-01
         months: 12
         environment:
@@ -62,7 +69,8 @@ def test_dates_out_of_order_rule_after_horizon_and_wrong_types(tmp_path):
         regime:
           - custody: {from: 2018-01}
           - disclosure: {from: 2016-05, until: 2016-03}
-        """)
+        """,
+    )
     text = "\n".join(problems(path))
     assert "dates out of order" in text and "benchmark_rate" in text
     assert "environment.shocks[0].size: found 'lots'" in text
@@ -70,12 +78,16 @@ def test_dates_out_of_order_rule_after_horizon_and_wrong_types(tmp_path):
 
 
 def test_rule_effective_after_the_horizon_is_refused(tmp_path):
-    path = write(tmp_path, "late.yaml", """\
+    path = write(
+        tmp_path,
+        "late.yaml",
+        """\
         start: 2016-01
         months: 12
         regime:
           - custody: {from: 2018-01}
-        """)
+        """,
+    )
     text = "\n".join(problems(path))
     assert "custody" in text and "after the horizon" in text
 
@@ -94,8 +106,11 @@ def test_nothing_is_evaluated(tmp_path):
 
 def test_extends_overrides_only_what_differs(tmp_path):
     base = load_scenario(ROOT / "scenarios/baseline.yaml")
-    child = write(tmp_path, "child.yaml", f"""\
-        extends: {ROOT / 'scenarios/baseline.yaml'}
+    child = write(
+        tmp_path,
+        "child.yaml",
+        f"""\
+        extends: {ROOT / "scenarios/baseline.yaml"}
         name: child
         market:
           investors:
@@ -104,7 +119,8 @@ def test_extends_overrides_only_what_differs(tmp_path):
           - rate_cap: {{from: 2015-01, multiple: 4}}
           - inspections: remove
           - custody: {{from: 2015-01}}
-        """)
+        """,
+    )
     s = load_scenario(child)
     assert s.market.investors.literacy_mean == 0.7
     assert s.market.investors.count == base.market.investors.count
@@ -166,14 +182,19 @@ def test_a_rule_parameter_can_change_on_dates():
     import sandbox
     from sandbox import SandboxModel
 
-    s = scenario_from_dict({"start": "2016-01", "months": 12,
-                            "regime": [{"rate_cap": {"from": "2016-01",
-                                                     "apr": {"values": {"2016-01": 0.36, "2016-07": 0.24}}}}]})
+    s = scenario_from_dict(
+        {
+            "start": "2016-01",
+            "months": 12,
+            "regime": [{"rate_cap": {"from": "2016-01", "apr": {"values": {"2016-01": 0.36, "2016-07": 0.24}}}}],
+        }
+    )
     model = SandboxModel(s, seed=1)
     cap = s.rules[0]
     for _ in range(7):
         model.step()
         assert cap.cap(model) == (0.36 if model.month < 6 else 0.24)
     with pytest.raises(sandbox.ScenarioError, match="dates out of order"):
-        scenario_from_dict({"regime": [{"rate_cap": {"from": "2014-01",
-                                                     "apr": {"values": {"2016-07": 0.2, "2016-01": 0.3}}}}]})
+        scenario_from_dict(
+            {"regime": [{"rate_cap": {"from": "2014-01", "apr": {"values": {"2016-07": 0.2, "2016-01": 0.3}}}}]}
+        )

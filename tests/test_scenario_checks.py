@@ -14,8 +14,8 @@ from pydantic import BaseModel
 
 import sandbox
 from sandbox import ScenarioError, load_scenario, scenario_from_dict
-from sandbox.rules import registry
 from sandbox.config.scenario import ScenarioBase
+from sandbox.rules import registry
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -80,8 +80,17 @@ def _list_field(path: tuple[str, ...]) -> bool:
 
 def test_the_sweep_covers_the_fields_named_in_the_issue() -> None:
     names = {p[-1] for p in SECTION_FIELDS} | {f for _, f in RULE_FIELDS}
-    assert {"entry_per_month", "term_weights", "capital_median", "pd_concentration", "guarantor_capital",
-            "demand_median", "benchmark_rate", "apr", "capital"} <= names
+    assert {
+        "entry_per_month",
+        "term_weights",
+        "capital_median",
+        "pd_concentration",
+        "guarantor_capital",
+        "demand_median",
+        "benchmark_rate",
+        "apr",
+        "capital",
+    } <= names
     assert len(SECTION_FIELDS) > 80 and len(RULE_FIELDS) > 30
 
 
@@ -117,7 +126,10 @@ def test_rule_field_refuses_non_finite(rule: str, field: str, bad: float) -> Non
 
 
 def test_nan_in_a_file_is_refused_with_file_line_and_field(tmp_path: Path) -> None:
-    path = write(tmp_path, "nan.yaml", """\
+    path = write(
+        tmp_path,
+        "nan.yaml",
+        """\
         months: 12
         start: 2016-01
         market:
@@ -129,7 +141,8 @@ def test_nan_in_a_file_is_refused_with_file_line_and_field(tmp_path: Path) -> No
         regime:
           - rate_cap: {from: 2016-01, apr: .nan}
           - sandbox_pilot: {from: 2016-01, capital: .inf}
-        """)
+        """,
+    )
     text = "\n".join(problems(path))
     assert f"{path}:6: market.borrowers.term_weights[0]: found nan" in text
     assert f"{path}:8: environment.benchmark_rate.values['2016-01']: found nan" in text
@@ -204,7 +217,10 @@ regime:
 
 def test_lines_through_extends_name_the_file_and_line_where_the_key_is_written(tmp_path: Path) -> None:
     write(tmp_path, "base.yaml", BASE)
-    child = write(tmp_path, "child.yaml", """\
+    child = write(
+        tmp_path,
+        "child.yaml",
+        """\
         extends: base.yaml
         name: child
         market:
@@ -212,7 +228,8 @@ def test_lines_through_extends_name_the_file_and_line_where_the_key_is_written(t
         regime:
           - custody: {from: 2016-03, grace_month: 2}
           - disclosure: {from: 2019-01}
-        """)
+        """,
+    )
     found = problems(child)
     assert f"{child}:4: market.investors.cuont: unknown key 'cuont'; did you mean 'count'?" in found[0]
     # The child's own regime index and line, although the merged regime holds the parent's first.
@@ -221,7 +238,10 @@ def test_lines_through_extends_name_the_file_and_line_where_the_key_is_written(t
 
 def test_cross_field_errors_point_at_the_field(tmp_path: Path) -> None:
     write(tmp_path, "base.yaml", BASE)
-    child = write(tmp_path, "child.yaml", """\
+    child = write(
+        tmp_path,
+        "child.yaml",
+        """\
         extends: base.yaml
         name: child
         regime:
@@ -230,15 +250,21 @@ def test_cross_field_errors_point_at_the_field(tmp_path: Path) -> None:
         environment:
           shocks:
             - {month: 2016-05, kind: bank_failure, bank: 0, size: 0.5}
-        """)
+        """,
+    )
     found = problems(child)
     assert f"{child}:5: regime[1].disclosure.from: found 2019-01, after the horizon" in "\n".join(found)
-    assert (f"{child}:8: environment.shocks[0].bank: a bank_failure shock needs "
-            "market.exposures.custodians >= 1 (found 0 custodian banks)") in found
+    assert (
+        f"{child}:8: environment.shocks[0].bank: a bank_failure shock needs "
+        "market.exposures.custodians >= 1 (found 0 custodian banks)"
+    ) in found
 
 
 def test_bank_gets_a_real_range(tmp_path: Path) -> None:
-    path = write(tmp_path, "bank.yaml", """\
+    path = write(
+        tmp_path,
+        "bank.yaml",
+        """\
         start: 2016-01
         months: 12
         market:
@@ -246,25 +272,33 @@ def test_bank_gets_a_real_range(tmp_path: Path) -> None:
         environment:
           shocks:
             - {month: 2016-05, kind: bank_failure, bank: 3, size: 0.5}
-        """)
-    assert problems(path) == [f"{path}:7: environment.shocks[0].bank: found 3; allowed: 0 to 2 "
-                              "(market.exposures.custodians is 3)"]
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:7: environment.shocks[0].bank: found 3; allowed: 0 to 2 (market.exposures.custodians is 3)"
+    ]
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("market: {investors: {count: true}}", "market.investors.count: found true; allowed: a whole number"),
-    ("channels: {runs: no}", "channels.runs: found 'no' (text); allowed: true or false"),
-    ("channels: {runs: 1}", "channels.runs: found 1 (a number); allowed: true or false"),
-    ("market: {investors: {literacy_mean: true}}", "market.investors.literacy_mean: found true; allowed: a number"),
-    ("market: {investors: {count: '500'}}", "market.investors.count: found '500' (text); allowed: a whole number"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("market: {investors: {count: true}}", "market.investors.count: found true; allowed: a whole number"),
+        ("channels: {runs: no}", "channels.runs: found 'no' (text); allowed: true or false"),
+        ("channels: {runs: 1}", "channels.runs: found 1 (a number); allowed: true or false"),
+        ("market: {investors: {literacy_mean: true}}", "market.investors.literacy_mean: found true; allowed: a number"),
+        ("market: {investors: {count: '500'}}", "market.investors.count: found '500' (text); allowed: a whole number"),
+    ],
+)
 def test_strict_types(tmp_path: Path, line: str, message: str) -> None:
     path = write(tmp_path, "strict.yaml", f"months: 12\n{line}\n")
     assert problems(path) == [f"{path}:2: {message}"]
 
 
 def test_a_rule_given_twice_with_the_same_date_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "twice.yaml", """\
+    path = write(
+        tmp_path,
+        "twice.yaml",
+        """\
         start: 2016-01
         months: 12
         regime:
@@ -272,24 +306,33 @@ def test_a_rule_given_twice_with_the_same_date_is_refused(tmp_path: Path) -> Non
           - rate_cap:
               from: 2016-03
               apr: 0.2
-        """)
+        """,
+    )
     found = problems(path)
-    assert found == [f"{path}:6: regime[1].rate_cap.from: found 2016-03 again: an earlier rate_cap entry starts "
-                     "the same month; allowed: one entry of a rule per date (merge their fields, or change a date)"]
+    assert found == [
+        f"{path}:6: regime[1].rate_cap.from: found 2016-03 again: an earlier rate_cap entry starts "
+        "the same month; allowed: one entry of a rule per date (merge their fields, or change a date)"
+    ]
 
 
 def test_a_same_date_rule_through_extends_names_no_index_of_the_merged_regime(tmp_path: Path) -> None:
     # The merged regime holds the parent's entries first; its indexes match no file.
     write(tmp_path, "base.yaml", BASE)
-    path = write(tmp_path, "child.yaml", """\
+    path = write(
+        tmp_path,
+        "child.yaml",
+        """\
         extends: base.yaml
         regime:
           - rate_cap: {from: 2016-08, apr: 0.2}
           - rate_cap: {from: 2016-08, apr: 0.3}
-        """)
-    assert problems(path) == [f"{path}:4: regime[1].rate_cap.from: found 2016-08 again: an earlier rate_cap entry "
-                              "starts the same month; allowed: one entry of a rule per date (merge their fields, "
-                              "or change a date)"]
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:4: regime[1].rate_cap.from: found 2016-08 again: an earlier rate_cap entry "
+        "starts the same month; allowed: one entry of a rule per date (merge their fields, "
+        "or change a date)"
+    ]
 
 
 @pytest.mark.parametrize("key", ["source", "sorce"])
@@ -301,13 +344,16 @@ def test_the_loaded_from_file_is_not_a_key_a_file_can_set_or_be_told_to_use(tmp_
     assert load_scenario(write(tmp_path, "ok.yaml", "months: 12\n")).source == str(tmp_path / "ok.yaml")
 
 
-@pytest.mark.parametrize(("field", "value", "hint"), [
-    ("regime: [{rate_cap: {from: 2016-01, apr: X}}]", 24, "did you mean 0.24 (24%)?"),
-    ("regime: [{rate_cap: {from: 2016-01, apr: {values: {2016-01: X}}}}]", 36, "did you mean 0.36 (36%)?"),
-    ("market: {investors: {literacy_mean: X}}", 40, "did you mean 0.4 (40%)?"),
-    ("market: {platforms: {custody_share: X}}", 100, "did you mean 1 (100%)?"),
-    ("environment: {benchmark_rate: X}", 4.35, "did you mean 0.0435 (4.35%)?"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "hint"),
+    [
+        ("regime: [{rate_cap: {from: 2016-01, apr: X}}]", 24, "did you mean 0.24 (24%)?"),
+        ("regime: [{rate_cap: {from: 2016-01, apr: {values: {2016-01: X}}}}]", 36, "did you mean 0.36 (36%)?"),
+        ("market: {investors: {literacy_mean: X}}", 40, "did you mean 0.4 (40%)?"),
+        ("market: {platforms: {custody_share: X}}", 100, "did you mean 1 (100%)?"),
+        ("environment: {benchmark_rate: X}", 4.35, "did you mean 0.0435 (4.35%)?"),
+    ],
+)
 def test_percent_numbers_get_a_hint(tmp_path: Path, field: str, value: float, hint: str) -> None:
     path = write(tmp_path, "pct.yaml", f"start: 2016-01\nmonths: 12\n{field.replace('X', str(value))}\n")
     found = problems(path)
@@ -315,14 +361,18 @@ def test_percent_numbers_get_a_hint(tmp_path: Path, field: str, value: float, hi
 
 
 def test_percent_text_is_read_as_a_fraction(tmp_path: Path) -> None:
-    path = write(tmp_path, "pct.yaml", """\
+    path = write(
+        tmp_path,
+        "pct.yaml",
+        """\
         start: 2016-01
         months: 12
         market: {investors: {literacy_mean: 40%}}
         environment: {benchmark_rate: {values: {2016-01: 4.35%}}}
         regime:
           - rate_cap: {from: 2016-01, apr: 24%}
-        """)
+        """,
+    )
     scenario = load_scenario(path)
     assert scenario.market.investors.literacy_mean == pytest.approx(0.4)
     assert scenario.environment.benchmark_rate.values["2016-01"] == pytest.approx(0.0435)
@@ -341,11 +391,15 @@ def test_a_missing_parent_names_the_child_file_and_line(tmp_path: Path) -> None:
 
 
 def test_a_percentage_over_100_is_echoed_as_written_without_a_misleading_hint(tmp_path: Path) -> None:
-    path = write(tmp_path, "s.yaml", """\
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """\
         name: s
         regime:
           - rate_cap: {from: 2015-01, apr: 2400%}
-        """)
+        """,
+    )
     (message,) = problems(path)
     assert "'2400%'" in message and "did you mean" not in message, message
 

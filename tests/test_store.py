@@ -144,8 +144,12 @@ def test_folders_a_kill_leaves_without_a_manifest_are_new_stores(
     states = {
         "runs and failed": {"runs/": None, "failed/": None},
         "half a manifest": {f".manifest.json.{DEAD_PID}.tmp": '{"kind": "replic'},
-        "both": {"runs/": None, "failed/": None, f".manifest.json.{DEAD_PID}.tmp": "",
-                 f"runs/.r000000.monthly.parquet.{DEAD_PID}.tmp": "PAR1"},
+        "both": {
+            "runs/": None,
+            "failed/": None,
+            f".manifest.json.{DEAD_PID}.tmp": "",
+            f"runs/.r000000.monthly.parquet.{DEAD_PID}.tmp": "PAR1",
+        },
     }
     for name, files in states.items():
         out = tmp_path / name
@@ -162,8 +166,11 @@ def test_folders_a_kill_leaves_without_a_manifest_are_new_stores(
 def test_leftovers_of_a_killed_session_are_removed_on_resume(tiny: sandbox.Scenario, tmp_path: Path) -> None:
     out = tmp_path / "exp"
     rep(tiny, out=out)
-    leftovers = [out / f".manifest.json.{DEAD_PID}.tmp", out / "runs" / f".r000001.summary.parquet.{DEAD_PID}.tmp",
-                 out / "failed" / f".r000001.json.{DEAD_PID}.tmp"]
+    leftovers = [
+        out / f".manifest.json.{DEAD_PID}.tmp",
+        out / "runs" / f".r000001.summary.parquet.{DEAD_PID}.tmp",
+        out / "failed" / f".r000001.json.{DEAD_PID}.tmp",
+    ]
     for path in leftovers:
         path.write_text("half")
     # A temporary file of a live writer (this test's own parent) is not touched.
@@ -209,10 +216,19 @@ def edit(path: Path) -> None:
     ("tamper", "named", "why"),
     [
         (lambda runs: edit(runs / "r000001.summary.parquet"), "r000001.summary.parquet", "differ"),
-        (lambda runs: shutil.copyfile(runs / "r000000.monthly.parquet", runs / "r000001.monthly.parquet"),
-         "r000001.monthly.parquet", "differ"),
-        (lambda runs: [shutil.copyfile(runs / f"r000000.{k}.parquet", runs / f"r000002.{k}.parquet")
-                       for k in ("monthly", "summary")], "r000002.monthly.parquet", "not written"),
+        (
+            lambda runs: shutil.copyfile(runs / "r000000.monthly.parquet", runs / "r000001.monthly.parquet"),
+            "r000001.monthly.parquet",
+            "differ",
+        ),
+        (
+            lambda runs: [
+                shutil.copyfile(runs / f"r000000.{k}.parquet", runs / f"r000002.{k}.parquet")
+                for k in ("monthly", "summary")
+            ],
+            "r000002.monthly.parquet",
+            "not written",
+        ),
         (lambda runs: (runs / "notes.txt").write_text("mine"), "notes.txt", "not written"),
     ],
     ids=["edited", "copied over", "copied in", "stray file"],
@@ -234,8 +250,9 @@ def test_an_edited_or_copied_in_run_file_is_refused_with_its_name(
     assert not (tmp_path / "r.html").exists()
 
 
-def test_a_removed_run_file_is_run_again(tiny: sandbox.Scenario, clean: ex.ReplicateResult, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_removed_run_file_is_run_again(
+    tiny: sandbox.Scenario, clean: ex.ReplicateResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "exp"
     rep(tiny, out=out)
     (out / "runs" / "r000001.summary.parquet").unlink()
@@ -260,6 +277,7 @@ def _set(path: str, value: Any) -> Any:
         else:
             node[last] = value
         return json.dumps(manifest)
+
     return change
 
 
@@ -267,13 +285,13 @@ DAMAGE = {
     "truncated": (lambda manifest: json.dumps(manifest)[:50], "not valid JSON (line 1"),
     "not text": (lambda manifest: b"\xff\xfe\x00", "not UTF-8"),
     "a list": (lambda manifest: "[1, 2]", "allowed: a JSON object"),
-    "runs as text": (_set("design.runs", "two"), "design.runs: found \"two\""),
+    "runs as text": (_set("design.runs", "two"), 'design.runs: found "two"'),
     "runs a bool": (_set("design.runs", True), "design.runs: found true"),
     "seeds missing": (_set("seeds", KeyError), "seeds: missing"),
     "checksums a list": (_set("checksums", []), "checksums: found []"),
     "a bad digest": (_set("checksums.r000000.summary.parquet", "abc"), "checksums"),
     "seeds short": (_set("seeds.children", [1]), "seeds.children: found 1 seeds"),
-    "kind unknown": (_set("kind", "pilot"), "kind: found \"pilot\""),
+    "kind unknown": (_set("kind", "pilot"), 'kind: found "pilot"'),
 }
 
 
@@ -347,8 +365,10 @@ def test_compare_and_sweep_extend_too(tiny: sandbox.Scenario, tmp_path: Path, mo
 
 def test_cli_extends_a_finished_folder(app: typer.Typer, tmp_path: Path) -> None:
     small = tmp_path / "tiny.yaml"
-    small.write_text(f"extends: {BASELINE}\nname: tiny\nmarket:\n  investors: {{count: 800}}\n"
-                     "  borrowers: {count: 400}\n  platforms: {initial: 15}\n")
+    small.write_text(
+        f"extends: {BASELINE}\nname: tiny\nmarket:\n  investors: {{count: 800}}\n"
+        "  borrowers: {count: 400}\n  platforms: {initial: 15}\n"
+    )
     out = tmp_path / "rep"
     args = ["replicate", str(small), "--out", str(out), "--seed", "3", "--months", str(MONTHS), "--workers", "1"]
     runner = CliRunner()
@@ -364,16 +384,19 @@ def test_cli_extends_a_finished_folder(app: typer.Typer, tmp_path: Path) -> None
 
 def test_experiment_csvs_neutralise_formulas(app: typer.Typer, tmp_path: Path) -> None:
     """Scenario names are a user's text: in runs.csv and comparison.csv they cannot run as formulas."""
-    names = ["base", "=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0"]
+    names = ["base", '=HYPERLINK("http://x")', "+cmd|' /C calc'!A0"]
     files = []
     for i, name in enumerate(names):
         path = tmp_path / f"s{i}.yaml"
-        path.write_text(f"extends: {BASELINE}\nname: {json.dumps(name)}\nmarket:\n  investors: {{count: 800}}\n"
-                        "  borrowers: {count: 400}\n  platforms: {initial: 15}\n")
+        path.write_text(
+            f"extends: {BASELINE}\nname: {json.dumps(name)}\nmarket:\n  investors: {{count: 800}}\n"
+            "  borrowers: {count: 400}\n  platforms: {initial: 15}\n"
+        )
         files.append(str(path))
     out = tmp_path / "cmp"
-    result = CliRunner().invoke(app, ["compare", *files, "--out", str(out), "--runs", "2", "--seed", "3",
-                                      "--months", "3", "--workers", "1"])
+    result = CliRunner().invoke(
+        app, ["compare", *files, "--out", str(out), "--runs", "2", "--seed", "3", "--months", "3", "--workers", "1"]
+    )
     assert result.exit_code == 0, result.output
     safe = ["base", *("'" + n for n in names[1:])]
     assert pd.read_csv(out / "runs.csv")["scenario"].unique().tolist() == safe

@@ -345,8 +345,10 @@ def test_path_str() -> None:
 
 
 def test_all_errors_reported_at_once(tmp_path: Path) -> None:
-    text = GOOD.replace("months: 120", "months: 0").replace("count: 3", "count: abc").replace(
-        "multiple: 2\n", "multiple: -1\n"
+    text = (
+        GOOD.replace("months: 120", "months: 0")
+        .replace("count: 3", "count: abc")
+        .replace("multiple: 2\n", "multiple: -1\n")
     )
     messages = problems_for(tmp_path, text)
     assert messages == [
@@ -358,8 +360,9 @@ def test_all_errors_reported_at_once(tmp_path: Path) -> None:
 
 def test_out_of_range_upper_bound(tmp_path: Path) -> None:
     messages = problems_for(tmp_path, GOOD.replace("literacy_mean: 0.5", "literacy_mean: 1.5"))
-    assert messages == ["baseline.yaml:6: market.investors.literacy_mean: found 1.5; allowed: a number <= 1; "
-                        "did you mean 0.015 (1.5%)?"]
+    assert messages == [
+        "baseline.yaml:6: market.investors.literacy_mean: found 1.5; allowed: a number <= 1; did you mean 0.015 (1.5%)?"
+    ]
     messages = problems_for(tmp_path, GOOD.replace("literacy_mean: 0.5", "literacy_mean: 101"))
     assert messages == ["baseline.yaml:6: market.investors.literacy_mean: found 101; allowed: a number <= 1"]
 
@@ -411,8 +414,7 @@ def test_did_you_mean_nested(tmp_path: Path) -> None:
 def test_did_you_mean_alias(tmp_path: Path) -> None:
     messages = problems_for(tmp_path, GOOD.replace("from: 2016-08\n", "frm: 2016-08\n"))
     assert (
-        "baseline.yaml:12: regime[0].rate_cap.frm: unknown key 'frm'; did you mean 'from'? "
-        "(allowed: from, multiple)"
+        "baseline.yaml:12: regime[0].rate_cap.frm: unknown key 'frm'; did you mean 'from'? (allowed: from, multiple)"
     ) in messages
 
 
@@ -483,7 +485,12 @@ def test_locate_across_files() -> None:
     """The caller decides which file each path comes from."""
     with pytest.raises(ValidationError) as info:
         Scenario.model_validate(
-            {"name": "x", "months": 700, "market": {"investors": {"count": 0, "literacy_mean": 0}, "platforms": {"count": 1}}, "regime": []}
+            {
+                "name": "x",
+                "months": 700,
+                "market": {"investors": {"count": 0, "literacy_mean": 0}, "platforms": {"count": 1}},
+                "regime": [],
+            }
         )
 
     def locate(loc: tuple) -> tuple[str, int | None]:

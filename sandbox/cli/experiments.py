@@ -48,7 +48,9 @@ Seed = Annotated[
     typer.Option(help="Experiment seed; run i uses its i-th child seed (default: the store's, else drawn).", min=0),
 ]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Experiment folder (results store; resumable).")]
-Months = Annotated[int | None, typer.Option(help="Horizon in months (default: the scenario's).", min=MIN_MONTHS, max=MAX_MONTHS)]
+Months = Annotated[
+    int | None, typer.Option(help="Horizon in months (default: the scenario's).", min=MIN_MONTHS, max=MAX_MONTHS)
+]
 Workers = Annotated[
     int | None, typer.Option(help="Worker processes (default: one per core; 1: serial, in this process).", min=1)
 ]
@@ -154,7 +156,14 @@ def sweep(
     spec = load(scenario)
     execution = _execution(out, workers, scheduler, progress, counterfactuals)
     result, failures = _call(
-        experiments.sweep, execution, spec, parameters, design=design, points=points, runs=runs, seed=seed,
+        experiments.sweep,
+        execution,
+        spec,
+        parameters,
+        design=design,
+        points=points,
+        runs=runs,
+        seed=seed,
         months=months,
     )
     _write_csv(result.runs, out / "sweep.csv")
@@ -188,8 +197,7 @@ def _execution(
     """The execution options every experiment command shares, as one :class:`Execution`."""
     from sandbox.experiments.execution import Execution
 
-    return Execution(workers=workers, scheduler=scheduler, out=out, progress=progress,
-                     counterfactuals=counterfactuals)
+    return Execution(workers=workers, scheduler=scheduler, out=out, progress=progress, counterfactuals=counterfactuals)
 
 
 def _call(fn: Callable[..., Any], execution: Execution, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
@@ -294,8 +302,12 @@ def _print_replicate(result: Any, name: str, title: str) -> None:
     table.add_column("95% CI of the mean", justify="right", no_wrap=True)
     for row in described[described["metric"].isin(list(SHOWN))].itertuples():
         m = row.metric
-        table.add_row(_label(m), _level(row.mean, m), _level(row.sd, m),
-                      f"{_level(max(row.ci_low, 0.0), m)} to {_level(row.ci_high, m)}")  # levels are never < 0
+        table.add_row(
+            _label(m),
+            _level(row.mean, m),
+            _level(row.sd, m),
+            f"{_level(max(row.ci_low, 0.0), m)} to {_level(row.ci_high, m)}",
+        )  # levels are never < 0
     _console().print(table)
 
 
@@ -374,6 +386,7 @@ def _print_sweep(result: Any) -> None:
         described = headline.set_index("metric")
         for m in shown:
             column = result.runs[m]
-            table.add_row(_label(m), _level(column.min(), m), _level(described.loc[m, "mean"], m),
-                          _level(column.max(), m))
+            table.add_row(
+                _label(m), _level(column.min(), m), _level(described.loc[m, "mean"], m), _level(column.max(), m)
+            )
     _console().print(table)

@@ -48,7 +48,8 @@ def _options(
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (new or empty, see --overwrite).")] = Path(
-        "out"),
+        "out"
+    ),
     seed: Seed = None,
     months: Months = None,
     progress: Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")] = sys.stderr.isatty(),
@@ -56,7 +57,10 @@ def run(
         bool, typer.Option(help="Rerun with each contagion channel off (4 more runs) and count failures avoided.")
     ] = True,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an earlier run's --out folder wholly (default: refuse a non-empty folder).")
+        bool,
+        typer.Option(
+            "--overwrite", help="Replace an earlier run's --out folder wholly (default: refuse a non-empty folder)."
+        ),
     ] = False,
     accounting: Annotated[
         str, typer.Option(help="When the accounts do not add up (NaN, or beyond rounding): error (stop) or warn.")
@@ -77,8 +81,9 @@ def run(
     except OutputFolderError as err:
         fail(f"--out {err}")
     with folder:  # removes the staging folder if the run fails
-        result = _simulate(spec, seed=seed, months=months, progress=progress, counterfactuals=counterfactuals,
-                           accounting=accounting)
+        result = _simulate(
+            spec, seed=seed, months=months, progress=progress, counterfactuals=counterfactuals, accounting=accounting
+        )
         try:
             result.save(folder)
         except OSError as err:
@@ -90,8 +95,8 @@ def _simulate(spec, accounting: str, **options):  # -> RunResult
     """Run ``spec``; a broken account is one error line (or, in warn mode, one warning line each)."""
     import warnings
 
-    from sandbox.market.accounting import AccountingError, AccountingWarning
     from sandbox.api import run as run_scenario
+    from sandbox.market.accounting import AccountingError, AccountingWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AccountingWarning)
@@ -103,8 +108,10 @@ def _simulate(spec, accounting: str, **options):  # -> RunResult
             broken = [w for w in caught if issubclass(w.category, AccountingWarning)]
             if not broken:
                 raise
-            fail(f"{spec.name}: the run failed after its accounts broke ({broken[0].message}): "
-                 f"{type(err).__name__}: {err}")
+            fail(
+                f"{spec.name}: the run failed after its accounts broke ({broken[0].message}): "
+                f"{type(err).__name__}: {err}"
+            )
     for w in caught:
         if issubclass(w.category, AccountingWarning):
             typer.secho(f"warning: {spec.name}: {w.message}", fg=typer.colors.YELLOW, err=True)
@@ -153,8 +160,12 @@ def _print_summary(summary: dict, out: Path, counterfactuals=None) -> None:
         for column in ("channel", "failures without it", "avoided", "added"):
             cf.add_column(column, justify="right" if column != "channel" else "left")
         for row in counterfactuals.to_dict("records"):
-            cf.add_row(str(row["channel"]), str(row["failures_without"]), str(row["failures_avoided"]),
-                       str(row["failures_added"]))
+            cf.add_row(
+                str(row["channel"]),
+                str(row["failures_without"]),
+                str(row["failures_avoided"]),
+                str(row["failures_added"]),
+            )
         console.print(cf)
         typer.echo(ADDED)
     console.print(Text(f"results written to {out}/"))
@@ -163,8 +174,8 @@ def _print_summary(summary: dict, out: Path, counterfactuals=None) -> None:
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or firm files to check.")]) -> None:
     """Check scenario files and firm files (told apart by their keys) without running them; report every problem."""
-    from sandbox.pilot.firm import is_firm_file, load_firm
     from sandbox.config.scenario import ScenarioError, load_scenario
+    from sandbox.pilot.firm import is_firm_file, load_firm
 
     bad = 0
     for path in files:

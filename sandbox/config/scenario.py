@@ -72,6 +72,7 @@ class ScenarioBase(Section):
 
 _MONTH_TEXT = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
+
 class RegimeEntry(Section):
     """One entry of the regime: a mapping with exactly one key, the rule's name.
 
@@ -181,15 +182,27 @@ class Scenario(ScenarioBase):
         for i, entry in enumerate(self.regime):
             name, rule = entry.rule_name, entry.dated_rule
             if month_index(rule.start, self.start) >= self.months:
-                problems.append((("regime", i, name, "from"), (
-                    f"found {rule.start}, after the horizon (the last month simulated is "
-                    f"{month_label(self.months - 1, self.start)}); allowed: a date inside the horizon")))
+                problems.append(
+                    (
+                        ("regime", i, name, "from"),
+                        (
+                            f"found {rule.start}, after the horizon (the last month simulated is "
+                            f"{month_label(self.months - 1, self.start)}); allowed: a date inside the horizon"
+                        ),
+                    )
+                )
             # No index for the earlier entry: after extends it is the merged regime's,
             # which matches no file (the message's own place is mapped back to its file).
             if first_seen.setdefault((name, rule.start), i) != i:
-                problems.append((("regime", i, name, "from"), (
-                    f"found {rule.start} again: an earlier {name} entry starts the same month; "
-                    "allowed: one entry of a rule per date (merge their fields, or change a date)")))
+                problems.append(
+                    (
+                        ("regime", i, name, "from"),
+                        (
+                            f"found {rule.start} again: an earlier {name} entry starts the same month; "
+                            "allowed: one entry of a rule per date (merge their fields, or change a date)"
+                        ),
+                    )
+                )
         return problems
 
     def _shock_problems(self) -> list[tuple[tuple, str]]:
@@ -198,36 +211,63 @@ class Scenario(ScenarioBase):
         banks = self.market.exposures.custodians
         for i, shock in enumerate(self.environment.shocks):
             if not 0 <= month_index(shock.month, self.start) < self.months:
-                problems.append((("environment", "shocks", i, "month"), (
-                    f"found {shock.month}, outside the horizon; allowed: {self.start} to "
-                    f"{month_label(self.months - 1, self.start)}")))
+                problems.append(
+                    (
+                        ("environment", "shocks", i, "month"),
+                        (
+                            f"found {shock.month}, outside the horizon; allowed: {self.start} to "
+                            f"{month_label(self.months - 1, self.start)}"
+                        ),
+                    )
+                )
             if shock.kind != "bank_failure" or shock.bank is None:
                 continue
             if banks == 0:
-                problems.append((("environment", "shocks", i, "bank"), (
-                    "a bank_failure shock needs market.exposures.custodians >= 1 (found 0 custodian banks)")))
+                problems.append(
+                    (
+                        ("environment", "shocks", i, "bank"),
+                        ("a bank_failure shock needs market.exposures.custodians >= 1 (found 0 custodian banks)"),
+                    )
+                )
             elif shock.bank >= banks:
-                problems.append((("environment", "shocks", i, "bank"), (
-                    f"found {shock.bank}; allowed: {_range_text(banks)} (market.exposures.custodians is {banks})")))
+                problems.append(
+                    (
+                        ("environment", "shocks", i, "bank"),
+                        (f"found {shock.bank}; allowed: {_range_text(banks)} (market.exposures.custodians is {banks})"),
+                    )
+                )
         return problems
 
     def _tie_problems(self) -> list[tuple[tuple, str]]:
         """Declared ties naming platforms or third parties that do not exist."""
         problems: list[tuple[tuple, str]] = []
         ex, initial = self.market.exposures, self.market.platforms.initial
-        limits = {"guarantor": ("guarantors", ex.guarantors), "group": ("groups", ex.groups),
-                  "custodian": ("custodians", ex.custodians)}
+        limits = {
+            "guarantor": ("guarantors", ex.guarantors),
+            "group": ("groups", ex.groups),
+            "custodian": ("custodians", ex.custodians),
+        }
         for i, tie in enumerate(ex.ties):
             where = ("market", "exposures", "ties", i)
             if max(tie.platforms) >= initial:
-                problems.append(((*where, "platforms"), (
-                    f"found {max(tie.platforms)}; allowed: {_range_text(initial)} "
-                    f"(market.platforms.initial is {initial})")))
+                problems.append(
+                    (
+                        (*where, "platforms"),
+                        (
+                            f"found {max(tie.platforms)}; allowed: {_range_text(initial)} "
+                            f"(market.platforms.initial is {initial})"
+                        ),
+                    )
+                )
             for kind, (field, count) in limits.items():
                 value = getattr(tie, kind)
                 if value is not None and value >= count:
-                    problems.append(((*where, kind), (
-                        f"found {value}; allowed: {_range_text(count)} (market.exposures.{field} is {count})")))
+                    problems.append(
+                        (
+                            (*where, kind),
+                            (f"found {value}; allowed: {_range_text(count)} (market.exposures.{field} is {count})"),
+                        )
+                    )
         return problems
 
     def to_dict(self) -> dict[str, Any]:
@@ -382,20 +422,24 @@ def _load_with_extends(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, An
     try:
         parent_path = (path.parent / parent_name).resolve()
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
-        raise ScenarioError(f"{path}:{lines.get(('extends',), '?')}: extends: cannot read "
-                            f"{parent_name}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise ScenarioError(
+            f"{path}:{lines.get(('extends',), '?')}: extends: cannot read "
+            f"{parent_name}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
     if parent_path in seen or parent_path == path.resolve():
         raise ScenarioError(f"{path}: extends: {parent_name} extends itself in a cycle")
     if not parent_path.exists():  # say where the missing name is written, not only what is missing
-        raise ScenarioError(f"{path}:{lines.get(('extends',), '?')}: extends: file not found: {parent_name} "
-                            f"(looked for {parent_path})")
+        raise ScenarioError(
+            f"{path}:{lines.get(('extends',), '?')}: extends: file not found: {parent_name} (looked for {parent_path})"
+        )
     parent, parent_origin = _load_with_extends(parent_path, (*seen, path.resolve()))
     start = str(data.get("start", parent.get("start", ScenarioBase.model_fields["start"].default)))
     return _merge(parent, parent_origin, data, origin, start, ScenarioBase)
 
 
-def _merge(parent: dict[str, Any], parent_origin: Origin, child: dict[str, Any], child_origin: Origin,
-           start: str, section: Any) -> tuple[dict[str, Any], Origin]:
+def _merge(
+    parent: dict[str, Any], parent_origin: Origin, child: dict[str, Any], child_origin: Origin, start: str, section: Any
+) -> tuple[dict[str, Any], Origin]:
     """Merge ``child`` over ``parent`` key by key, origins alongside.
 
     ``section`` is the schema class of this level (None off the schema): a
@@ -436,8 +480,9 @@ def _is_dated(value: Any) -> bool:
     return bool(months) and all(isinstance(m, str) and _MONTH_TEXT.match(m) for m in months)
 
 
-def _merge_dated(parent: Any, parent_origin: Origin, child: dict[str, Any], child_origin: Origin,
-                 start: str) -> tuple[dict[str, Any], Origin]:
+def _merge_dated(
+    parent: Any, parent_origin: Origin, child: dict[str, Any], child_origin: Origin, start: str
+) -> tuple[dict[str, Any], Origin]:
     """Dated values supersede the parent's from the child's first date, never before it.
 
     The parent's values dated before the child's first month stay in force
@@ -456,8 +501,10 @@ def _merge_dated(parent: Any, parent_origin: Origin, child: dict[str, Any], chil
     kids = {**kept_kids, **child_kids.children}
     # Months in order, as a dated parameter requires (the child's are checked at validation).
     order = sorted(kept) + list(child["values"])
-    return ({"values": {m: values[m] for m in order}},
-            child_origin.with_children({"values": child_kids.with_children({m: kids[m] for m in order})}))
+    return (
+        {"values": {m: values[m] for m in order}},
+        child_origin.with_children({"values": child_kids.with_children({m: kids[m] for m in order})}),
+    )
 
 
 def _rule_of(entry: Any) -> str | None:
@@ -465,8 +512,9 @@ def _rule_of(entry: Any) -> str | None:
     return next(iter(entry)) if isinstance(entry, dict) and len(entry) == 1 else None
 
 
-def _merge_regime(parent: list[Any], parent_origin: Origin, child: list[Any],
-                  child_origin: Origin) -> tuple[list[Any], Origin]:
+def _merge_regime(
+    parent: list[Any], parent_origin: Origin, child: list[Any], child_origin: Origin
+) -> tuple[list[Any], Origin]:
     """Merge the child's regime over the parent's, OpenFisca-style.
 
     * A child's entries for a rule supersede the parent's entries of that rule
@@ -486,8 +534,10 @@ def _merge_regime(parent: list[Any], parent_origin: Origin, child: list[Any],
         name = _rule_of(entry)
         if name is not None and entry[name] == "remove":
             if not any(_rule_of(e) == name for e in parent):
-                raise ScenarioError(f"{where.file}:{where.line}: regime[{where.path[-1]}].{name}: remove: "
-                                    f"the scenario extended has no rule '{name}' to remove")
+                raise ScenarioError(
+                    f"{where.file}:{where.line}: regime[{where.path[-1]}].{name}: remove: "
+                    f"the scenario extended has no rule '{name}' to remove"
+                )
             removed.add(name)
             continue
         start = entry[name].get("from") if name and isinstance(entry[name], dict) else None

@@ -160,8 +160,7 @@ class StrictLoader(yaml.SafeLoader):
                 )
             if key in mapping:
                 raise ScenarioError(
-                    f"{_where(key_node.start_mark)}: duplicate key {key!r} "
-                    f"(first at line {first_line[key]})"
+                    f"{_where(key_node.start_mark)}: duplicate key {key!r} (first at line {first_line[key]})"
                 )
             first_line[key] = key_node.start_mark.line + 1
             mapping[key] = self.construct_object(value_node, deep=deep)
@@ -171,8 +170,7 @@ class StrictLoader(yaml.SafeLoader):
         """Refuse a node whose tag would build something other than plain data."""
         tag = node.tag.replace(_TAG, "!!", 1)
         raise ScenarioError(
-            f"{_where(node.start_mark)}: YAML tag '{tag}' is not allowed in scenario "
-            "files; use plain values only"
+            f"{_where(node.start_mark)}: YAML tag '{tag}' is not allowed in scenario files; use plain values only"
         )
 
 
@@ -207,10 +205,21 @@ def _libyaml_loader() -> type | None:
 
     # CParser's own composer (get_node, ...) would skip compose_node: use Composer's.
     borrowed = {name: getattr(Composer, name) for name in ("get_single_node", "get_node", "check_node")}
-    borrowed |= {name: StrictLoader.__dict__[name] for name in (
-        "yaml_implicit_resolvers", "yaml_constructors", "compose_node", "construct_mapping", "construct_refused")}
-    return type("CStrictLoader", (cparser, Composer, SafeConstructor, Resolver),
-                {"__init__": __init__, "__doc__": "StrictLoader on libyaml's events.", **borrowed})
+    borrowed |= {
+        name: StrictLoader.__dict__[name]
+        for name in (
+            "yaml_implicit_resolvers",
+            "yaml_constructors",
+            "compose_node",
+            "construct_mapping",
+            "construct_refused",
+        )
+    }
+    return type(
+        "CStrictLoader",
+        (cparser, Composer, SafeConstructor, Resolver),
+        {"__init__": __init__, "__doc__": "StrictLoader on libyaml's events.", **borrowed},
+    )
 
 
 _CStrictLoader = _libyaml_loader()
@@ -226,8 +235,10 @@ def _strict_loader(text: str, name: str) -> Any:
     bad = yaml.reader.Reader.NON_PRINTABLE.search(text)
     if bad is not None:
         line = text.count("\n", 0, bad.start()) + 1
-        raise ScenarioError(f"{name}:{line}: invalid YAML: unacceptable character "
-                            f"#x{ord(bad.group()):04x} (special characters are not allowed)")
+        raise ScenarioError(
+            f"{name}:{line}: invalid YAML: unacceptable character "
+            f"#x{ord(bad.group()):04x} (special characters are not allowed)"
+        )
     if _CStrictLoader is None:
         loader = StrictLoader(text)
         loader.name = name  # marks (and so our messages) carry the user's file name
@@ -316,8 +327,9 @@ def read_scenario_text(path: Path, name: str) -> str:
         raise ScenarioError(f"scenario path is a directory, not a file: {name}")
     if not stat.S_ISREG(info.st_mode):
         raise ScenarioError(f"{name}: is {_file_kind(info.st_mode)}, not a regular file; allowed: a YAML file")
-    too_big = (f"{name}: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; "
-               "allowed: a scenario file up to that size")
+    too_big = (
+        f"{name}: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; allowed: a scenario file up to that size"
+    )
     if info.st_size > MAX_FILE_BYTES:
         raise ScenarioError(too_big)
     try:
@@ -337,8 +349,12 @@ def read_scenario_text(path: Path, name: str) -> str:
 
 def _file_kind(mode: int) -> str:
     """A word for a non-regular file type, for messages."""
-    kinds = {stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISCHR: "a character device",
-             stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}
+    kinds = {
+        stat.S_ISFIFO: "a named pipe (FIFO)",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISSOCK: "a socket",
+    }
     return next((word for test, word in kinds.items() if test(mode)), "a special file")
 
 
@@ -468,6 +484,7 @@ def _children(tp: Any, part: Any) -> list[Any] | None:
 
 def _narrow(alternatives: list[Any], label: Any) -> list[Any]:
     """Keep the union members a pydantic loc label points at (class name or tag)."""
+
     def matches(tp: Any) -> bool:
         if not _is_model(tp):
             return False
@@ -475,8 +492,7 @@ def _narrow(alternatives: list[Any], label: Any) -> list[Any]:
             return True
         # Tagged unions label members by tag: a Literal field holding the tag.
         return any(
-            get_origin(f.annotation) is Literal and label in get_args(f.annotation)
-            for f in tp.model_fields.values()
+            get_origin(f.annotation) is Literal and label in get_args(f.annotation) for f in tp.model_fields.values()
         )
 
     return [tp for tp in alternatives if matches(tp)] or alternatives
@@ -609,9 +625,7 @@ def _describe(error: Mapping[str, Any], alternatives: list[Any]) -> str:
         return f"{found}; allowed: {ctx.get('expected')}"
     if kind in ("too_short", "too_long"):
         count = ctx.get("actual_length")
-        bound = (
-            f"at least {ctx.get('min_length')}" if kind == "too_short" else f"at most {ctx.get('max_length')}"
-        )
+        bound = f"at least {ctx.get('min_length')}" if kind == "too_short" else f"at most {ctx.get('max_length')}"
         return f"found {count} item{'s' if count != 1 else ''}; allowed: {bound} items"
     if kind in ("string_too_short", "string_too_long"):
         bound = (
@@ -630,8 +644,7 @@ def _describe(error: Mapping[str, Any], alternatives: list[Any]) -> str:
     if kind == "union_tag_invalid":
         # ctx values arrive pre-quoted: discriminator "'kind'", expected_tags "'a', 'b'".
         return (
-            f"found {_brief(ctx.get('tag'))} for {ctx.get('discriminator')}; "
-            f"allowed: one of {ctx.get('expected_tags')}"
+            f"found {_brief(ctx.get('tag'))} for {ctx.get('discriminator')}; allowed: one of {ctx.get('expected_tags')}"
         )
     if kind == "union_tag_not_found":
         return f"required key {ctx.get('discriminator')} missing"

@@ -123,9 +123,7 @@ def check_parameters(
     return bounds, integer
 
 
-def sample_design(
-    parameters: Mapping[str, tuple[float, float]], design: str, points: int, seed: int
-) -> np.ndarray:
+def sample_design(parameters: Mapping[str, tuple[float, float]], design: str, points: int, seed: int) -> np.ndarray:
     """The design's points, one row per point, one column per parameter.
 
     Args:

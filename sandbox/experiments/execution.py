@@ -71,8 +71,10 @@ class Execution:
         known = {f.name for f in fields(cls)}
         unknown = [name for name in options if name not in known]
         if unknown:
-            raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r} "
-                            f"(execution options: {', '.join(sorted(known))})")
+            raise TypeError(
+                f"{caller}() got an unexpected keyword argument {unknown[0]!r} "
+                f"(execution options: {', '.join(sorted(known))})"
+            )
         return replace(execution or cls(), **options)
 
 
@@ -124,8 +126,9 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _simulate(scenario: Scenario, seed: int, months: int | None,
-              counterfactuals: bool = False) -> tuple[dict[str, Any], pd.DataFrame]:
+def _simulate(
+    scenario: Scenario, seed: int, months: int | None, counterfactuals: bool = False
+) -> tuple[dict[str, Any], pd.DataFrame]:
     """Run one scenario; its flat summary and monthly series (with ``failures_avoided_<channel>``
     columns when ``counterfactuals``)."""
     result = run_scenario(scenario, seed=seed, months=months, counterfactuals=counterfactuals)
@@ -175,16 +178,25 @@ def execute(
     by_key = {spec.key: spec for spec in specs}
     results: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     failures: dict[str, RunFailure] = {}
-    bar = tqdm(total=len(specs), initial=len(done), disable=not execution.progress, unit="run", desc=desc,
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=len(specs), initial=len(done), disable=not execution.progress, unit="run", desc=desc, dynamic_ncols=True
+    )
     bar.set_postfix(failed=0)
 
     def record_failure(outcome: RunOutcome) -> None:
         spec = by_key[outcome.key]
         failure = RunFailure(spec.key, spec.labels, spec.seed, outcome.error or "", outcome.traceback)
         if store:
-            store.write_failure(spec.key, {"key": spec.key, **failure.labels, "seed": spec.seed,
-                                           "error": failure.error, "traceback": failure.traceback})
+            store.write_failure(
+                spec.key,
+                {
+                    "key": spec.key,
+                    **failure.labels,
+                    "seed": spec.seed,
+                    "error": failure.error,
+                    "traceback": failure.traceback,
+                },
+            )
         failures[spec.key] = failure
 
     def on_result(outcomes: list[RunOutcome]) -> None:

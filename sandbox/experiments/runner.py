@@ -31,7 +31,6 @@ Seeds and sweep designs are in :mod:`~sandbox.experiments.design`, result types 
 :mod:`~sandbox.experiments.sensitivity`.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -162,9 +161,10 @@ def replicate(
     seed = root_seed(seed, execution.out)
     seeds = child_seeds(seed, runs)
     data, fingerprint = scenario.to_dict(), scenario.fingerprint()
-    specs = [RunSpec(f"r{i:06d}", data, fingerprint, s, months, {"run": i},
-                     execution.counterfactuals)
-             for i, s in enumerate(seeds)]
+    specs = [
+        RunSpec(f"r{i:06d}", data, fingerprint, s, months, {"run": i}, execution.counterfactuals)
+        for i, s in enumerate(seeds)
+    ]
     design = {"runs": runs, **({"counterfactuals": True} if execution.counterfactuals else {})}
     manifest = _manifest("replicate", [scenario], [scenario.name], design, seed, seeds, months)
     results, failures = execute(specs, manifest, execution, f"replicate {scenario.name}")
@@ -227,8 +227,15 @@ def compare(
     data = [(s.to_dict(), s.fingerprint()) for s in loaded]
     # Run by run, all scenarios together: an interrupted experiment leaves complete pairs.
     specs = [
-        RunSpec(f"s{i}-r{r:06d}", data[i][0], data[i][1], s, months, {"scenario": names[i], "run": r},
-                execution.counterfactuals)
+        RunSpec(
+            f"s{i}-r{r:06d}",
+            data[i][0],
+            data[i][1],
+            s,
+            months,
+            {"scenario": names[i], "run": r},
+            execution.counterfactuals,
+        )
         for r, s in enumerate(seeds)
         for i in range(len(loaded))
     ]
@@ -242,11 +249,10 @@ def compare(
         order = {name: i for i, name in enumerate(names)}
         table = table.sort_values(["scenario", "run"], key=lambda c: c.map(order) if c.name == "scenario" else c)
         table = table.reset_index(drop=True)
-        monthly = monthly.sort_values(["scenario", "run"], key=lambda c: c.map(order) if c.name == "scenario" else c,
-                                      kind="stable").reset_index(drop=True)
-    result = CompareResult(
-        table, monthly, comparison_table(table, names), names, seed=seed, out=_out_path(execution)
-    )
+        monthly = monthly.sort_values(
+            ["scenario", "run"], key=lambda c: c.map(order) if c.name == "scenario" else c, kind="stable"
+        ).reset_index(drop=True)
+    result = CompareResult(table, monthly, comparison_table(table, names), names, seed=seed, out=_out_path(execution))
     return _finish(result, failures, len(specs))
 
 
@@ -313,8 +319,7 @@ def sweep(
         data, fingerprint = point.to_dict(), point.fingerprint()
         for r, s in enumerate(seeds):
             labels = {"point": p, **point_values, "run": r}
-            specs.append(RunSpec(f"p{p:06d}-r{r:06d}", data, fingerprint, s, months, labels,
-                                 execution.counterfactuals))
+            specs.append(RunSpec(f"p{p:06d}-r{r:06d}", data, fingerprint, s, months, labels, execution.counterfactuals))
     design_record = {
         "design": design,
         "points": points,

@@ -1,8 +1,8 @@
 """What a sweep says about its parameters: SALib's sensitivity indices, and EMA Workbench's format.
 
-    >>> sw = experiments.sweep(base, {"regime.rate_cap.apr": (0.12, 0.36)}, design="sobol", points=64)
-    >>> experiments.sensitivity(sw, ["investor_loss_total"], method="sobol")
-    >>> experiments_table, outcomes = experiments.to_ema(sw)   # e.g. for EMA Workbench's PRIM
+>>> sw = experiments.sweep(base, {"regime.rate_cap.apr": (0.12, 0.36)}, design="sobol", points=64)
+>>> experiments.sensitivity(sw, ["investor_loss_total"], method="sobol")
+>>> experiments_table, outcomes = experiments.to_ema(sw)   # e.g. for EMA Workbench's PRIM
 """
 
 from __future__ import annotations

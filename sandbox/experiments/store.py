@@ -386,8 +386,10 @@ def load_runs(root: str | Path) -> tuple[dict[str, Any], dict[str, tuple[pd.Data
     runs_dir = root / RUNS
     keys = sorted(_finished_keys(runs_dir)) if runs_dir.is_dir() else []
     runs = {
-        key: (pd.read_parquet(runs_dir / f"{key}{SUMMARY_SUFFIX}"),
-              pd.read_parquet(runs_dir / f"{key}{MONTHLY_SUFFIX}"))
+        key: (
+            pd.read_parquet(runs_dir / f"{key}{SUMMARY_SUFFIX}"),
+            pd.read_parquet(runs_dir / f"{key}{MONTHLY_SUFFIX}"),
+        )
         for key in keys
     }
     return manifest, runs

@@ -68,13 +68,16 @@ class AccountingWarning(RuntimeWarning):
 def describe(identity: str, month: str, error: float, allowed: float) -> str:
     """One line saying which identity broke, when, and by how much."""
     if math.isnan(error):
-        return (f"accounts do not add up in {month}: the {identity} identity is NaN "
-                "(a stock or flow is not a number)")
+        return f"accounts do not add up in {month}: the {identity} identity is NaN (a stock or flow is not a number)"
     if math.isinf(error):
-        return (f"accounts do not add up in {month}: the {identity} identity is off by an infinite amount "
-                "(a stock or flow is infinite)")
-    return (f"accounts do not add up in {month}: the {identity} identity is off by {error:,.2f} yuan "
-            f"(tolerance {allowed:,.2f} yuan)")
+        return (
+            f"accounts do not add up in {month}: the {identity} identity is off by an infinite amount "
+            "(a stock or flow is infinite)"
+        )
+    return (
+        f"accounts do not add up in {month}: the {identity} identity is off by {error:,.2f} yuan "
+        f"(tolerance {allowed:,.2f} yuan)"
+    )
 
 
 def tolerance(market_size: float) -> float:
@@ -91,8 +94,7 @@ def worst(errors: dict[str, float]) -> tuple[str, float]:
     return identity, errors[identity]
 
 
-def enforce(errors: dict[str, float], month: str, market_size: float, mode: AccountingMode,
-            warned: set[str]) -> None:
+def enforce(errors: dict[str, float], month: str, market_size: float, mode: AccountingMode, warned: set[str]) -> None:
     """Raise (``mode="error"``) or warn (``"warn"``, once per identity, recorded in
     ``warned``) for each identity whose error is NaN or beyond :func:`tolerance`."""
     allowed = tolerance(market_size)

@@ -21,8 +21,14 @@ if TYPE_CHECKING:
 Attribution = tuple[str | None, str | None]
 
 
-def attribute_failures(book: PlatformBook, failures: list[tuple[int, int, int]], month: int, rows: np.ndarray,
-                       cause: int, cluster_of: Callable[[np.ndarray], np.ndarray]) -> dict[int, Attribution]:
+def attribute_failures(
+    book: PlatformBook,
+    failures: list[tuple[int, int, int]],
+    month: int,
+    rows: np.ndarray,
+    cause: int,
+    cluster_of: Callable[[np.ndarray], np.ndarray],
+) -> dict[int, Attribution]:
     """Name the failure that most plausibly triggered each of ``rows``, and the channel.
 
     - a run: the largest failure of a look-alike (same cluster) in the last

@@ -106,8 +106,9 @@ class BorrowerPopulation:
         """Loan terms (months) for ``k`` new loans."""
         return rng.choice(self._terms, size=k, p=self._term_p)
 
-    def book_loans(self, who: np.ndarray, platform: np.ndarray, amount: np.ndarray, rate: np.ndarray,
-                   term: np.ndarray) -> None:
+    def book_loans(
+        self, who: np.ndarray, platform: np.ndarray, amount: np.ndarray, rate: np.ndarray, term: np.ndarray
+    ) -> None:
         """Record new loans in each borrower's first free slot."""
         loan = who * self.L + first_index(np.take(self.platform, who, axis=0).T, NONE)  # flat loan index
         self.platform.ravel()[loan] = platform
@@ -168,8 +169,18 @@ class BorrowerPopulation:
         # A rollover borrower whose loan matured must refinance next month.
         self.refinance[who[ended & ~default & self.rollover[who]]] = True
         self.defaults_total += d.size
-        return Repayments(plat, interest, instalment, plat[d], recovery, loss, contagion_loss,
-                          self.stress_source[who[d]], d.size, int(due.size))
+        return Repayments(
+            plat,
+            interest,
+            instalment,
+            plat[d],
+            recovery,
+            loss,
+            contagion_loss,
+            self.stress_source[who[d]],
+            d.size,
+            int(due.size),
+        )
 
     def lose_lender(self, failed: np.ndarray) -> np.ndarray:
         """Rollover borrowers of failed platforms must find another lender.

@@ -49,8 +49,15 @@ def lendable(book: PlatformBook, params: PlatformParams) -> np.ndarray:
     return np.where(book.open_for_business(), np.maximum(out, 0.0), 0.0)
 
 
-def clear_credit(book: PlatformBook, borrowers: BorrowerPopulation, policy: Policy, params: PlatformParams,
-                 rng: np.random.Generator, month: int, stress: bool) -> CreditMonth:
+def clear_credit(
+    book: PlatformBook,
+    borrowers: BorrowerPopulation,
+    policy: Policy,
+    params: PlatformParams,
+    rng: np.random.Generator,
+    month: int,
+    stress: bool,
+) -> CreditMonth:
     """Borrowers seek loans; platforms price them under any cap; limits and cash ration them.
 
     Books the loans on the borrowers and the platforms' cash and loans. With

@@ -23,8 +23,14 @@ if TYPE_CHECKING:
 Applicants = dict[str, np.ndarray]
 
 
-def draw_applicants(params: PlatformParams, exposures: ExposureNetwork, k: int, rng: np.random.Generator,
-                    mix: KindShares | None, kind: int | None = None) -> Applicants:
+def draw_applicants(
+    params: PlatformParams,
+    exposures: ExposureNetwork,
+    k: int,
+    rng: np.random.Generator,
+    mix: KindShares | None,
+    kind: int | None = None,
+) -> Applicants:
     """Draw ``k`` applicants: business model (from ``mix``, or all ``kind``), yield, capital,
     custody, disclosure, visibility, region and exposure ties.
 

@@ -174,8 +174,9 @@ class ExposureNetwork:
         d, c, a = (np.concatenate(x) if x else np.zeros(0) for x in (debtor, creditor, amount))
         empty = np.zeros(n)
         if a.sum() <= 0:
-            return Settlement(empty, empty.copy(), empty.copy(), np.full(n, NONE), np.zeros(0, np.int64),
-                              np.zeros(0, np.int64), 0.0)
+            return Settlement(
+                empty, empty.copy(), empty.copy(), np.full(n, NONE), np.zeros(0, np.int64), np.zeros(0, np.int64), 0.0
+            )
         nodes, idx = np.unique(np.r_[d, c].astype(np.int64), return_inverse=True)
         k = nodes.size
         liabilities = np.zeros((k, k))

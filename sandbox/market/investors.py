@@ -258,8 +258,9 @@ class InvestorPopulation:
         excess = (total - 1.1 * target) / np.maximum(total, 1e-9)  # not positive when nothing is held
         wf = np.flatnonzero(run | liquidity | (withdrawing & (excess > 0)))
         w_slot, wi = np.divmod(wf, m)
-        share = np.maximum(np.where(run.ravel()[wf], 1.0, np.where(liquidity.ravel()[wf], 0.5, 0.0)),
-                           np.clip(excess[wi], 0.0, 1.0))
+        share = np.maximum(
+            np.where(run.ravel()[wf], 1.0, np.where(liquidity.ravel()[wf], 0.5, 0.0)), np.clip(excess[wi], 0.0, 1.0)
+        )
 
         # New money: top the portfolio up toward budget x confidence, in lumps of at
         # least a tenth of it (nobody reinvests every small shortfall).
@@ -267,8 +268,12 @@ class InvestorPopulation:
         gap = (target - total) * view.new_money
         placing = np.flatnonzero(stays & (gap > np.maximum(100.0, 0.1 * target)))
         placers = _Placers(
-            investor=active[placing], platform=np.take(pid, placing, axis=1), value=np.take(value, placing, axis=1),
-            offset=offset[placing], herding=herding[placing], gap=gap[placing],
+            investor=active[placing],
+            platform=np.take(pid, placing, axis=1),
+            value=np.take(value, placing, axis=1),
+            offset=offset[placing],
+            herding=herding[placing],
+            gap=gap[placing],
         )
         orders_p = self._place(rng, view, seen, flight, placers)
         w_investor = active[wi]
@@ -282,7 +287,12 @@ class InvestorPopulation:
         )
 
     def _place(
-        self, rng: np.random.Generator, view: MarketView, seen: np.ndarray, flight: np.ndarray, placers: _Placers,
+        self,
+        rng: np.random.Generator,
+        view: MarketView,
+        seen: np.ndarray,
+        flight: np.ndarray,
+        placers: _Placers,
     ) -> dict[str, np.ndarray]:
         """Choose where each placing investor puts new money.
 
@@ -298,12 +308,22 @@ class InvestorPopulation:
         the view's, in float32.
         """
         inv, pid, value, offset, herding, gap = (
-            placers.investor, placers.platform, placers.value, placers.offset, placers.herding, placers.gap)
+            placers.investor,
+            placers.platform,
+            placers.value,
+            placers.offset,
+            placers.herding,
+            placers.gap,
+        )
         promised_yield, open_rows, customer_room = view.promised_yield, view.open_rows, view.customer_room
         m, C, K, n = inv.size, self.params.candidates, self.K, self.n
         if m == 0 or open_rows.size == 0:
-            return dict(p_investor=np.zeros(0, np.intp), p_holding=np.zeros(0, np.intp),
-                        p_platform=np.zeros(0, np.intp), p_amount=np.zeros(0))
+            return dict(
+                p_investor=np.zeros(0, np.intp),
+                p_holding=np.zeros(0, np.intp),
+                p_platform=np.zeros(0, np.intp),
+                p_amount=np.zeros(0),
+            )
         is_open = np.zeros(promised_yield.size, dtype=bool)
         is_open[open_rows] = True
         is_open[EMPTY] = False  # so an empty slot (-1) is never an option
@@ -340,8 +360,9 @@ class InvestorPopulation:
         # Two newcomers to a platform in the same month may share its last
         # customer place: pilot caps are enforced again at settlement.
         investor = inv[ok][keep]
-        return dict(p_investor=investor, p_holding=slot[keep] * n + investor, p_platform=chosen[keep],
-                    p_amount=amount[keep])
+        return dict(
+            p_investor=investor, p_holding=slot[keep] * n + investor, p_platform=chosen[keep], p_amount=amount[keep]
+        )
 
     @classmethod
     def _score(cls, rng, seen, terms, platform, offset, herding, ra12) -> np.ndarray:
@@ -384,8 +405,9 @@ class InvestorPopulation:
         self.platform.ravel()[gone] = EMPTY
         return paid
 
-    def settle_placements(self, inv: np.ndarray, holding: np.ndarray, platform: np.ndarray, amount: np.ndarray,
-                          unit_value: np.ndarray) -> None:
+    def settle_placements(
+        self, inv: np.ndarray, holding: np.ndarray, platform: np.ndarray, amount: np.ndarray, unit_value: np.ndarray
+    ) -> None:
         """Buy units with the accepted placements (``holding``: flat holding index)."""
         # One placement per investor a month, so plain fancy indexing adds correctly.
         self.platform.ravel()[holding] = platform

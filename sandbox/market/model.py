@@ -120,8 +120,13 @@ class SandboxModel(mesa.Model):
     #: The agent class for platforms; a subclass of the model may set its own.
     platform_class: type[Platform] = Platform
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, months: int | None = None,
-                 accounting: AccountingMode = "error") -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        months: int | None = None,
+        accounting: AccountingMode = "error",
+    ) -> None:
         if accounting not in ACCOUNTING_MODES:
             raise ValueError(f"accounting: found {accounting!r}; allowed: {', '.join(ACCOUNTING_MODES)}")
         if seed is None:
@@ -171,8 +176,10 @@ class SandboxModel(mesa.Model):
             AccountingError: the month's accounts broke (with ``accounting="error"``).
         """
         if self.month >= self.months:
-            raise HorizonError(f"{self.config.name}: all {self.months} months are simulated (last "
-                               f"{self.month_label(self.months - 1)}); build a new model to run again")
+            raise HorizonError(
+                f"{self.config.name}: all {self.months} months are simulated (last "
+                f"{self.month_label(self.months - 1)}); build a new model to run again"
+            )
         self.policy = self.scheduled_events()  # 1. rules go live, shocks apply
         self.entry()  # 2. applicants enter, screened under licensing
         self.credit_market()  # 3. borrowers demand credit under caps and limits
@@ -191,8 +198,9 @@ class SandboxModel(mesa.Model):
         """Step through the remaining months, with an optional progress bar."""
         from tqdm.auto import tqdm
 
-        for _ in tqdm(range(self.month, self.months), desc=self.config.name, unit="month", disable=not progress,
-                      leave=False):
+        for _ in tqdm(
+            range(self.month, self.months), desc=self.config.name, unit="month", disable=not progress, leave=False
+        ):
             self.step()
         self.finish()  # a no-op when the last step settled the horizon (a subclass may step differently)
 
@@ -208,8 +216,10 @@ class SandboxModel(mesa.Model):
         from sandbox.market.results import collect
 
         if self.month == 0:
-            raise HorizonError(f"{self.config.name}: no month simulated yet; call step() (or run the "
-                               "model to its horizon) before result()")
+            raise HorizonError(
+                f"{self.config.name}: no month simulated yet; call step() (or run the "
+                "model to its horizon) before result()"
+            )
         return collect(self)
 
     # ------------------------------------------------------------- 1. events
@@ -271,8 +281,14 @@ class SandboxModel(mesa.Model):
         if k == 0:
             return np.zeros(0, dtype=np.int64)
         none = np.full(k, -1)
-        a = {"controller": none, "guarantor": none, "group": none, "custodian": none,
-             "age": np.zeros(k, dtype=np.int64), **a}
+        a = {
+            "controller": none,
+            "guarantor": none,
+            "group": none,
+            "custodian": none,
+            "age": np.zeros(k, dtype=np.int64),
+            **a,
+        }
         self._ensure_capacity(k)
         book = self.book
         rows = book.add(k)
@@ -309,8 +325,15 @@ class SandboxModel(mesa.Model):
     def credit_market(self) -> None:
         """Borrowers seek loans; platforms price them under any cap; limits and cash ration them
         (:func:`~sandbox.market.credit.clear_credit`)."""
-        credit = clear_credit(self.book, self.borrowers, self.policy, self.config.market.platforms,
-                              self.streams.borrowers, self.month, stress=self.channels.credit_contagion)
+        credit = clear_credit(
+            self.book,
+            self.borrowers,
+            self.policy,
+            self.config.market.platforms,
+            self.streams.borrowers,
+            self.month,
+            stress=self.channels.credit_contagion,
+        )
         self.recorder.add_credit(credit.new, credit.excluded_cap, credit.excluded_limit, credit.apr_weighted)
 
     # ------------------------------------------------- 4. investor decisions
@@ -527,8 +550,7 @@ class SandboxModel(mesa.Model):
         cash_before = book.cash[:n].copy()
         rep = b.repay(self.month, self.streams.borrowers, self.environment.hazard_multiplier, book.strategic)
         sums = {k: sum_by(rep.platform, getattr(rep, k), size) for k in ("interest", "principal")}
-        sums |= {k: sum_by(rep.default_platform, getattr(rep, k), size)
-                 for k in ("recovery", "loss", "contagion_loss")}
+        sums |= {k: sum_by(rep.default_platform, getattr(rep, k), size) for k in ("recovery", "loss", "contagion_loss")}
         cash_in = sums["interest"] + sums["principal"] + sums["recovery"]
         book.cash += cash_in
         book.loans -= sums["principal"] + sums["recovery"] + sums["loss"]
@@ -657,8 +679,9 @@ class SandboxModel(mesa.Model):
         defaulted[self._exposure_defaults] = True
         self._exposure_defaults = np.zeros(0, dtype=np.int64)
         tipped |= alive & defaulted & (eq < 0) & ~(fraud | run)
-        unviable = alive & (kind == INTERMEDIARY) & (book.loss_months[:n] >= p.unviable_months) & (
-            eq < 0.5 * book.capital[:n])
+        unviable = (
+            alive & (kind == INTERMEDIARY) & (book.loss_months[:n] >= p.unviable_months) & (eq < 0.5 * book.capital[:n])
+        )
         self.fail(np.flatnonzero(fraud), FRAUD_CAUSE, orderly=False, absconded=abscond[fraud])
         self.fail(np.flatnonzero(tipped), CREDIT_CONTAGION, orderly=False)
         self.fail(np.flatnonzero(insolvent & ~tipped), INSOLVENCY, orderly=False)
@@ -698,8 +721,9 @@ class SandboxModel(mesa.Model):
         book.claims_at_failure[rows] = book.units[rows] * book.unit_value[rows]
         book.resolution_end[rows] = self.month + np.where(ordered, months_orderly, res.disorderly_months)
         uplift = 1 - pol.recovery_uplift
-        book.strategic[rows] = np.where(ordered, b.strategic_default_orderly * uplift,
-                                        b.strategic_default_disorderly * uplift)
+        book.strategic[rows] = np.where(
+            ordered, b.strategic_default_orderly * uplift, b.strategic_default_disorderly * uplift
+        )
         failed = np.zeros(book.capacity + 1, dtype=bool)
         failed[rows] = True
         self.borrowers.lose_lender(failed)
@@ -716,8 +740,9 @@ class SandboxModel(mesa.Model):
     def attribute(self, rows: np.ndarray, cause: int) -> None:
         """Name the failure that most plausibly triggered each of ``rows``, and the channel
         (:func:`~sandbox.market.attribution.attribute_failures`)."""
-        self.attribution.update(attribute_failures(self.book, self.recorder.failures, self.month, rows, cause,
-                                                   self.cluster_of))
+        self.attribution.update(
+            attribute_failures(self.book, self.recorder.failures, self.month, rows, cause, self.cluster_of)
+        )
 
     # --------------------------------------------------------- 8. contagion
     def contagion(self) -> None:
@@ -759,8 +784,9 @@ class SandboxModel(mesa.Model):
         draw = rng.random(n) < 0.3
         act = honest & draw
         book.custody[:n] |= act & pol.custody_required[:n]
-        book.disclosure[:n] = np.where(act, np.maximum(book.disclosure[:n], pol.disclosure_required[:n]),
-                                       book.disclosure[:n])
+        book.disclosure[:n] = np.where(
+            act, np.maximum(book.disclosure[:n], pol.disclosure_required[:n]), book.disclosure[:n]
+        )
         # Under a pool ban every solvent pool works toward converting, from the day
         # the ban is announced (incumbents have until the end of their grace period).
         convert = act & (book.kind[:n] == POOL) & (pol.pool_banned[:n] | pol.pool_ban_entry) & (book.equity() >= 0)
@@ -797,8 +823,7 @@ class SandboxModel(mesa.Model):
         book.claims_peak[:n] = np.maximum(book.claims_peak[:n], book.claims())
         errors = self.ledger.errors(self)
         self.recorder.end_month(worst(errors)[1], size)
-        enforce(errors, self.month_label(), max(size, self.ledger.capital_in), self.accounting,
-                self._accounting_warned)
+        enforce(errors, self.month_label(), max(size, self.ledger.capital_in), self.accounting, self._accounting_warned)
 
     def close(self, rows: np.ndarray) -> None:
         """End wind-downs: sell the remaining loans, pay investors pro rata, write off the rest."""

@@ -159,13 +159,17 @@ class BorrowerParams(Section):
     @model_validator(mode="after")
     def _terms(self) -> BorrowerParams:
         if len(self.term_months) != len(self.term_weights):
-            raise FieldProblem(("term_weights",), f"found {len(self.term_weights)} weights for "
-                               f"{len(self.term_months)} term_months; allowed: one weight per term")
+            raise FieldProblem(
+                ("term_weights",),
+                f"found {len(self.term_weights)} weights for "
+                f"{len(self.term_months)} term_months; allowed: one weight per term",
+            )
         if any(t < 1 or t > 120 for t in self.term_months):
             raise FieldProblem(("term_months",), f"found {self.term_months}; allowed: whole months from 1 to 120")
         if any(w < 0 for w in self.term_weights) or sum(self.term_weights) <= 0:
-            raise FieldProblem(("term_weights",), f"found {self.term_weights}; "
-                               "allowed: non-negative weights with a positive sum")
+            raise FieldProblem(
+                ("term_weights",), f"found {self.term_weights}; allowed: non-negative weights with a positive sum"
+            )
         return self
 
 
@@ -277,7 +281,8 @@ class Shock(Section):
         "bank_failure: a custodian bank fails"
     )
     size: float = Field(
-        ge=0, le=100,
+        ge=0,
+        le=100,
         description="credit: hazard multiple minus 1; sentiment: drop; funding: share cut; "
         "bank_failure: share of client money held there that is lost (0 to 1)",
     )
@@ -289,8 +294,10 @@ class Shock(Section):
         if self.kind == "bank_failure" and self.bank is None:
             raise FieldProblem((), "a bank_failure shock needs 'bank' (which custodian bank fails, from 0)")
         if self.kind == "bank_failure" and self.size > 1:
-            raise FieldProblem(("size",), f"found {self.size:g}; allowed: for a bank_failure, a share from 0 to 1"
-                               f"{percent_hint(self.size, 1)}")
+            raise FieldProblem(
+                ("size",),
+                f"found {self.size:g}; allowed: for a bank_failure, a share from 0 to 1{percent_hint(self.size, 1)}",
+            )
         return self
 
 

@@ -87,7 +87,8 @@ class Recorder:
             credit_excluded_cap=c["credit_excluded_cap"],
             credit_excluded_limit=c["credit_excluded_limit"],
             avg_yield=float(np.average(book.promised_yield[:n][alive], weights=claims[alive] + 1.0))
-            if alive.any() else float("nan"),
+            if alive.any()
+            else float("nan"),
             avg_apr=c["apr_weighted"] / new_credit if new_credit > 0 else float("nan"),
             defaults=int(c["defaults"]),
             loans_due=int(c["loans_due"]),

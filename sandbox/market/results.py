@@ -141,8 +141,11 @@ class OutputFolder:
             return self.target
         except OSError as err:
             if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not self.overwrite:
-                reason = "it was filled during the run" if err.errno in (errno.ENOTEMPTY, errno.EEXIST) else (
-                    err.strerror or str(err))
+                reason = (
+                    "it was filled during the run"
+                    if err.errno in (errno.ENOTEMPTY, errno.EEXIST)
+                    else (err.strerror or str(err))
+                )
                 raise OutputFolderError(f"{self.target}: cannot move results into place: {reason}") from None
         old = self.staging.with_name(self.staging.name.removesuffix(".tmp") + ".old")
         os.rename(self.target, old)  # two renames: the earlier run is away only between them
@@ -161,8 +164,9 @@ class OutputFolder:
     def __enter__(self) -> OutputFolder:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.discard()  # after a commit there is nothing left to remove
 
 
@@ -171,15 +175,19 @@ def _check_replaceable(shown: Path, target: Path, overwrite: bool) -> None:
     one holding the current folder or the home folder (a mistyped ``--out .``) or
     one that holds no earlier run (a mistyped ``--out scenarios``)."""
     if not overwrite:
-        raise OutputFolderError(f"{shown}: folder is not empty (an earlier run's files?); choose a new "
-                                "folder, or overwrite to replace it wholly (--overwrite)")
+        raise OutputFolderError(
+            f"{shown}: folder is not empty (an earlier run's files?); choose a new "
+            "folder, or overwrite to replace it wholly (--overwrite)"
+        )
     if Path.cwd().resolve().is_relative_to(target) or Path.home().resolve().is_relative_to(target):
         raise OutputFolderError(f"{shown}: holds the current or home folder; refusing to replace it")
     if not (target / "summary.json").is_file():
         # --overwrite deletes the folder: only an earlier run's, never a mistyped
         # project folder or the folder holding the scenario files.
-        raise OutputFolderError(f"{shown}: holds no earlier run (no summary.json); refusing to replace a folder "
-                                "of other files; choose a new or empty folder")
+        raise OutputFolderError(
+            f"{shown}: holds no earlier run (no summary.json); refusing to replace a folder "
+            "of other files; choose a new or empty folder"
+        )
 
 
 def _fresh_sibling(target: Path, suffix: str) -> Path:
@@ -319,8 +327,9 @@ def _largest_cascade(table: pd.DataFrame | None) -> int:
     return int(table.groupby("root").size().max())
 
 
-def summarize(model: SandboxModel, monthly: pd.DataFrame, platforms: pd.DataFrame,
-              failures: pd.DataFrame | None = None) -> dict[str, Any]:
+def summarize(
+    model: SandboxModel, monthly: pd.DataFrame, platforms: pd.DataFrame, failures: pd.DataFrame | None = None
+) -> dict[str, Any]:
     """The per-run metrics of MODEL.md section 5."""
     cascade_table = failures
     inv = model.investors
@@ -340,7 +349,7 @@ def summarize(model: SandboxModel, monthly: pd.DataFrame, platforms: pd.DataFram
     detected = fraud & (book.detected_month[:n] >= 0)
     due = float(monthly["loans_due"].sum())
     defaults = float(monthly["defaults"].sum())
-    share_over = (lambda k: float((lost > k * invested).sum() / max(took_part.sum(), 1)))
+    share_over = lambda k: float((lost > k * invested).sum() / max(took_part.sum(), 1))
     return {
         "scenario": model.config.name,
         "seed": model.seed,
@@ -373,7 +382,8 @@ def summarize(model: SandboxModel, monthly: pd.DataFrame, platforms: pd.DataFram
         "refused_entries": int(monthly["refused_entries"].sum()),
         "frauds_detected": int(detected.sum()),
         "fraud_detection_months": float(np.mean(book.detected_month[:n][detected] - book.entry_month[:n][detected]))
-        if detected.any() else None,
+        if detected.any()
+        else None,
         "regulator_inspections": int(monthly["inspections"].iloc[-1]) if len(monthly) else 0,
         "enforcement_actions": int(monthly["enforcement_actions"].iloc[-1]) if len(monthly) else 0,
         "peak_investor_money": peak,

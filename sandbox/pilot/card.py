@@ -237,8 +237,10 @@ def render_html(data: dict[str, Any], png: str | None = None) -> str:
     chart = f"<img alt='chart' src='data:image/png;base64,{png}'>" if png else ""
     d = data["declared"]
     counts = sorted({s[v]["sandbox"]["runs"] for v in VARIANTS[1:]})
-    stress_runs = f"{runs_of(counts[0])} each" if len(counts) == 1 else ", ".join(
-        f"{TITLES[v]}: {runs_of(s[v]['sandbox']['runs'])}" for v in VARIANTS[1:]
+    stress_runs = (
+        f"{runs_of(counts[0])} each"
+        if len(counts) == 1
+        else ", ".join(f"{TITLES[v]}: {runs_of(s[v]['sandbox']['runs'])}" for v in VARIANTS[1:])
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sandbox report card: {_e(f["name"])}</title>

@@ -268,4 +268,3 @@ def check_eligibility(firm: FirmFile, req: PilotRequirements) -> list[Condition]
         )
     )
     return out
-

@@ -103,9 +103,7 @@ class Custody(FirmSection):
 class Disclosure(FirmSection):
     """What the firm will publish."""
 
-    publishes: list[DisclosureItem] = Field(
-        default_factory=list, description="items it commits to publish"
-    )
+    publishes: list[DisclosureItem] = Field(default_factory=list, description="items it commits to publish")
     frequency: Literal["monthly", "quarterly", "annually"] = Field("monthly", description="how often (declared)")
 
 
@@ -241,4 +239,3 @@ def is_firm_file(path: str | Path) -> bool:
     except ScenarioError:
         return False
     return isinstance(data, dict) and not FIRM_KEYS.isdisjoint(data)
-

@@ -153,8 +153,10 @@ def runs_sentence(summary: dict[str, dict[str, dict[str, Any]]], asked: int) -> 
     """How many runs the verdict rests on, and why more than ``asked`` when it was extended."""
     n = {v: summary[v]["sandbox"]["runs"] for v in VARIANTS}
     stresses = sorted({n[v] for v in VARIANTS[1:]})
-    each = f"{runs_of(stresses[0])} of each stress" if len(stresses) == 1 else (
-        ", ".join(f"{runs_of(n[v])} of the {TITLES[v]}" for v in VARIANTS[1:])
+    each = (
+        f"{runs_of(stresses[0])} of each stress"
+        if len(stresses) == 1
+        else (", ".join(f"{runs_of(n[v])} of the {TITLES[v]}" for v in VARIANTS[1:]))
     )
     head = f"The verdict rests on {runs_of(n['test'])} of the test and {each}"
     if all(k == asked for k in n.values()):
@@ -189,8 +191,7 @@ def result_checks(
             "failure_probability",
             hi <= pmax,
             f"failed in {p:.0%} of {test['runs']} test {'run' if test['runs'] == 1 else 'runs'} "
-            f"(95% CI {lo:.0%} to {hi:.1%}); "
-            + _against(p, hi, pmax),
+            f"(95% CI {lo:.0%} to {hi:.1%}); " + _against(p, hi, pmax),
             round(hi, 4),
             pmax,
         )
@@ -206,8 +207,7 @@ def result_checks(
             "stress_failure_probability",
             all(upper[v] <= psmax for v in stresses),
             f"worst stress ({TITLES[worst]}): failed in {ps:.0%} of {runs_of(w['runs'])} "
-            f"(upper 95% bound {hs:.1%}); "
-            + _against(ps, hs, psmax),
+            f"(upper 95% bound {hs:.1%}); " + _against(ps, hs, psmax),
             round(hs, 4),
             psmax,
         )

@@ -229,9 +229,11 @@ def findings(comparison: pd.DataFrame) -> list[str]:
             clauses = _clauses(rows, group, reference)
             if clauses:
                 sentences.append(_sentence(clauses, opening))
-    sentences.append("Changes are the proposal minus the reference, averaged run by run over the same seeds; "
-                     "shares change in percentage points (pp). 'Does not change detectably' means the 95% "
-                     "interval includes zero: the difference could be the luck of the draw.")
+    sentences.append(
+        "Changes are the proposal minus the reference, averaged run by run over the same seeds; "
+        "shares change in percentage points (pp). 'Does not change detectably' means the 95% "
+        "interval includes zero: the difference could be the luck of the draw."
+    )
     return sentences
 
 
@@ -263,18 +265,28 @@ def replicate_findings(described: pd.DataFrame, name: str) -> list[str]:
     def clauses(metrics: Sequence[str]) -> list[str]:
         return [level_clause(m, r["mean"], r["ci_low"], r["ci_high"]) for m in metrics if (r := rows.get(m))]
 
-    sentences = [_sentence(clauses(HEADLINE) or ["no headline outcome was recorded"],
-                           f"Over {runs} runs of {name} that differ only in their seed, ")]
+    sentences = [
+        _sentence(
+            clauses(HEADLINE) or ["no headline outcome was recorded"],
+            f"Over {runs} runs of {name} that differ only in their seed, ",
+        )
+    ]
     for group, opening in ((INVESTORS, ""), (SPREAD, "")):
         if found := clauses(group):
             sentences.append(_sentence(found, opening))
-    spread = [f"{amount(r['sd'], OUTCOMES[m].unit)} in {OUTCOMES[m].subject}" for m in HEADLINE[:2]
-              if (r := rows.get(m)) and "sd" in r]
+    spread = [
+        f"{amount(r['sd'], OUTCOMES[m].unit)} in {OUTCOMES[m].subject}"
+        for m in HEADLINE[:2]
+        if (r := rows.get(m)) and "sd" in r
+    ]
     if spread:
-        sentences.append(f"One run typically differs from another by {' and '.join(spread)} "
-                         "(standard deviation across runs).")
-    sentences.append("The intervals are 95% intervals of the mean over the runs: they narrow as runs are added, "
-                     "while the run-to-run spread does not.")
+        sentences.append(
+            f"One run typically differs from another by {' and '.join(spread)} (standard deviation across runs)."
+        )
+    sentences.append(
+        "The intervals are 95% intervals of the mean over the runs: they narrow as runs are added, "
+        "while the run-to-run spread does not."
+    )
     return sentences
 
 
@@ -292,11 +304,17 @@ def run_findings(summary: Mapping[str, Any]) -> list[str]:
         first.append(f"investors lost {value('investor_loss_total')}")
     if "credit_supplied_total" in summary:
         first.append(f"platforms supplied {value('credit_supplied_total')} of credit")
-    sentences = [_sentence(first or ["no headline outcome was recorded"],
-                           f"In this run of {name}{f' (seed {seed})' if seed is not None else ''}, ")]
-    investors = [f"{value(m)} of investors {what}" for m, what in
-                 (("investors_with_loss_share", "lost money"), ("investors_losing_over_50pct", "lost over half"))
-                 if m in summary]
+    sentences = [
+        _sentence(
+            first or ["no headline outcome was recorded"],
+            f"In this run of {name}{f' (seed {seed})' if seed is not None else ''}, ",
+        )
+    ]
+    investors = [
+        f"{value(m)} of investors {what}"
+        for m, what in (("investors_with_loss_share", "lost money"), ("investors_losing_over_50pct", "lost over half"))
+        if m in summary
+    ]
     if investors:
         sentences.append(_sentence(investors))
     spread = []
@@ -306,8 +324,9 @@ def run_findings(summary: Mapping[str, Any]) -> list[str]:
         spread.append(f"the largest cascade took {value('largest_cascade')}")
     if spread:
         sentences.append(_sentence(spread))
-    sentences.append("One run is one possible path: run sandbox replicate to see how much these numbers vary "
-                     "from seed to seed.")
+    sentences.append(
+        "One run is one possible path: run sandbox replicate to see how much these numbers vary from seed to seed."
+    )
     return sentences
 
 
@@ -320,8 +339,10 @@ def sweep_findings(headline: pd.DataFrame, runs: int, parameters: Sequence[str])
             unit = OUTCOMES[m].unit
             # The lowest and highest of the design points' averages, wherever they fall in the ranges:
             # "at the lowest design point" would be read as "at the lowest parameter values".
-            clauses.append(f"{level_clause(m, r['mean'])} (the design points average from "
-                           f"{amount(r['point_min'], unit, with_unit=False)} to {amount(r['point_max'], unit)})")
+            clauses.append(
+                f"{level_clause(m, r['mean'])} (the design points average from "
+                f"{amount(r['point_min'], unit, with_unit=False)} to {amount(r['point_max'], unit)})"
+            )
     swept = ", ".join(parameters) or "no parameter"
     return [
         _sentence(clauses or ["no headline outcome was recorded"], f"Over {runs} runs across the ranges of {swept}, "),

@@ -223,10 +223,21 @@ def _load_store(path: Path, kind: str) -> Experiment:
     else:
         runs = runs.sort_values(order, kind="stable").reset_index(drop=True)
         monthly = monthly.sort_values([*order, "month"], kind="stable").reset_index(drop=True)
-    failed = [json.loads(p.read_text()) for p in sorted((path / "failed").glob("*.json"))] \
-        if (path / "failed").is_dir() else []
-    experiment = Experiment(kind=kind, path=path, runs=runs, monthly=monthly, names=names, scenarios=scenarios,
-                            manifest=manifest, failed=failed)
+    failed = (
+        [json.loads(p.read_text()) for p in sorted((path / "failed").glob("*.json"))]
+        if (path / "failed").is_dir()
+        else []
+    )
+    experiment = Experiment(
+        kind=kind,
+        path=path,
+        runs=runs,
+        monthly=monthly,
+        names=names,
+        scenarios=scenarios,
+        manifest=manifest,
+        failed=failed,
+    )
     if kind == "sweep":
         experiment.parameters = {p: (float(b[0]), float(b[1])) for p, b in (design.get("parameters") or {}).items()}
         experiment.design = design.get("design")

@@ -98,11 +98,20 @@ LABELS: dict[str, str] = {
     **{f"failures_{c}": f"failures: {c.replace('_', ' ')}" for c in CAUSES},
 }
 #: Metrics that are shares (shown in percent).
-SHARES: frozenset[str] = frozenset({
-    "investor_loss_share", "investors_with_loss_share", "investors_losing_over_10pct",
-    "investors_losing_over_50pct", "contagion_share", "largest_wave_share", "recovery_rate",
-    "borrower_default_rate", "overindebted_share", "loss_gini",
-})
+SHARES: frozenset[str] = frozenset(
+    {
+        "investor_loss_share",
+        "investors_with_loss_share",
+        "investors_losing_over_10pct",
+        "investors_losing_over_50pct",
+        "contagion_share",
+        "largest_wave_share",
+        "recovery_rate",
+        "borrower_default_rate",
+        "overindebted_share",
+        "loss_gini",
+    }
+)
 
 #: Matplotlib settings of every figure drawn here (see :func:`use_style`).
 STYLE: dict[str, Any] = {
@@ -193,8 +202,10 @@ def go_live_dates(rules: Any, scenario: str | None = None) -> pd.DataFrame:
         rows = [{"rule": k, "start": v, "until": None} for k, v in rules.items()]
     else:
         entries = rules.rules if hasattr(rules, "rules") else rules
-        rows = [{"rule": r.name, "start": r.start, "until": getattr(r, "until", None), "values": rule_values(r)}
-                for r in entries]
+        rows = [
+            {"rule": r.name, "start": r.start, "until": getattr(r, "until", None), "values": rule_values(r)}
+            for r in entries
+        ]
     table = pd.DataFrame(rows, columns=["rule", "start", "until", "values"])
     table["scenario"] = scenario
     return table
@@ -254,8 +265,9 @@ def _go_live_table(go_live: pd.DataFrame | Mapping[str, str] | None) -> pd.DataF
     return table
 
 
-def mark_go_live(ax: Axes, go_live: pd.DataFrame | Mapping[str, str] | None, first: Any = None,
-                 last: Any = None, labels: bool = True) -> list[str]:
+def mark_go_live(
+    ax: Axes, go_live: pd.DataFrame | Mapping[str, str] | None, first: Any = None, last: Any = None, labels: bool = True
+) -> list[str]:
     """Draw a dotted vertical line at each rule's go-live month (inside ``first``..``last``).
 
     Rules in force from the first month plotted are not marked (they apply
@@ -277,10 +289,19 @@ def mark_go_live(ax: Axes, go_live: pd.DataFrame | Mapping[str, str] | None, fir
         ax.axvline(when, color="#444444", linestyle=":", linewidth=1.0, zorder=1)
         if labels:
             text = text_label(f"{start}: {', '.join(dict.fromkeys(names))}")
-            ax.annotate(text, xy=(when, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(2, -2), textcoords="offset points", rotation=90, va="top", ha="left",
-                        fontsize=6.5, color="#444444",
-                        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+            ax.annotate(
+                text,
+                xy=(when, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -2),
+                textcoords="offset points",
+                rotation=90,
+                va="top",
+                ha="left",
+                fontsize=6.5,
+                color="#444444",
+                bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+            )
         marked.append(str(start))
     return marked
 
@@ -315,8 +336,9 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = WIDE) -> Axes:
     return fig.add_subplot()
 
 
-def _new_figure(rows: int, cols: int, panel: tuple[float, float] = (3.0, 2.3), sharex: Any = False,
-                sharey: Any = False) -> tuple[Figure, np.ndarray]:
+def _new_figure(
+    rows: int, cols: int, panel: tuple[float, float] = (3.0, 2.3), sharex: Any = False, sharey: Any = False
+) -> tuple[Figure, np.ndarray]:
     """A new pyplot figure of ``rows`` x ``cols`` panels (at most 10 inches wide)."""
     fig = plt.figure(figsize=(min(panel[0] * cols, 10.0), panel[1] * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False, sharex=sharex, sharey=sharey)
@@ -452,9 +474,17 @@ def failures_over_time(
             ax.set_visible(False)
             continue
         cause = causes[k]
-        fan_chart(data, f"cumulative_failures_{cause}", ax=ax, by=by, go_live=go_live,
-                  title=cause.replace("_", " "), legend=by is not None and k == 0,
-                  color=CAUSE_COLORS.get(cause), label_go_live=False)
+        fan_chart(
+            data,
+            f"cumulative_failures_{cause}",
+            ax=ax,
+            by=by,
+            go_live=go_live,
+            title=cause.replace("_", " "),
+            legend=by is not None and k == 0,
+            color=CAUSE_COLORS.get(cause),
+            label_go_live=False,
+        )
         ax.set_ylabel("failures so far" if k % cols == 0 else "")
         ax.title.set_fontsize(9)
     return fig
@@ -494,9 +524,18 @@ def failures_by_cause(
         offset = (i - (len(groups) - 1) / 2) * width
         colors = [CAUSE_COLORS.get(c, PALETTE[0]) for c in causes] if by is None else color_for(i)
         yerr = None if all(math.isnan(h) for h in halves) else np.nan_to_num(halves)
-        ax.bar(x + offset, means, width=width * 0.95, color=colors, yerr=yerr, capsize=3,
-               error_kw={"elinewidth": 1, "ecolor": "#333333"}, label=None if name is None else text_label(name),
-               hatch=None if i == 0 else ["", "//", "..", "xx", "\\\\", "oo"][i % 6], edgecolor="white")
+        ax.bar(
+            x + offset,
+            means,
+            width=width * 0.95,
+            color=colors,
+            yerr=yerr,
+            capsize=3,
+            error_kw={"elinewidth": 1, "ecolor": "#333333"},
+            label=None if name is None else text_label(name),
+            hatch=None if i == 0 else ["", "//", "..", "xx", "\\\\", "oo"][i % 6],
+            edgecolor="white",
+        )
     ax.set_xticks(x, [c.replace("_", "\n") for c in causes])
     ax.set_ylabel("failures per run" if len(runs) > 1 else "failures")
     ax.set_title("Platform failures by cause", loc="left")
@@ -577,8 +616,9 @@ def loss_distribution(
         text = None if name is None else text_label(name)
         if per_investor:
             curve = loss_exceedance(group)
-            ax.step(curve["threshold"], curve["share_of_investors"], where="post", color=color,
-                    linestyle=style, label=text)
+            ax.step(
+                curve["threshold"], curve["share_of_investors"], where="post", color=color, linestyle=style, label=text
+            )
         else:
             xs = [x for x, col in SUMMARY_THRESHOLDS.items() if col in group.columns]
             values = [group[SUMMARY_THRESHOLDS[x]].to_numpy(dtype=float) for x in xs]
@@ -587,8 +627,16 @@ def loss_distribution(
             hi = [np.nanquantile(v, band[1]) for v in values]
             if len(group) > 1:
                 shift = (i - (len(groups) - 1) / 2) * 0.006  # side by side, so the bars do not hide each other
-                ax.errorbar(np.add(xs, shift), mid, yerr=[np.subtract(mid, lo), np.subtract(hi, mid)], color=color,
-                            linestyle=style, marker="o", capsize=3, label=text)
+                ax.errorbar(
+                    np.add(xs, shift),
+                    mid,
+                    yerr=[np.subtract(mid, lo), np.subtract(hi, mid)],
+                    color=color,
+                    linestyle=style,
+                    marker="o",
+                    capsize=3,
+                    label=text,
+                )
             else:
                 ax.plot(xs, mid, color=color, linestyle=style, marker="o", label=text)
     if not per_investor:
@@ -672,8 +720,12 @@ def comparison_intervals(
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.0f}%"))
     ax.set_title("Paired differences", loc="left")
     if len(proposals) > 1:
-        handles = [Line2D([], [], marker=["o", "s", "D", "^", "v", "P"][j % 6], color="#333333",
-                                    linestyle="", label=text_label(p)) for j, p in enumerate(proposals)]
+        handles = [
+            Line2D(
+                [], [], marker=["o", "s", "D", "^", "v", "P"][j % 6], color="#333333", linestyle="", label=text_label(p)
+            )
+            for j, p in enumerate(proposals)
+        ]
         ax.legend(handles=handles, loc="best")
     return ax
 
@@ -711,12 +763,13 @@ def sweep_response(
         cols = min(2, len(outputs))
         fig, axes = _new_figure(math.ceil(len(outputs) / cols), cols, panel=(3.8, 2.4))
         panels = [(k // cols, k % cols, output, parameters[0]) for k, output in enumerate(outputs)]
-        for ax in axes.flat[len(outputs):]:
+        for ax in axes.flat[len(outputs) :]:
             ax.set_visible(False)
     else:
         fig, axes = _new_figure(len(outputs), len(parameters), panel=(3.3, 2.4), sharey="row")
-        panels = [(r, c, output, parameter)
-                  for r, output in enumerate(outputs) for c, parameter in enumerate(parameters)]
+        panels = [
+            (r, c, output, parameter) for r, output in enumerate(outputs) for c, parameter in enumerate(parameters)
+        ]
     for r, c, output, parameter in panels:
         ax = axes[r, c]
         x = runs[parameter].to_numpy(dtype=float)
@@ -791,8 +844,11 @@ def sensitivity_bars(indices: pd.DataFrame, outputs: Sequence[str] | None = None
     """
     outputs = list(outputs) if outputs is not None else list(pd.unique(indices["output"]))
     sobol = "S1" in indices.columns
-    pairs = (("S1", "S1_conf", "first-order (alone)"), ("ST", "ST_conf", "total (with interactions)")) if sobol \
+    pairs = (
+        (("S1", "S1_conf", "first-order (alone)"), ("ST", "ST_conf", "total (with interactions)"))
+        if sobol
         else (("mu_star", "mu_star_conf", "mean |effect| (mu*)"), ("sigma", None, "spread of effects (sigma)"))
+    )
     cols = min(2, len(outputs)) or 1
     rows = math.ceil(len(outputs) / cols) or 1
     n_params = indices["parameter"].nunique()
@@ -806,9 +862,18 @@ def sensitivity_bars(indices: pd.DataFrame, outputs: Sequence[str] | None = None
         for j, (col, conf, text) in enumerate(pairs):
             values = part[col].to_numpy(dtype=float)
             err = part[conf].to_numpy(dtype=float) if conf else None
-            ax.barh(y + (j - 0.5) * 0.38, values, height=0.36, xerr=err, capsize=2,
-                    color=[OKABE_ITO["blue"], OKABE_ITO["orange"]][j], hatch=["", "//"][j], edgecolor="white",
-                    error_kw={"elinewidth": 0.8, "ecolor": "#333333"}, label=text)
+            ax.barh(
+                y + (j - 0.5) * 0.38,
+                values,
+                height=0.36,
+                xerr=err,
+                capsize=2,
+                color=[OKABE_ITO["blue"], OKABE_ITO["orange"]][j],
+                hatch=["", "//"][j],
+                edgecolor="white",
+                error_kw={"elinewidth": 0.8, "ecolor": "#333333"},
+                label=text,
+            )
         ax.set_yticks(y, [_wrap(p, 26) for p in part["parameter"]], fontsize=7.5)
         ax.invert_yaxis()
         ax.axvline(0, color="#333333", linewidth=0.8)

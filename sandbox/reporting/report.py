@@ -22,7 +22,6 @@ whose ``headline`` and ``figures`` can be checked before :meth:`Report.to_html`.
 names of those modules are re-exported here.
 """
 
-
 from __future__ import annotations
 
 import base64
@@ -159,12 +158,15 @@ def build_report(
         go_live=go_live,
     )
     if experiment.failed:
-        report.notes.append(f"{len(experiment.failed)} runs raised and are left out (records in "
-                            f"{experiment.path / 'failed'}/); the figures and tables use the finished runs only.")
+        report.notes.append(
+            f"{len(experiment.failed)} runs raised and are left out (records in "
+            f"{experiment.path / 'failed'}/); the figures and tables use the finished runs only."
+        )
     if all(s is None for s in experiment.scenarios.values()):
-        report.notes.append("The folder does not record its scenario, so rule go-live dates are not marked"
-                            + (" (pass the scenario: sandbox report DIR --scenario FILE)." if experiment.kind == "run"
-                               else "."))
+        report.notes.append(
+            "The folder does not record its scenario, so rule go-live dates are not marked"
+            + (" (pass the scenario: sandbox report DIR --scenario FILE)." if experiment.kind == "run" else ".")
+        )
     report.findings = report_findings(experiment, report.headline)
     b = Builder()
     headline_section(b, experiment, report.headline)
@@ -245,8 +247,10 @@ def _html_table(table: pd.DataFrame, css_class: str = "") -> str:
     numeric = [all(NUMBER.fullmatch(row[j]) for row in rows) for j in range(len(table.columns))]
     align = [' class="num"' if n and j else "" for j, n in enumerate(numeric)]
     head = "".join(f"<th{a}>{html.escape(str(c))}</th>" for a, c in zip(align, table.columns, strict=True))
-    body = "".join("<tr>" + "".join(f"<td{a}>{html.escape(v)}</td>" for a, v in zip(align, row, strict=True))
-                   + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td{a}>{html.escape(v)}</td>" for a, v in zip(align, row, strict=True)) + "</tr>"
+        for row in rows
+    )
     cls = f' class="{css_class}"' if css_class else ""
     return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -254,33 +258,53 @@ def _html_table(table: pd.DataFrame, css_class: str = "") -> str:
 def _render(report: Report) -> str:
     # The summary opens the body: the title, then the findings in plain language.
     findings = "".join(f"<li>{html.escape(s)}</li>" for s in report.findings)
-    parts = [f'<section id="summary"><h1>{html.escape(report.title)}</h1>'
-             f'<h2>Findings</h2><ul class="findings">{findings}</ul></section>']
-    parts.append('<table class="meta"><tbody>' + "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in report.meta) + "</tbody></table>")
+    parts = [
+        f'<section id="summary"><h1>{html.escape(report.title)}</h1>'
+        f'<h2>Findings</h2><ul class="findings">{findings}</ul></section>'
+    ]
+    parts.append(
+        '<table class="meta"><tbody>'
+        + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in report.meta)
+        + "</tbody></table>"
+    )
     if report.notes:
         parts.append('<div class="notes">' + "".join(f"<p>{html.escape(n)}</p>" for n in report.notes) + "</div>")
-    contents = [f'<li><a href="#{b.anchor}">{html.escape(b.title)}</a></li>' for b in report.blocks
-                if isinstance(b, ReportFigure | ReportTable)]
+    contents = [
+        f'<li><a href="#{b.anchor}">{html.escape(b.title)}</a></li>'
+        for b in report.blocks
+        if isinstance(b, ReportFigure | ReportTable)
+    ]
     parts.append(f"<nav><h3>Contents</h3><ol>{''.join(contents)}</ol></nav>")
     for block in report.blocks:
         if isinstance(block, ReportText):
-            parts.append(f"<h2>{html.escape(block.text)}</h2>" if block.heading else
-                         f"<p class=\"caption\">{html.escape(block.text)}</p>")
+            parts.append(
+                f"<h2>{html.escape(block.text)}</h2>"
+                if block.heading
+                else f'<p class="caption">{html.escape(block.text)}</p>'
+            )
         elif isinstance(block, ReportTable):
-            parts.append(f'<div class="block" id="{block.anchor}"><h3>{html.escape(block.title)}</h3>'
-                         f"{_html_table(block.table)}<p class=\"caption\">{html.escape(block.caption)}</p></div>")
+            parts.append(
+                f'<div class="block" id="{block.anchor}"><h3>{html.escape(block.title)}</h3>'
+                f'{_html_table(block.table)}<p class="caption">{html.escape(block.caption)}</p></div>'
+            )
         else:
             data = base64.b64encode(block.png).decode("ascii")
-            parts.append(f'<figure id="{block.anchor}"><h3>{html.escape(block.title)}</h3>'
-                         f'<img alt="{html.escape(block.title)}" src="data:image/png;base64,{data}">'
-                         f"<figcaption>{html.escape(block.caption)}</figcaption></figure>")
-    parts.append("<footer>Made by sandbox report. Figures: medians with 90% bands across runs; intervals are 95% "
-                 "t-intervals of means. Colours: Okabe–Ito palette.</footer>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{html.escape(report.title)}</title><style>{CSS}</style></head><body>"
-            + "\n".join(parts) + "</body></html>\n")
+            parts.append(
+                f'<figure id="{block.anchor}"><h3>{html.escape(block.title)}</h3>'
+                f'<img alt="{html.escape(block.title)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(block.caption)}</figcaption></figure>"
+            )
+    parts.append(
+        "<footer>Made by sandbox report. Figures: medians with 90% bands across runs; intervals are 95% "
+        "t-intervals of means. Colours: Okabe–Ito palette.</footer>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(report.title)}</title><style>{CSS}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>\n"
+    )
 
 
 __all__ = [

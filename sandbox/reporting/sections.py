@@ -70,8 +70,7 @@ def _png(fig: Any) -> bytes:
     with warnings.catch_warnings():
         # Names in scripts the font lacks (a Chinese scenario name) draw as boxes; the HTML text has them right.
         warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
-        fig.savefig(buffer, format="png", dpi=130, bbox_inches="tight", metadata={"Software": None},
-                    facecolor="white")
+        fig.savefig(buffer, format="png", dpi=130, bbox_inches="tight", metadata={"Software": None}, facecolor="white")
     plt.close(fig)
     return buffer.getvalue()
 
@@ -129,10 +128,18 @@ def _months(experiment: Experiment) -> tuple[str, str, int]:
 
 def report_meta(experiment: Experiment) -> list[tuple[str, str]]:
     first, last, n = _months(experiment)
-    meta = [("what", {"run": "a single run", "replicate": "replicate runs of one scenario",
-                      "compare": "scenarios compared on the same seeds (common random numbers)",
-                      "sweep": "a parameter sweep"}[experiment.kind]),
-            ("folder", str(experiment.path))]
+    meta = [
+        (
+            "what",
+            {
+                "run": "a single run",
+                "replicate": "replicate runs of one scenario",
+                "compare": "scenarios compared on the same seeds (common random numbers)",
+                "sweep": "a parameter sweep",
+            }[experiment.kind],
+        ),
+        ("folder", str(experiment.path)),
+    ]
     sources = {}
     for entry in (experiment.manifest or {}).get("scenarios") or []:
         sources[entry.get("name")] = entry.get("source")
@@ -142,9 +149,14 @@ def report_meta(experiment: Experiment) -> list[tuple[str, str]]:
         meta.append(("seed", str((experiment.summary or {}).get("seed"))))
     else:
         seeds = (experiment.manifest or {}).get("seeds") or {}
-        meta.append(("runs", f"{len(experiment.runs)} finished"
-                     + (f" ({_runs_per_scenario(experiment)} per scenario)" if experiment.kind == "compare" else "")
-                     + (f", {len(experiment.failed)} failed" if experiment.failed else "")))
+        meta.append(
+            (
+                "runs",
+                f"{len(experiment.runs)} finished"
+                + (f" ({_runs_per_scenario(experiment)} per scenario)" if experiment.kind == "compare" else "")
+                + (f", {len(experiment.failed)} failed" if experiment.failed else ""),
+            )
+        )
         meta.append(("experiment seed", str(seeds.get("root"))))
     if experiment.kind == "sweep":
         design = (experiment.manifest or {}).get("design") or {}
@@ -167,24 +179,39 @@ def headline_section(b: Builder, experiment: Experiment, headline: pd.DataFrame)
     b.heading("Key outcomes")
     kind = experiment.kind
     if kind == "run":
-        table = pd.DataFrame({"outcome": [label(m) for m in headline["metric"]],
-                              "value": [fmt(v, m) for m, v in zip(headline["metric"], headline["value"], strict=True)]})
-        b.table("Key outcomes of the run", table, "One run: each number is what this seed produced. Run a "
-                "replicate set (sandbox replicate) to see how much they vary from seed to seed.")
+        table = pd.DataFrame(
+            {
+                "outcome": [label(m) for m in headline["metric"]],
+                "value": [fmt(v, m) for m, v in zip(headline["metric"], headline["value"], strict=True)],
+            }
+        )
+        b.table(
+            "Key outcomes of the run",
+            table,
+            "One run: each number is what this seed produced. Run a "
+            "replicate set (sandbox replicate) to see how much they vary from seed to seed.",
+        )
         return
     if kind == "replicate":
-        table = pd.DataFrame({
-            "outcome": [label(m) for m in headline["metric"]],
-            "mean": [fmt(v, m) for m, v in zip(headline["metric"], headline["mean"], strict=True)],
-            "95% interval of the mean": [fmt_ci(lo, hi, m) for m, lo, hi in
-                                         zip(headline["metric"], headline["ci_low"], headline["ci_high"], strict=True)],
-            "sd across runs": [fmt(v, m) for m, v in zip(headline["metric"], headline["sd"], strict=True)],
-            "runs": headline["n"].astype(int).astype(str),
-        })
-        b.table("Key outcomes, mean over runs", table,
-                f"The mean of each outcome over {int(headline['n'].max())} runs that differ only in their seed, the "
-                "95% interval for that mean (it narrows as runs are added), and the standard deviation: how much "
-                "one run typically differs from another.")
+        table = pd.DataFrame(
+            {
+                "outcome": [label(m) for m in headline["metric"]],
+                "mean": [fmt(v, m) for m, v in zip(headline["metric"], headline["mean"], strict=True)],
+                "95% interval of the mean": [
+                    fmt_ci(lo, hi, m)
+                    for m, lo, hi in zip(headline["metric"], headline["ci_low"], headline["ci_high"], strict=True)
+                ],
+                "sd across runs": [fmt(v, m) for m, v in zip(headline["metric"], headline["sd"], strict=True)],
+                "runs": headline["n"].astype(int).astype(str),
+            }
+        )
+        b.table(
+            "Key outcomes, mean over runs",
+            table,
+            f"The mean of each outcome over {int(headline['n'].max())} runs that differ only in their seed, the "
+            "95% interval for that mean (it narrows as runs are added), and the standard deviation: how much "
+            "one run typically differs from another.",
+        )
         return
     if kind == "compare":
         names = experiment.names
@@ -205,40 +232,56 @@ def headline_section(b: Builder, experiment: Experiment, headline: pd.DataFrame)
             cells["runs in which it did better"] = "–" if share is None or not math.isfinite(share) else f"{share:.0%}"
             rows.append(cells)
         ref, others = names[0], ", ".join(names[1:])
-        b.table("Key outcomes, paired comparison", pd.DataFrame(rows),
-                f"Each scenario's mean over the same {_runs_per_scenario(experiment)} seeds, with its 95% interval "
-                f"in brackets. 'Difference' is {others} minus {ref}, averaged run by run over the same seeds "
-                "(a share's change in percentage points, pp); its "
-                "interval excludes zero when the difference is unlikely to be luck of the draw. The last column "
-                "counts the runs in which the proposal did better than the reference (lower losses and failures, "
-                "more credit), where 'better' has a direction.")
+        b.table(
+            "Key outcomes, paired comparison",
+            pd.DataFrame(rows),
+            f"Each scenario's mean over the same {_runs_per_scenario(experiment)} seeds, with its 95% interval "
+            f"in brackets. 'Difference' is {others} minus {ref}, averaged run by run over the same seeds "
+            "(a share's change in percentage points, pp); its "
+            "interval excludes zero when the difference is unlikely to be luck of the draw. The last column "
+            "counts the runs in which the proposal did better than the reference (lower losses and failures, "
+            "more credit), where 'better' has a direction.",
+        )
         return
-    table = pd.DataFrame({
-        "outcome": [label(m) for m in headline["metric"]],
-        "mean over the design": [fmt(v, m) for m, v in zip(headline["metric"], headline["mean"], strict=True)],
-        "95% interval": [fmt_ci(lo, hi, m) for m, lo, hi in
-                         zip(headline["metric"], headline["ci_low"], headline["ci_high"], strict=True)],
-        "lowest point": [fmt(v, m) for m, v in zip(headline["metric"], headline["point_min"], strict=True)],
-        "highest point": [fmt(v, m) for m, v in zip(headline["metric"], headline["point_max"], strict=True)],
-    })
-    b.table("Key outcomes across the sweep", table,
-            f"The mean of each outcome over all {len(experiment.runs)} runs of the design (so an average over the "
-            "parameter ranges swept, not a forecast for any one setting), and the lowest and highest mean at a "
-            "single design point: the spread that the swept parameters produce.")
+    table = pd.DataFrame(
+        {
+            "outcome": [label(m) for m in headline["metric"]],
+            "mean over the design": [fmt(v, m) for m, v in zip(headline["metric"], headline["mean"], strict=True)],
+            "95% interval": [
+                fmt_ci(lo, hi, m)
+                for m, lo, hi in zip(headline["metric"], headline["ci_low"], headline["ci_high"], strict=True)
+            ],
+            "lowest point": [fmt(v, m) for m, v in zip(headline["metric"], headline["point_min"], strict=True)],
+            "highest point": [fmt(v, m) for m, v in zip(headline["metric"], headline["point_max"], strict=True)],
+        }
+    )
+    b.table(
+        "Key outcomes across the sweep",
+        table,
+        f"The mean of each outcome over all {len(experiment.runs)} runs of the design (so an average over the "
+        "parameter ranges swept, not a forecast for any one setting), and the lowest and highest mean at a "
+        "single design point: the spread that the swept parameters produce.",
+    )
 
 
 def compare_section(b: Builder, experiment: Experiment, headline: pd.DataFrame, plots: Any) -> None:
     names = experiment.names
     metrics = list(pd.unique(headline["metric"]))
     ax = plots.comparison_intervals(headline, metrics=metrics)
-    dropped = [plots.label(m) for m in metrics
-               if not (headline.loc[headline["metric"] == m, f"mean_{names[0]}"].abs() > 0).all()]
-    b.figure("Paired differences", ax,
-             f"How much each outcome changes under {', '.join(names[1:])} compared with {names[0]}, in percent of "
-             f"{names[0]}'s mean. Each dot is the average run-by-run difference on the same seeds; the bar is its "
-             "95% interval. Blue: clearly better (the whole interval is on the better side of zero); vermillion: "
-             "clearly worse; grey: no clear direction, or no better direction for that outcome."
-             + (f" Not shown ({names[0]}'s mean is zero): {', '.join(dropped)}." if dropped else ""))
+    dropped = [
+        plots.label(m)
+        for m in metrics
+        if not (headline.loc[headline["metric"] == m, f"mean_{names[0]}"].abs() > 0).all()
+    ]
+    b.figure(
+        "Paired differences",
+        ax,
+        f"How much each outcome changes under {', '.join(names[1:])} compared with {names[0]}, in percent of "
+        f"{names[0]}'s mean. Each dot is the average run-by-run difference on the same seeds; the bar is its "
+        "95% interval. Blue: clearly better (the whole interval is on the better side of zero); vermillion: "
+        "clearly worse; grey: no clear direction, or no better direction for that outcome."
+        + (f" Not shown ({names[0]}'s mean is zero): {', '.join(dropped)}." if dropped else ""),
+    )
 
 
 def rules_section(b: Builder, go_live: pd.DataFrame) -> None:
@@ -246,18 +289,24 @@ def rules_section(b: Builder, go_live: pd.DataFrame) -> None:
     if go_live.empty:
         b.text("No rule dates are known for this folder.")
         return
-    table = pd.DataFrame({
-        "rule": go_live["rule"],
-        "scenario": go_live["scenario"].fillna("all scenarios"),
-        "values": go_live["values"].fillna(""),
-        "goes live": go_live["start"],
-        "lifted": go_live["until"].fillna("–"),
-        "in this report": go_live["status"],
-    })
-    b.table("Rules, their values and dates", table, "Each rule of each scenario with its values (a rate cap of "
-            "36% against one of 24%, say) and when it takes effect; a rule that every scenario has with the same "
-            "values and dates is listed once, for all scenarios. Rules that go live during the run are marked on "
-            "the time charts by a dotted vertical line.")
+    table = pd.DataFrame(
+        {
+            "rule": go_live["rule"],
+            "scenario": go_live["scenario"].fillna("all scenarios"),
+            "values": go_live["values"].fillna(""),
+            "goes live": go_live["start"],
+            "lifted": go_live["until"].fillna("–"),
+            "in this report": go_live["status"],
+        }
+    )
+    b.table(
+        "Rules, their values and dates",
+        table,
+        "Each rule of each scenario with its values (a rate cap of "
+        "36% against one of 24%, say) and when it takes effect; a rule that every scenario has with the same "
+        "values and dates is listed once, for all scenarios. Rules that go live during the run are marked on "
+        "the time charts by a dotted vertical line.",
+    )
 
 
 def _when(go_live: pd.DataFrame) -> str:
@@ -265,8 +314,10 @@ def _when(go_live: pd.DataFrame) -> str:
     live = go_live[go_live["status"] == "goes live during the run"]
     if live.empty:
         return " No rule goes live during the months shown (all apply from the start or after the end)."
-    items = [r["rule"] + ("" if pd.isna(r["scenario"]) else f" ({r['scenario']})") + f" in {r['start']}"
-             for r in live.to_dict("records")]
+    items = [
+        r["rule"] + ("" if pd.isna(r["scenario"]) else f" ({r['scenario']})") + f" in {r['start']}"
+        for r in live.to_dict("records")
+    ]
     return " Dotted vertical lines: rules going live (" + "; ".join(items) + ")."
 
 
@@ -275,13 +326,17 @@ def _spread(experiment: Experiment) -> str:
     if experiment.kind == "run":
         return "One run, so one line."
     if experiment.kind == "sweep":
-        return (f"The line is the median month by month over all {n} runs of the design, the shaded band holds "
-                "90% of them (5th to 95th percentile): it spans both the parameter ranges and the seeds.")
+        return (
+            f"The line is the median month by month over all {n} runs of the design, the shaded band holds "
+            "90% of them (5th to 95th percentile): it spans both the parameter ranges and the seeds."
+        )
     per = _runs_per_scenario(experiment)
-    return (f"The line is the median month by month over {per} runs"
-            + (" of each scenario" if experiment.kind == "compare" else "")
-            + ", the shaded band holds 90% of runs (5th to 95th percentile): a month's value in a new run would "
-            "usually fall inside it.")
+    return (
+        f"The line is the median month by month over {per} runs"
+        + (" of each scenario" if experiment.kind == "compare" else "")
+        + ", the shaded band holds 90% of runs (5th to 95th percentile): a month's value in a new run would "
+        "usually fall inside it."
+    )
 
 
 def series_section(b: Builder, experiment: Experiment, go_live: pd.DataFrame, plots: Any) -> None:
@@ -296,19 +351,32 @@ def series_section(b: Builder, experiment: Experiment, go_live: pd.DataFrame, pl
         long["kind"] = long["kind"].str.removeprefix("alive_")
         ax = plots.fan_chart(long, "alive", by="kind", go_live=go_live, title="Platforms alive, by business model")
         ax.set_ylabel("platforms alive")
-        b.figure("Platforms alive", ax, "Platforms operating each month by business model: intermediaries "
-                 "(matching lenders and borrowers), pools (taking deposits into a pool) and frauds (schemes that "
-                 f"never lend). {spread}{when}")
+        b.figure(
+            "Platforms alive",
+            ax,
+            "Platforms operating each month by business model: intermediaries "
+            "(matching lenders and borrowers), pools (taking deposits into a pool) and frauds (schemes that "
+            f"never lend). {spread}{when}",
+        )
     else:
         ax = plots.fan_chart(monthly, "alive_total", by=by, go_live=go_live, title="Platforms alive")
         b.figure("Platforms alive", ax, f"Platforms operating each month. {spread}{when}")
     ax = plots.fan_chart(monthly, "loan_balance", by=by, go_live=go_live, title="Loan balance")
-    b.figure("Loan balance", ax, "Loans outstanding to borrowers through platforms, in yuan: how much credit "
-             f"the market carries. {spread}{when}")
-    ax = plots.fan_chart(monthly, "cumulative_investor_loss", by=by, go_live=go_live,
-                         title="Cumulative investor losses")
-    b.figure("Cumulative investor losses", ax, "Money investors have lost so far (in yuan) through platform "
-             f"failures, frauds and defaults passed on to them. A steep rise is a failure wave. {spread}{when}")
+    b.figure(
+        "Loan balance",
+        ax,
+        "Loans outstanding to borrowers through platforms, in yuan: how much credit "
+        f"the market carries. {spread}{when}",
+    )
+    ax = plots.fan_chart(
+        monthly, "cumulative_investor_loss", by=by, go_live=go_live, title="Cumulative investor losses"
+    )
+    b.figure(
+        "Cumulative investor losses",
+        ax,
+        "Money investors have lost so far (in yuan) through platform "
+        f"failures, frauds and defaults passed on to them. A steep rise is a failure wave. {spread}{when}",
+    )
 
 
 def failures_section(b: Builder, experiment: Experiment, go_live: pd.DataFrame, plots: Any) -> None:
@@ -318,25 +386,43 @@ def failures_section(b: Builder, experiment: Experiment, go_live: pd.DataFrame, 
     spread, when = _spread(experiment), _when(go_live)
     ax = plots.failures_by_cause(runs, by=by)
     what = "in the run" if experiment.kind == "run" else "per run, averaged over runs, with 95% intervals"
-    b.figure("Failures by cause", ax, f"Platform failures {what}, by cause: insolvency (losses ate the "
-             "capital), illiquidity run (investors withdrew faster than loans repaid), fraud (a scheme collapsed "
-             "or was caught), credit contagion (losses on claims on failed platforms or guarantors), regulatory "
-             "(closed by the regulator) and orderly exit (wound down without default).")
+    b.figure(
+        "Failures by cause",
+        ax,
+        f"Platform failures {what}, by cause: insolvency (losses ate the "
+        "capital), illiquidity run (investors withdrew faster than loans repaid), fraud (a scheme collapsed "
+        "or was caught), credit contagion (losses on claims on failed platforms or guarantors), regulatory "
+        "(closed by the regulator) and orderly exit (wound down without default).",
+    )
     fig = plots.failures_over_time(monthly, by=by, go_live=go_live)
-    b.figure("Failures by cause over time", fig, "Failures so far, cause by cause; each panel has its own "
-             f"scale, so compare heights within a panel. {spread}{when}")
+    b.figure(
+        "Failures by cause over time",
+        fig,
+        "Failures so far, cause by cause; each panel has its own "
+        f"scale, so compare heights within a panel. {spread}{when}",
+    )
     ax = plots.fan_chart(monthly, "failures_total", by=by, go_live=go_live, title="Failures per month")
-    b.figure("Failures per month", ax, f"Platforms failing each month, all causes together. Peaks are failure "
-             f"waves; the table below lists the largest. {spread}{when}")
+    b.figure(
+        "Failures per month",
+        ax,
+        f"Platforms failing each month, all causes together. Peaks are failure "
+        f"waves; the table below lists the largest. {spread}{when}",
+    )
     per_run = 5 if experiment.kind == "run" else 1
     waves = largest_waves(monthly, per_run=per_run)
     keys = [c for c in ("scenario", "point", "run") if c in waves.columns and experiment.kind != "run"]
     shown = waves[[*keys, "from", "to", "failures", "alive_before", "share", "causes"]].copy()
     shown["share"] = [f"{s:.1%}" for s in shown["share"]]
     shown = shown.rename(columns={"alive_before": "alive before", "share": "share of those alive"})
-    caption = (f"The {WAVE_WINDOW} consecutive months with the most failures as a share of the platforms alive "
-               "before them" + (" (the largest waves of this run that do not overlap)." if experiment.kind == "run"
-                                else "; one wave per run, the runs with the largest waves first."))
+    caption = (
+        f"The {WAVE_WINDOW} consecutive months with the most failures as a share of the platforms alive "
+        "before them"
+        + (
+            " (the largest waves of this run that do not overlap)."
+            if experiment.kind == "run"
+            else "; one wave per run, the runs with the largest waves first."
+        )
+    )
     if shown.empty:
         b.text("No platform failed: there is no failure wave to list.")
     else:
@@ -346,16 +432,26 @@ def failures_section(b: Builder, experiment: Experiment, go_live: pd.DataFrame, 
         if cascades.empty:
             b.text("No failure was traced to an earlier one: there were no cascades.")
         else:
-            b.table("Largest cascades", cascades.rename(columns={"root_cause": "root cause"}),
-                    "Failures traced back to a common first failure (the root) through contagion channels, "
-                    "largest first; 'channels' counts how the later failures were triggered.")
+            b.table(
+                "Largest cascades",
+                cascades.rename(columns={"root_cause": "root cause"}),
+                "Failures traced back to a common first failure (the root) through contagion channels, "
+                "largest first; 'channels' counts how the later failures were triggered.",
+            )
         if experiment.counterfactuals is not None and not experiment.counterfactuals.empty:
-            cf = experiment.counterfactuals.rename(columns={
-                "failures_without": "failures without it", "failures_avoided": "avoided",
-                "failures_added": "added"})
-            b.table("Contagion channels switched off", cf,
-                    "The same seed run again with one contagion channel switched off: how many of this run's "
-                    f"failures disappear ('avoided') and how many new ones happen instead ('added'). {ADDED}")
+            cf = experiment.counterfactuals.rename(
+                columns={
+                    "failures_without": "failures without it",
+                    "failures_avoided": "avoided",
+                    "failures_added": "added",
+                }
+            )
+            b.table(
+                "Contagion channels switched off",
+                cf,
+                "The same seed run again with one contagion channel switched off: how many of this run's "
+                f"failures disappear ('avoided') and how many new ones happen instead ('added'). {ADDED}",
+            )
 
 
 def losses_section(b: Builder, experiment: Experiment, plots: Any) -> None:
@@ -366,19 +462,25 @@ def losses_section(b: Builder, experiment: Experiment, plots: Any) -> None:
         for x, column in plots.SUMMARY_THRESHOLDS.items():
             if column in summary:
                 ax.plot([x], [summary[column]], "o", color="#000000", markersize=4)
-        b.figure("Losses across investors", ax,
-                 "Among investors who put money in, the share who lost more than a given part of it: read across "
-                 "from a loss on the horizontal axis (say 50%) to the share of investors who lost more than that. "
-                 "Dots: the summary's shares losing anything, over 10% and over 50%. A curve that falls steeply "
-                 "means losses are concentrated on few investors.")
+        b.figure(
+            "Losses across investors",
+            ax,
+            "Among investors who put money in, the share who lost more than a given part of it: read across "
+            "from a loss on the horizontal axis (say 50%) to the share of investors who lost more than that. "
+            "Dots: the summary's shares losing anything, over 10% and over 50%. A curve that falls steeply "
+            "means losses are concentrated on few investors.",
+        )
         return
     by = "scenario" if experiment.kind == "compare" else None
     ax = plots.loss_distribution(experiment.runs, by=by)
-    b.figure("Losses across investors", ax,
-             "Among investors who put money in, the share who lost anything, more than 10% and more than 50% of "
-             "what they put in. The line joins the medians over runs, the bars hold 90% of runs. "
-             "Experiment stores keep these three shares per run, not every investor; a single run's report draws "
-             "the full curve.")
+    b.figure(
+        "Losses across investors",
+        ax,
+        "Among investors who put money in, the share who lost anything, more than 10% and more than 50% of "
+        "what they put in. The line joins the medians over runs, the bars hold 90% of runs. "
+        "Experiment stores keep these three shares per run, not every investor; a single run's report draws "
+        "the full curve.",
+    )
 
 
 def sweep_section(b: Builder, experiment: Experiment, outcomes: list[str], notes: list[str], plots: Any) -> None:
@@ -388,13 +490,18 @@ def sweep_section(b: Builder, experiment: Experiment, outcomes: list[str], notes
     b.heading("Response to the swept parameters")
     parameters = list(experiment.parameters)
     fig = plots.sweep_response(experiment.runs, parameters, outcomes)
-    b.figure("Response to each parameter", fig,
-             "Each dot is one run; the dark line joins the medians in bins of the parameter. A clear slope means "
-             "the outcome responds to that parameter across the ranges swept (other parameters vary at the same "
-             "time, so the scatter around the line includes their effect and the seeds').")
+    b.figure(
+        "Response to each parameter",
+        fig,
+        "Each dot is one run; the dark line joins the medians in bins of the parameter. A clear slope means "
+        "the outcome responds to that parameter across the ranges swept (other parameters vary at the same "
+        "time, so the scatter around the line includes their effect and the seeds').",
+    )
     if experiment.design not in ("sobol", "morris"):
-        b.text(f"Sensitivity indices need a sobol or morris design; this sweep is {experiment.design}. Run "
-               "sandbox sweep --design sobol (or morris) to get them.")
+        b.text(
+            f"Sensitivity indices need a sobol or morris design; this sweep is {experiment.design}. Run "
+            "sandbox sweep --design sobol (or morris) to get them."
+        )
         return
     try:
         with warnings.catch_warnings():
@@ -407,15 +514,19 @@ def sweep_section(b: Builder, experiment: Experiment, outcomes: list[str], notes
         return
     fig = plots.sensitivity_bars(indices, outcomes)
     if experiment.design == "sobol":
-        caption = ("Sobol' indices (SALib): the share of an outcome's variance due to each parameter alone "
-                   "(first-order) and with its interactions (total), with 95% intervals. Near 0: the parameter "
-                   "hardly matters over its range; total well above first-order: it matters through "
-                   "interactions. Small designs give wide intervals and can give values below 0 or above 1.")
+        caption = (
+            "Sobol' indices (SALib): the share of an outcome's variance due to each parameter alone "
+            "(first-order) and with its interactions (total), with 95% intervals. Near 0: the parameter "
+            "hardly matters over its range; total well above first-order: it matters through "
+            "interactions. Small designs give wide intervals and can give values below 0 or above 1."
+        )
     else:
-        caption = ("Morris elementary effects (SALib): mu* is the mean absolute change in the outcome when the "
-                   "parameter moves one step across its range (with a 95% interval), sigma how much that change "
-                   "varies with the other parameters (non-linearity or interactions). Both are in the outcome's "
-                   "units.")
+        caption = (
+            "Morris elementary effects (SALib): mu* is the mean absolute change in the outcome when the "
+            "parameter moves one step across its range (with a 95% interval), sigma how much that change "
+            "varies with the other parameters (non-linearity or interactions). Both are in the outcome's "
+            "units."
+        )
     b.figure("Sensitivity indices", fig, caption)
     shown = indices.copy()
     for column in shown.columns[2:]:

@@ -38,8 +38,10 @@ WAVE_WINDOW = 3
 
 
 #: What the 'added' column of a counterfactual table means, in one line (report and CLI).
-ADDED = ("'Added' counts failures that occur only when the channel is off: with one channel gone, the run "
-         "takes another path (path dependence), and platforms that survived before can fail.")
+ADDED = (
+    "'Added' counts failures that occur only when the channel is off: with one channel gone, the run "
+    "takes another path (path dependence), and platforms that survived before can fail."
+)
 
 
 def go_live_table(experiment: Experiment) -> pd.DataFrame:
@@ -117,8 +119,9 @@ def headline_table(experiment: Experiment, metrics: Sequence[str] = HEADLINE) ->
     return table
 
 
-def largest_waves(monthly_long: pd.DataFrame, window: int = WAVE_WINDOW, top: int = 5,
-                  per_run: int = 1) -> pd.DataFrame:
+def largest_waves(
+    monthly_long: pd.DataFrame, window: int = WAVE_WINDOW, top: int = 5, per_run: int = 1
+) -> pd.DataFrame:
     """The largest failure waves: most failures in ``window`` consecutive months, as a share of platforms alive.
 
     The share is the one of :func:`sandbox.market.results.largest_wave_share`, so a
@@ -156,14 +159,26 @@ def largest_waves(monthly_long: pd.DataFrame, window: int = WAVE_WINDOW, top: in
                 continue
             taken.append(int(t))
             end = min(int(t) + window, fails.size) - 1
-            causes = {c: int(run[f"failures_{c}"].to_numpy()[t : end + 1].sum())
-                      for c in CAUSES if f"failures_{c}" in run.columns}
-            words = ", ".join(f"{c.replace('_', ' ')} {k}" for c, k in
-                              sorted(causes.items(), key=lambda kv: -kv[1]) if k > 0)
+            causes = {
+                c: int(run[f"failures_{c}"].to_numpy()[t : end + 1].sum())
+                for c in CAUSES
+                if f"failures_{c}" in run.columns
+            }
+            words = ", ".join(
+                f"{c.replace('_', ' ')} {k}" for c, k in sorted(causes.items(), key=lambda kv: -kv[1]) if k > 0
+            )
             label_values = dict(zip(keys, labels if isinstance(labels, tuple) else (labels,), strict=True))
-            rows.append({**label_values, "from": months[t], "to": months[end],
-                         "failures": int(fails[t : end + 1].sum()), "alive_before": int(start[t]),
-                         "share": float(shares[t]), "causes": words})
+            rows.append(
+                {
+                    **label_values,
+                    "from": months[t],
+                    "to": months[end],
+                    "failures": int(fails[t : end + 1].sum()),
+                    "alive_before": int(start[t]),
+                    "share": float(shares[t]),
+                    "causes": words,
+                }
+            )
     columns = [*keys, "from", "to", "failures", "alive_before", "share", "causes"]
     table = pd.DataFrame(rows, columns=columns)
     return table.sort_values("share", ascending=False, kind="stable").head(top).reset_index(drop=True)
@@ -186,12 +201,20 @@ def largest_cascades(failures: pd.DataFrame, top: int = 5) -> pd.DataFrame:
         head = group[group["depth"] == 0]
         cause = str(head["cause"].iloc[0]) if len(head) else "(outside the platform book)"
         channels = group.loc[group["depth"] > 0, "channel"].dropna().value_counts()
-        rows.append({"root": root, "failures": len(group), "from": str(group["month"].min()),
-                     "to": str(group["month"].max()), "root_cause": cause.replace("_", " "),
-                     "channels": ", ".join(f"{c.replace('_', ' ')} {k}" for c, k in channels.items())})
+        rows.append(
+            {
+                "root": root,
+                "failures": len(group),
+                "from": str(group["month"].min()),
+                "to": str(group["month"].max()),
+                "root_cause": cause.replace("_", " "),
+                "channels": ", ".join(f"{c.replace('_', ' ')} {k}" for c, k in channels.items()),
+            }
+        )
     table = pd.DataFrame(rows, columns=columns)
-    return table.sort_values(["failures", "from"], ascending=[False, True], kind="stable").head(top)\
-        .reset_index(drop=True)
+    return (
+        table.sort_values(["failures", "from"], ascending=[False, True], kind="stable").head(top).reset_index(drop=True)
+    )
 
 
 def sweep_result(experiment: Experiment) -> Any:
@@ -212,10 +235,12 @@ def sweep_result(experiment: Experiment) -> Any:
     root = ((experiment.manifest or {}).get("seeds") or {}).get("root")
     if root is not None and experiment.design in DESIGNS:
         try:
-            drawn = sample_design(experiment.parameters, experiment.design, int(design["points"]),
-                                     design_seed(int(root)))
-            if drawn.shape == values.shape and np.allclose(np.where(values == np.round(values), np.round(drawn),
-                                                                    drawn), values):
+            drawn = sample_design(
+                experiment.parameters, experiment.design, int(design["points"]), design_seed(int(root))
+            )
+            if drawn.shape == values.shape and np.allclose(
+                np.where(values == np.round(values), np.round(drawn), drawn), values
+            ):
                 samples = drawn
         except Exception:  # fall back to the stored values
             samples = values

@@ -79,5 +79,3 @@ class Rule(StrictModel):
 
     def act(self, model: Market) -> None:
         """Act on the model directly, after all rules have applied. Called every month in force."""
-
-

@@ -36,4 +36,3 @@ class BorrowerLimits(Rule):
         policy.limit_individual_total = min(policy.limit_individual_total, self.individual_total)
         policy.limit_company_platform = min(policy.limit_company_platform, self.company_per_platform)
         policy.limit_company_total = min(policy.limit_company_total, self.company_total)
-

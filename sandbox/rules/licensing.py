@@ -68,4 +68,3 @@ class Licensing(Rule):
         book.detected_month[rows[caught]] = model.month
         model.revoke(rows[caught])
         model.order_exit(rows[~caught & ~meets])
-

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 _RULES: dict[str, type[Rule]] = {}
 
+
 def register[R: type[Rule]](cls: R) -> R:
     """Class decorator: make a :class:`~sandbox.rules.base.Rule` usable by its ``name``."""
     name = getattr(cls, "name", None)

@@ -73,4 +73,3 @@ class SandboxPilot(Rule):
             rows = self.pilots(model)
             rows = rows[book.alive()[rows]]
             model.order_exit(rows[book.equity()[rows] < 0])
-

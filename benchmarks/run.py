@@ -145,12 +145,13 @@ def _timed_model_class(phase_seconds: dict[str, float]):
 
     namespace = {name: wrap(name) for name in (*PHASES, "finish") if hasattr(SandboxModel, name)}
 
-    def __init__(self, *args, **kwargs):
+    def init(self, *args, **kwargs):
         t0 = time.perf_counter()
         SandboxModel.__init__(self, *args, **kwargs)
         phase_seconds["construct"] += time.perf_counter() - t0
 
-    namespace["__init__"] = __init__
+    init.__name__ = "__init__"
+    namespace["__init__"] = init
     return type("TimedSandboxModel", (SandboxModel,), namespace)
 
 
@@ -243,7 +244,7 @@ class LineTimer:
             f = f.f_back
         return None
 
-    def _local(self, frame, event, arg):
+    def _local(self, frame, event, arg):  # noqa: ARG002 - sys.settrace's trace-function signature
         now = time.perf_counter()
         key = id(frame)
         state = self._frames.get(key)
@@ -264,7 +265,7 @@ class LineTimer:
             state[1] = time.perf_counter()
         return self._local
 
-    def _global(self, frame, event, arg):
+    def _global(self, frame, event, arg):  # noqa: ARG002 - sys.settrace's trace-function signature
         if event == "call" and frame.f_code.co_filename.startswith(self.prefix):
             now = time.perf_counter()
             self._frames[id(frame)] = [None, now, 0.0, now]
@@ -504,7 +505,7 @@ def _time_mesa(
         "mesa_seconds": mes,
         "ratio": mes / vec,
         "detail": {
-            "ratio_paired_median": statistics.median(b / a for a, b in zip(times["vec"], times["mesa"])),
+            "ratio_paired_median": statistics.median(b / a for a, b in zip(times["vec"], times["mesa"], strict=True)),
             "vectorized_seconds_all": [round(t, 5) for t in times["vec"]],
             "mesa_seconds_all": [round(t, 4) for t in times["mesa"]],
             "orders_vectorized": total(counts["vec"]),
@@ -518,7 +519,9 @@ def _time_mesa(
             {
                 "mesa_literal_seconds": lit,
                 "ratio_literal": lit / vec,
-                "ratio_literal_paired_median": statistics.median(b / a for a, b in zip(times["vec"], times["literal"])),
+                "ratio_literal_paired_median": statistics.median(
+                    b / a for a, b in zip(times["vec"], times["literal"], strict=True)
+                ),
                 "mesa_literal_seconds_all": [round(t, 4) for t in times["literal"]],
                 "orders_mesa_literal": total(counts["literal"]),
             }
@@ -769,12 +772,15 @@ if _mesa is not None:
         @staticmethod
         def _holdings(platform, units) -> list[list[list]]:
             """Each investor's ``[platform, units]`` pairs, from (slot, investor) arrays as the population's."""
-            return [[[p, u] for p, u in zip(ps, us) if p >= 0] for ps, us in zip(platform.T.tolist(), units.T.tolist())]
+            return [
+                [[p, u] for p, u in zip(ps, us, strict=True) if p >= 0]
+                for ps, us in zip(platform.T.tolist(), units.T.tolist(), strict=True)
+            ]
 
         def load_state(self, state: dict) -> None:
             """Give every agent its holdings and literacy band from ``state`` (arrays as the population's)."""
             holdings = self._holdings(state["platform"], state["units"])
-            for agent, held, band in zip(self.investors, holdings, state["band"].tolist()):
+            for agent, held, band in zip(self.investors, holdings, state["band"].tolist(), strict=True):
                 agent.holdings = held
                 agent.band = band
 

@@ -275,6 +275,8 @@ def _greatest_clearing(
     q = obligations.copy()
     order = np.full(n, -1, dtype=np.int64)
     nobody = np.zeros(n, dtype=bool)
+    solved: tuple[NDArray[np.bool_], NDArray[np.bool_]] | None
+    failed: tuple[NDArray[np.bool_], NDArray[np.bool_]] | None
     solved = (nobody, nobody)  # sets behind the current q (full payment: no defaulters)
     failed = None  # sets whose linear solve was rejected
     tiny = 1e-12 * max(1.0, float(obligations.max(initial=0.0)))
@@ -496,18 +498,15 @@ def _debtrank_inputs(
     eq = _vector(equity, n, "equity")
     if (shocked is None) == (initial_h is None):
         raise ValueError("give exactly one of shocked (with psi) or initial_h")
-    if initial_h is None:
+    if shocked is not None:
         psi = _unit_interval(psi, "psi")
         h0 = np.where(_node_mask(shocked, n, "shocked"), psi, 0.0)
     else:
         h0 = _vector(initial_h, n, "initial_h")
         if np.any(h0 > 1):
             raise ValueError("initial_h must be in [0, 1]")
-    if value is None:
-        # Default weights: each bank's share of total interbank lending.
-        v = a.sum(axis=1)
-    else:
-        v = _vector(value, n, "value")
+    # Default weights: each bank's share of total interbank lending.
+    v = a.sum(axis=1) if value is None else _vector(value, n, "value")
     total = v.sum()
     v = v / total if total > 0 else np.full(n, 1.0 / n)
     return a, eq, h0, v

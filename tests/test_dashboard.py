@@ -110,7 +110,7 @@ def test_the_rate_cap_control_shows_the_cap_the_rule_sets(monkeypatch):
     )
     assert controls_from_scenario(dated_benchmark)["rate_cap"] == 16  # 4 x the 2017 benchmark, not the 2016 one
     months = []
-    monkeypatch.setattr(RateCap, "cap", lambda self, market: months.append(market.month) or 0.173)
+    monkeypatch.setattr(RateCap, "cap", lambda _self, market: months.append(market.month) or 0.173)
     assert controls_from_scenario(dated_benchmark)["rate_cap"] == 17
     assert months == [14]  # 2017-03, counted from the scenario's start (2016-01)
 
@@ -237,7 +237,7 @@ def no_serving(monkeypatch):
         monkeypatch.setenv(name, os.environ.get(name, ""))
     monkeypatch.setattr(solara.settings.assets, "proxy", solara.settings.assets.proxy)
     monkeypatch.setattr(solara.settings.assets, "cdn", solara.settings.assets.cdn)
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self: None)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda _self: None)
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ def test_chunks() -> None:
 class BrokenExecutor(Executor):
     """Every chunk fails as a lost worker would."""
 
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:  # noqa: ARG002 - Executor.submit's signature
         future: Future = Future()
         future.set_exception(OSError("worker lost"))
         return future

@@ -165,7 +165,7 @@ def test_a_user_rule_registers_and_is_usable_by_name():
         name = "shouting_warnings"
         loudness: float = 0.5
 
-        def apply(self, policy, model):
+        def apply(self, policy, model):  # noqa: ARG002 - Rule.apply's signature
             policy.publish_warnings = True
 
     try:

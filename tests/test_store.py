@@ -283,8 +283,8 @@ def _set(path: str, value: Any) -> Any:
 
 DAMAGE = {
     "truncated": (lambda manifest: json.dumps(manifest)[:50], "not valid JSON (line 1"),
-    "not text": (lambda manifest: b"\xff\xfe\x00", "not UTF-8"),
-    "a list": (lambda manifest: "[1, 2]", "allowed: a JSON object"),
+    "not text": (lambda _manifest: b"\xff\xfe\x00", "not UTF-8"),
+    "a list": (lambda _manifest: "[1, 2]", "allowed: a JSON object"),
     "runs as text": (_set("design.runs", "two"), 'design.runs: found "two"'),
     "runs a bool": (_set("design.runs", True), "design.runs: found true"),
     "seeds missing": (_set("seeds", KeyError), "seeds: missing"),

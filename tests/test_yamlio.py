@@ -470,7 +470,7 @@ def test_union_labels_and_validator_names_stripped() -> None:
         Top.model_validate(
             {"tagged": {"kind": "b", "bta": 1}, "either": ["x"], "by_key": {"early": {"from": "2016", "multple": 1}}}
         )
-    messages = format_validation_error(info.value, model=Top, locate=lambda loc: ("t.yaml", None))
+    messages = format_validation_error(info.value, model=Top, locate=lambda _loc: ("t.yaml", None))
     assert messages == [
         "t.yaml: tagged.beta: required value missing",
         "t.yaml: tagged.bta: unknown key 'bta'; did you mean 'beta'? (allowed: beta, kind)",

@@ -23,10 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-T = TypeVar("T")
-R = TypeVar("R")
+from typing import Any
 
 # Chunks in flight per worker: enough to keep each worker busy while the
 # parent writes results, few enough that results stream back early.
@@ -47,7 +44,7 @@ class SerialExecutor(Executor):
     once: with one worker every run is written as soon as it ends.
     """
 
-    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
+    def submit[R](self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
         """Call ``fn(*args, **kwargs)`` now and return its finished future."""
         future: Future[R] = Future()
         try:
@@ -171,7 +168,7 @@ def _dask_threads(client: Any) -> int:
     return max(sum(client.nthreads().values()), 1)
 
 
-def chunk(items: Sequence[T], workers: int, size: int | None = None) -> list[list[T]]:
+def chunk[T](items: Sequence[T], workers: int, size: int | None = None) -> list[list[T]]:
     """Cut ``items`` into chunks: about ``CHUNKS_PER_WORKER`` per worker, at most ``MAX_CHUNK`` long.
 
     With one worker every chunk is one item (nothing to amortise, and each run
@@ -183,7 +180,7 @@ def chunk(items: Sequence[T], workers: int, size: int | None = None) -> list[lis
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def run_chunks(
+def run_chunks[T, R](
     backend: Backend,
     fn: Callable[[list[T]], list[R]],
     chunks: Sequence[list[T]],

@@ -349,14 +349,18 @@ def summarize(
     detected = fraud & (book.detected_month[:n] >= 0)
     due = float(monthly["loans_due"].sum())
     defaults = float(monthly["defaults"].sum())
-    share_over = lambda k: float((lost > k * invested).sum() / max(took_part.sum(), 1))
+    participants = max(int(took_part.sum()), 1)
+
+    def share_over(k: float) -> float:
+        return float((lost > k * invested).sum() / participants)
+
     return {
         "scenario": model.config.name,
         "seed": model.seed,
         "months": model.months,
         "investor_loss_total": loss_total,
         "investor_loss_share": loss_total / peak if peak > 0 else 0.0,
-        "investors_with_loss_share": float((lost > 0).sum() / max(took_part.sum(), 1)),
+        "investors_with_loss_share": float((lost > 0).sum() / participants),
         "investors_losing_over_10pct": share_over(0.10),
         "investors_losing_over_50pct": share_over(0.50),
         "loss_gini": gini(lost),

@@ -161,7 +161,7 @@ def text_label(name: Any) -> str:
     return f" {text}" if text.startswith("_") else text
 
 
-def human(x: float, pos: int | None = None) -> str:
+def human(x: float, pos: int | None = None) -> str:  # noqa: ARG001 - matplotlib FuncFormatter passes pos
     """A short number for axis ticks: 1.5M, 20k, 0.3."""
     if not math.isfinite(x):
         return ""
@@ -805,11 +805,11 @@ def _binned_medians(x: np.ndarray, y: np.ndarray, bins: int) -> tuple[np.ndarray
     return np.array([np.median(x[p]) for p in parts]), np.array([np.median(y[p]) for p in parts])
 
 
-def _share(x: float, pos: int | None = None) -> str:
+def _share(x: float, pos: int | None = None) -> str:  # noqa: ARG001 - matplotlib FuncFormatter passes pos
     return f"{x:.0%}"
 
 
-def _percent(x: float, pos: int | None = None) -> str:
+def _percent(x: float, pos: int | None = None) -> str:  # noqa: ARG001 - matplotlib FuncFormatter passes pos
     return f"{100 * x:.3g}%"
 
 

@@ -220,7 +220,7 @@ def test_mesa_loop_ends_at_the_horizon_and_the_result_is_what_run_gives():
     from sandbox.market.model import HorizonError
 
     scenario = small_market(market__platforms__mix={"intermediary": 0.3, "pool": 0.3, "fraud": 0.4})
-    model = SandboxModel(scenario, seed=2, months=9)
+    model = SandboxModel(scenario, seed=8, months=9)  # two wind-downs still running before the last month
     steps = 0
     while model.running:
         model.step()
@@ -229,7 +229,7 @@ def test_mesa_loop_ends_at_the_horizon_and_the_result_is_what_run_gives():
     assert steps == 9 and model.month == 9
     with pytest.raises(HorizonError, match="all 9 months are simulated"):
         model.step()
-    hand, ran = model.result(), sandbox.run(scenario, seed=2, months=9)
+    hand, ran = model.result(), sandbox.run(scenario, seed=8, months=9)
     for table in ("monthly", "platforms", "investors", "failures"):
         pd.testing.assert_frame_equal(getattr(hand, table), getattr(ran, table))
     assert hand.summary == ran.summary
@@ -247,3 +247,26 @@ def test_result_of_a_model_not_yet_stepped_is_one_clear_error():
         model.result()
     model.step()
     assert len(model.result().monthly) == 1
+
+
+def test_each_population_has_its_own_stream():
+    """Changing one population's size leaves the other populations' draws unchanged
+    (common random numbers across scenarios that differ in one population)."""
+    base = small_market()
+    more_investors = base.with_updates({"market.investors.count": 4500})
+    more_borrowers = base.with_updates({"market.borrowers.count": 3500})
+    a = SandboxModel(base, seed=3)
+    b = SandboxModel(more_investors, seed=3)
+    c = SandboxModel(more_borrowers, seed=3)
+    book = ("kind", "base_yield", "capital", "custody", "region")
+    for other in (b, c):
+        for column in book:  # the initial platforms are drawn alike
+            n = a.book.n
+            np.testing.assert_array_equal(getattr(a.book, column)[:n], getattr(other.book, column)[:n])
+    # Borrowers unchanged by more investors; investors unchanged by more borrowers.
+    np.testing.assert_array_equal(a.borrowers.pd, b.borrowers.pd)
+    np.testing.assert_array_equal(a.borrowers.demand, b.borrowers.demand)
+    np.testing.assert_array_equal(a.investors.budget, c.investors.budget)
+    np.testing.assert_array_equal(a.investors.literacy, c.investors.literacy)
+    # ... and the population that changed is a different sample
+    assert b.investors.budget.size == 4500 and c.borrowers.pd.size == 3500

@@ -51,7 +51,7 @@ def small_regime(tmp_path_factory):
 def risky_firm(**changes) -> FirmFile:
     """Steady Lending turned into a thinly capitalised guaranteed-yield pool with a 6-month test."""
     data = yaml.safe_load(GOOD.read_text())
-    data.update(funding_model="guaranteed", capital=20_000, test={"duration_months": 6})
+    data.update(funding_model="guaranteed", capital=5_000, test={"duration_months": 6})
     data["investor_terms"]["annual_yield"] = 0.4
     data["exit_plan"]["wind_down_months"] = 3
     data.update(changes)

@@ -8,7 +8,6 @@ every platform's balance sheet is a row of :class:`~sandbox.market.platforms.Pla
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import mesa
@@ -44,6 +43,7 @@ from sandbox.market.platforms import (
 from sandbox.market.policy import Policy
 from sandbox.market.recorder import Recorder
 from sandbox.market.regulator import Regulator
+from sandbox.market.streams import Streams
 
 if TYPE_CHECKING:
     from sandbox.common.dates import DatedValues
@@ -56,26 +56,6 @@ T = TypeVar("T")
 BASE_RISK = np.array([0.002, 0.006, 0.03])
 # Share of a fraud's diversion (and of what it can take when absconding) that a custodian bank blocks.
 CUSTODY_BLOCKS = 0.8
-
-
-@dataclass
-class Streams:
-    """Independent random streams, so that a regime change in one process does not
-    shift the draws of another (common random numbers across regimes)."""
-
-    population: np.random.Generator
-    entry: np.random.Generator
-    reentry: np.random.Generator
-    screening: np.random.Generator
-    investors: np.random.Generator
-    borrowers: np.random.Generator
-    platforms: np.random.Generator
-    regulator: np.random.Generator
-
-    @classmethod
-    def from_seed(cls, seed: int) -> Streams:
-        children = np.random.SeedSequence(seed).spawn(8)
-        return cls(*(np.random.default_rng(c) for c in children))
 
 
 class HorizonError(RuntimeError):
@@ -146,8 +126,8 @@ class SandboxModel(mesa.Model):
         m = scenario.market
         self.n_clusters = 2 * m.platforms.regions
         self.book = PlatformBook(capacity=max(64, 2 * m.platforms.initial))
-        self.investors = InvestorPopulation(m.investors, m.information, self.streams.population)
-        self.borrowers = BorrowerPopulation(m.borrowers, self.streams.population)
+        self.investors = InvestorPopulation(m.investors, m.information, self.streams.investor_population)
+        self.borrowers = BorrowerPopulation(m.borrowers, self.streams.borrower_population)
         self.environment = Environment(scenario.environment, scenario.start, self.n_clusters)
         self.exposures = ExposureNetwork(m.exposures)
         self.channels = scenario.channels
@@ -164,7 +144,7 @@ class SandboxModel(mesa.Model):
         self._failed_pending: list[np.ndarray] = []
         self._short = np.zeros(0, dtype=bool)
         self._abscond = np.zeros(0, dtype=bool)
-        self._create_platforms(m.platforms.initial, self.streams.population, initial=True)
+        self._create_platforms(m.platforms.initial, self.streams.initial_platforms, initial=True)
         self.exposures.declare()  # declared ties of initial platforms replace their draws
 
     # ------------------------------------------------------------------ month

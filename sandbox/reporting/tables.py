@@ -52,7 +52,7 @@ def go_live_table(experiment: Experiment) -> pd.DataFrame:
     ``status`` says whether it applies from the first month, goes live inside
     the horizon simulated, or only after it.
     """
-    from sandbox.reporting.plots import go_live_dates
+    from sandbox.reporting.regime import go_live_dates
 
     parts = [go_live_dates(s, name) for name, s in experiment.scenarios.items() if s is not None]
     columns = ["rule", "start", "until", "values", "scenario", "status"]

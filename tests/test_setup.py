@@ -67,6 +67,15 @@ def test_tests_run_on_every_core_and_take_arguments():
     assert re.search(r'pytest -n auto\b.*"\$@"', test_branch), test_branch
 
 
+def test_the_readme_run_command_can_be_run_twice(tmp_path):
+    """The first set-up command runs into its own demo folder; a second call replaces that run."""
+    out = tmp_path / "baseline"
+    for _ in range(2):
+        result = tasks("run", "scenarios/baseline.yaml", str(out))
+        assert result.returncode == 0, result.stderr
+        assert (out / "summary.json").is_file() and f"results written to {out}/" in result.stdout
+
+
 def test_sandbox_version():
     result = subprocess.run([sys.executable, "-m", "sandbox", "--version"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr

@@ -73,7 +73,7 @@ def test_the_readme_run_command_can_be_run_twice(tmp_path):
     for _ in range(2):
         result = tasks("run", "scenarios/baseline.yaml", str(out))
         assert result.returncode == 0, result.stderr
-        assert (out / "summary.json").is_file() and f"results written to {out}/" in result.stdout
+        assert (out / "summary.json").is_file() and "results written to" in result.stdout
 
 
 def test_sandbox_version():

@@ -28,6 +28,7 @@ overhead is a dozen ``perf_counter`` calls a month.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -126,8 +127,9 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def _timed_model_class(phase_seconds: dict[str, float]):
-    """A SandboxModel subclass that adds the time of each step phase to ``phase_seconds``."""
+def _timed_model_class(phase_seconds: dict[str, float], built: list | None = None):
+    """A SandboxModel subclass that adds the time of each step phase to ``phase_seconds``
+    and appends each model it builds to ``built`` (so its arrays can be sized after the run)."""
     from sandbox import SandboxModel
 
     def wrap(name: str):
@@ -149,10 +151,53 @@ def _timed_model_class(phase_seconds: dict[str, float]):
         t0 = time.perf_counter()
         SandboxModel.__init__(self, *args, **kwargs)
         phase_seconds["construct"] += time.perf_counter() - t0
+        if built is not None:
+            built.append(self)
 
     init.__name__ = "__init__"
     namespace["__init__"] = init
     return type("TimedSandboxModel", (SandboxModel,), namespace)
+
+
+# --------------------------------------------------------------------------- passes per month
+def population_bytes(model) -> int:
+    """Bytes of the numpy arrays held by the model's investor and borrower populations.
+
+    These are the per-person arrays (budgets, holdings, loans, ...) whose size
+    grows with the populations; each buffer is counted once, views by their base.
+    """
+    import numpy as np
+
+    owners: dict[int, int] = {}
+    for population in (model.investors, model.borrowers):
+        for value in vars(population).values():
+            if isinstance(value, np.ndarray):
+                while isinstance(value.base, np.ndarray):
+                    value = value.base
+                owners[id(value)] = value.nbytes
+    return sum(owners.values())
+
+
+def sweep_seconds(nbytes: int, min_sweeps: int = 5, budget: float = 0.5) -> float:
+    """Median wall time of one single-pass numpy sweep over ``nbytes`` of float64:
+    ``np.add(a, 1.0, out=a)``, which reads and writes every byte once.
+
+    The array is written once untimed first (so its pages exist), then swept
+    at least ``min_sweeps`` times and until ``budget`` seconds have passed (at
+    most 1,000 sweeps), so that a sweep of a cache-sized array is timed over
+    many repeats.
+    """
+    import numpy as np
+
+    a = np.ones(max(1, nbytes // 8))
+    np.add(a, 1.0, out=a)
+    times: list[float] = []
+    stop = time.perf_counter() + budget
+    while len(times) < min_sweeps or (time.perf_counter() < stop and len(times) < 1000):
+        t0 = time.perf_counter()
+        np.add(a, 1.0, out=a)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def worker_scale(spec: dict) -> dict:
@@ -168,7 +213,8 @@ def worker_scale(spec: dict) -> dict:
     scenario = build_scenario(scale, months)
     import_mib = _peak_mib()  # interpreter, libraries and the scenario: everything but the model
     phase_seconds: dict[str, float] = defaultdict(float)
-    model_class = _timed_model_class(phase_seconds)
+    built: list = []
+    model_class = _timed_model_class(phase_seconds, built)
     profiler = None
     line_timer = None
     if spec.get("profile"):
@@ -187,10 +233,18 @@ def worker_scale(spec: dict) -> dict:
         profiler.dump_stats(spec["profile"])
     if line_timer is not None:
         line_timer.stop()
+    peak_mib = _peak_mib()  # before the sweep array below exists
     accounted = sum(phase_seconds.values())
     phase_seconds["collect"] = seconds - accounted
+    month_seconds = sum(phase_seconds.get(name, 0.0) for name in PHASES) / months
+    array_bytes = population_bytes(built[0])
+    s, platforms_ever = result.summary, len(result.platforms)
+    # Free the model before the sweep, so the sweep's array reuses its memory
+    # rather than adding to the process's footprint.
+    del built[:], result
+    gc.collect()
+    sweep = sweep_seconds(array_bytes)
     size = SCALES[scale]
-    s = result.summary
     out = {
         "scale": scale,
         "months": months,
@@ -198,12 +252,16 @@ def worker_scale(spec: dict) -> dict:
         "investors": size["investors"],
         "borrowers": size["borrowers"],
         "platforms": size["platforms"],
-        "platforms_ever": len(result.platforms),
+        "platforms_ever": platforms_ever,
         "seconds": seconds,
         "seconds_per_month": seconds / months,
         "cpu_seconds": cpu_seconds,
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_mib,
         "import_mib": import_mib,
+        "month_seconds": month_seconds,
+        "population_bytes": array_bytes,
+        "sweep_seconds": sweep,
+        "passes_per_month": month_seconds / sweep,
         "accounting_max_rel_error": float(s["accounting_max_rel_error"]),
         "platform_failures": int(s["platform_failures"]),
         "peak_investor_money": float(s["peak_investor_money"]),
@@ -915,6 +973,11 @@ def measure_scale(scale: str, months: int, repeat: int, seed: int, timeout: floa
         "seconds": med,
         "seconds_per_month": med / months,
         "peak_mib": statistics.median(r["peak_mib"] for r in runs),
+        "passes_per_month": statistics.median(r["passes_per_month"] for r in runs),
+        "month_seconds": statistics.median(r["month_seconds"] for r in runs),
+        "sweep_seconds": statistics.median(r["sweep_seconds"] for r in runs),
+        "population_bytes": runs[0]["population_bytes"],
+        "passes_per_month_all": [round(r["passes_per_month"], 2) for r in runs],
         "accounting_max_rel_error": max(r["accounting_max_rel_error"] for r in runs),
         "repeat": repeat,
         "seconds_all": [round(s, 3) for s in seconds],
@@ -934,7 +997,7 @@ def measure_scale(scale: str, months: int, repeat: int, seed: int, timeout: floa
 def print_scale_table(rows: list[dict]) -> None:
     head = (
         f"{'scale':<9} {'investors':>10} {'borrowers':>10} {'platforms':>9} {'months':>6} "
-        f"{'seconds':>9} {'cpu s':>8} {'s/month':>8} {'peak MiB':>9} {'acct rel err':>12}"
+        f"{'seconds':>9} {'cpu s':>8} {'s/month':>8} {'passes':>7} {'peak MiB':>9} {'acct rel err':>12}"
     )
     print(head)
     print("-" * len(head))
@@ -945,6 +1008,7 @@ def print_scale_table(rows: list[dict]) -> None:
         print(
             f"{r['scale']:<9} {r['investors']:>10,} {r['borrowers']:>10,} {r['platforms']:>9,} {r['months']:>6} "
             f"{r['seconds']:>9.2f} {r.get('cpu_seconds', float('nan')):>8.2f} {r['seconds_per_month']:>8.3f} "
+            f"{r['passes_per_month']:>7.1f} "
             f"{r['peak_mib']:>9.0f} "
             f"{r['accounting_max_rel_error']:>12.1e}"
         )
@@ -956,6 +1020,11 @@ def print_scale_table(rows: list[dict]) -> None:
             f"\n{r['scale']}: runs {r['seconds_all']} s; peak {r['peak_mib_all']} MiB "
             f"(interpreter + imports {r['import_mib']:.0f} MiB); {r['platforms_ever']} platforms ever, "
             f"{r['platform_failures']} failures"
+        )
+        print(
+            f"  a month's ten phases take {r['month_seconds'] * 1e3:.1f} ms = {r['passes_per_month']:.1f} passes of "
+            f"np.add(a, 1.0, out=a) over the populations' {r['population_bytes'] / 2**20:,.1f} MiB of arrays "
+            f"({r['sweep_seconds'] * 1e3:.2f} ms each); per run {r['passes_per_month_all']}"
         )
         total = r["seconds"]
         print("  time by phase (median over runs):")

@@ -22,7 +22,14 @@ def month_of_credit(**policy):
     book = model.book
     before = book.cash[: book.n].copy(), book.loans[: book.n].copy()
     credit = clear_credit(
-        book, model.borrowers, pol, model.config.market.platforms, np.random.default_rng(0), model.month, stress=True
+        book,
+        model.borrowers,
+        pol,
+        model.config.market.platforms,
+        model.behaviour,
+        np.random.default_rng(0),
+        model.month,
+        stress=True,
     )
     return model, before, credit
 
@@ -35,7 +42,7 @@ def test_lent_money_leaves_cash_for_loans_and_stays_within_lendable_cash():
     np.testing.assert_allclose(book.loans[: book.n] - loans, out)
     assert out.sum() == pytest.approx(credit.new)
     model2 = SandboxModel(small_market(), seed=4)
-    assert (out <= lendable(model2.book, model2.config.market.platforms) + 1e-6).all()
+    assert (out <= lendable(model2.book, model2.config.market.platforms, model2.behaviour.platforms) + 1e-6).all()
 
 
 def test_a_zero_rate_cap_refuses_every_request_and_counts_it_as_excluded():

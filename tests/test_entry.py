@@ -7,6 +7,7 @@ from conftest import small_market
 
 from sandbox.market.entry import draw_applicants, screen
 from sandbox.market.exposures import ExposureNetwork
+from sandbox.market.params import PlatformBehaviour
 from sandbox.market.platforms import FRAUD, INTERMEDIARY, POOL
 from sandbox.market.policy import Policy
 
@@ -48,8 +49,9 @@ def test_applicants_follow_the_mix_and_a_given_kind():
         market__platforms={"mix": {"intermediary": 0.0, "pool": 1.0, "fraud": 0.0}, "custody_share": 1.0}
     ).market.platforms
     net = ExposureNetwork(small_market().market.exposures)
-    pools = draw_applicants(params, net, 50, np.random.default_rng(1), params.mix)
+    behaviour = PlatformBehaviour()
+    pools = draw_applicants(params, behaviour, net, 50, np.random.default_rng(1), params.mix)
     assert (pools["kind"] == POOL).all() and pools["custody"].all() and (pools["controller"] == -1).all()
-    frauds = draw_applicants(params, net, 5, np.random.default_rng(1), None, kind=FRAUD)
+    frauds = draw_applicants(params, behaviour, net, 5, np.random.default_rng(1), None, kind=FRAUD)
     assert (frauds["kind"] == FRAUD).all() and not frauds["custody"].any()  # a fraud never banks with a custodian
     assert set(pools) == set(frauds) and all(v.size == 5 for v in frauds.values())

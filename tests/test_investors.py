@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from conftest import small_market
 
-from sandbox.market.investors import APPARENT_RISK, InvestorPopulation, MarketView, RiskSignals, perceive
+from sandbox.market.investors import InvestorPopulation, MarketView, RiskSignals, perceive
+from sandbox.market.params import InvestorBehaviour
 
 P = 3  # platforms in every view; row P is the buyer's (the empty slot's -1)
 BUDGET = 10_000.0
@@ -229,7 +230,7 @@ def test_a_fraud_looks_ordinary_until_an_audit_reveals_it():
     audited = perceive(
         signals(fraud=fraud, disclosure=np.zeros(2), true_risk=np.array([0.002, 0.2]), audited=np.array([False, True]))
     )
-    ordinary = perceive(signals(disclosure=np.zeros(2), true_risk=np.array([0.002, APPARENT_RISK])))
+    ordinary = perceive(signals(disclosure=np.zeros(2), true_risk=np.array([0.002, InvestorBehaviour().apparent_risk])))
     seen_for_what_it_is = perceive(signals(disclosure=np.zeros(2), true_risk=np.array([0.002, 0.2])))
     assert np.allclose(hidden.mean[:, 1], ordinary.mean[:, 1])
     assert np.array_equal(audited.mean, seen_for_what_it_is.mean)

@@ -2,7 +2,8 @@
 
 A scenario names the market (sizes, initial distributions, entry), the
 environment (benchmark rate, macro cycle, sentiment, shocks), the regulator's
-resources and the regime (a list of dated rules). Every field has a unit, a
+resources, the agents' behaviour (response strengths, hazards, thresholds) and
+the regime (a list of dated rules). Every field has a unit, a
 default and an allowed range; a file is validated as a whole at load and every
 problem is reported at once, naming the file, the line and the field path.
 
@@ -48,7 +49,14 @@ from pydantic import Field, PrivateAttr, ValidationError, create_model, model_va
 from sandbox.common.dates import DatedValues, Month, month_index, month_label
 from sandbox.common.horizon import MAX_MONTHS, MIN_MONTHS
 from sandbox.config.yamlio import FieldProblem, ScenarioError, format_validation_error, load_yaml
-from sandbox.market.params import ChannelParams, EnvironmentParams, MarketParams, RegulatorParams, Section
+from sandbox.market.params import (
+    BehaviourParams,
+    ChannelParams,
+    EnvironmentParams,
+    MarketParams,
+    RegulatorParams,
+    Section,
+)
 from sandbox.rules import registry
 from sandbox.rules.base import Rule
 
@@ -64,6 +72,9 @@ class ScenarioBase(Section):
     environment: EnvironmentParams = Field(default_factory=EnvironmentParams)
     regulator: RegulatorParams = Field(default_factory=RegulatorParams)
     channels: ChannelParams = Field(default_factory=ChannelParams)
+    behaviour: BehaviourParams = Field(
+        default_factory=BehaviourParams, description="agents' response strengths, hazards and thresholds"
+    )
 
     def month(self, label: str) -> int:
         """Index of month ``label`` (``YYYY-MM``) in this scenario."""

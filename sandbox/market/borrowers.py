@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sandbox.market.arrays import bernoulli_indices, entry_months, first_index, row_any, row_sum, shifted_counts, sum_by
-from sandbox.market.params import BorrowerParams
+from sandbox.market.params import BorrowerBehaviour, BorrowerParams
 
 NONE = -1
 
@@ -40,17 +40,20 @@ class BorrowerPopulation:
 
     Attributes:
         pd: annual default probability.
-        demand: typical loan size (yuan); ``capacity`` (1.5 x demand) is the
-            debt a borrower can carry before its hazard rises.
+        demand: typical loan size (yuan); ``capacity`` (``capacity_multiple`` x demand,
+            1.5 by default) is the debt a borrower can carry before its hazard rises.
         max_rate: highest APR the borrower accepts.
         rollover: depends on rolling loans over; losing a lender then raises its hazard.
         stressed_until: month until which a borrower who lost its lender is under stress.
     """
 
-    def __init__(self, params: BorrowerParams, rng: np.random.Generator) -> None:
+    def __init__(
+        self, params: BorrowerParams, rng: np.random.Generator, behaviour: BorrowerBehaviour | None = None
+    ) -> None:
         n, L = params.count, params.max_loans
         self.n, self.L = n, L
         self.params = params
+        self.behaviour = behaviour if behaviour is not None else BorrowerBehaviour()
         a = params.pd_mean * params.pd_concentration
         b = (1 - params.pd_mean) * params.pd_concentration
         self.pd = rng.beta(a, b, n).astype(np.float32)
@@ -58,7 +61,9 @@ class BorrowerPopulation:
         self.company = rng.random(n) < params.company_share
         size = np.where(self.company, params.company_demand_factor, 1.0)
         self.demand = size * rng.lognormal(np.log(params.demand_median), params.demand_sigma, n)
-        self.capacity = 1.5 * self.demand  # debt a borrower can carry; above it, default risk rises
+        self.capacity = (
+            self.behaviour.capacity_multiple * self.demand
+        )  # debt a borrower can carry; above it, default risk rises
         self.max_rate = np.maximum(rng.normal(params.max_rate_mean, params.max_rate_sd, n), 0.0).astype(np.float32)
         self.rollover = rng.random(n) < params.rollover_share
         self.entry_month = entry_months(rng, n, params.active_at_start, params.adoption_months)

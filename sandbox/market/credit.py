@@ -18,7 +18,7 @@ from sandbox.market.platforms import INTERMEDIARY, POOL
 
 if TYPE_CHECKING:
     from sandbox.market.borrowers import BorrowerPopulation
-    from sandbox.market.params import PlatformParams
+    from sandbox.market.params import BehaviourParams, PlatformBehaviour, PlatformParams
     from sandbox.market.platforms import PlatformBook
     from sandbox.market.policy import Policy
 
@@ -36,15 +36,15 @@ class CreditMonth:
 NO_CREDIT = CreditMonth(0.0, 0.0, 0.0, 0.0)
 
 
-def lendable(book: PlatformBook, params: PlatformParams) -> np.ndarray:
+def lendable(book: PlatformBook, params: PlatformParams, behaviour: PlatformBehaviour) -> np.ndarray:
     """Cash each platform can lend this month (zero unless open for business)."""
-    p = params
+    p, b = params, behaviour
     n = book.n
     cash, claims = book.cash[:n], book.claims()
     kind = book.kind[:n]
     pool = np.maximum(cash - p.pool_reserve * claims, 0.0)
-    fraud = np.minimum(0.5 * cash, np.maximum(p.fraud_lending * claims - book.loans[:n], 0.0))
-    matched = np.maximum(cash - 0.02 * claims, 0.0)  # a small buffer for withdrawals
+    fraud = np.minimum(b.fraud_cash_lending * cash, np.maximum(p.fraud_lending * claims - book.loans[:n], 0.0))
+    matched = np.maximum(cash - b.intermediary_buffer * claims, 0.0)  # a small buffer for withdrawals
     out = np.where(kind == INTERMEDIARY, matched, np.where(kind == POOL, pool, fraud))
     return np.where(book.open_for_business(), np.maximum(out, 0.0), 0.0)
 
@@ -54,6 +54,7 @@ def clear_credit(
     borrowers: BorrowerPopulation,
     policy: Policy,
     params: PlatformParams,
+    behaviour: BehaviourParams,
     rng: np.random.Generator,
     month: int,
     stress: bool,
@@ -67,8 +68,10 @@ def clear_credit(
     """
     b, pol, p = borrowers, policy, params
     who, refinancing = b.request(month, rng)
-    can_lend = lendable(book, p)
-    size = np.exp(0.3 * standard_normal(rng, who.size))  # lognormal; drawn whatever the regime
+    can_lend = lendable(book, p, behaviour.platforms)
+    size = np.exp(
+        behaviour.borrowers.loan_size_sigma * standard_normal(rng, who.size)
+    )  # lognormal; drawn whatever the regime
     pick = rng.random(who.size)
     accept_draw = rng.random(who.size)
     term = b.draw_terms(who.size, rng)

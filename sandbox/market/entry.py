@@ -16,7 +16,7 @@ from sandbox.market.platforms import FRAUD, POOL
 
 if TYPE_CHECKING:
     from sandbox.market.exposures import ExposureNetwork
-    from sandbox.market.params import KindShares, PlatformParams
+    from sandbox.market.params import KindShares, PlatformBehaviour, PlatformParams
     from sandbox.market.policy import Policy
 
 #: Applicants as arrays, one entry per applicant (the keys of ``SandboxModel.add_platforms``).
@@ -25,6 +25,7 @@ Applicants = dict[str, np.ndarray]
 
 def draw_applicants(
     params: PlatformParams,
+    behaviour: PlatformBehaviour,
     exposures: ExposureNetwork,
     k: int,
     rng: np.random.Generator,
@@ -37,7 +38,7 @@ def draw_applicants(
     Draws come from ``rng`` in a fixed order whatever the regime, so entry keeps
     its common random numbers across regimes.
     """
-    p = params
+    p, b = params, behaviour
     if kind is None:
         assert mix is not None, "draw_applicants needs a mix or a kind"
         shares = np.array([mix.intermediary, mix.pool, mix.fraud])
@@ -47,11 +48,11 @@ def draw_applicants(
     y = np.array([p.promised_yield.intermediary, p.promised_yield.pool, p.promised_yield.fraud])
     return {
         "kind": kinds,
-        "base_yield": np.clip(y[kinds] + rng.normal(0, p.yield_spread, k), 0.01, None),
+        "base_yield": np.clip(y[kinds] + rng.normal(0, p.yield_spread, k), b.min_yield, None),
         "capital": rng.lognormal(np.log(p.capital_median), p.capital_sigma, k),
         "custody": (rng.random(k) < p.custody_share) & (kinds != FRAUD),
-        "disclosure": np.clip(p.disclosure + rng.normal(0, 0.1, k), 0, 1),
-        "visibility": rng.lognormal(0, p.visibility_sigma, k) * np.where(kinds == FRAUD, 2.0, 1.0),
+        "disclosure": np.clip(p.disclosure + rng.normal(0, b.disclosure_spread, k), 0, 1),
+        "visibility": rng.lognormal(0, p.visibility_sigma, k) * np.where(kinds == FRAUD, b.fraud_visibility, 1.0),
         "region": rng.integers(0, p.regions, k),
         "controller": np.full(k, -1),
         "age": np.zeros(k, dtype=np.int64),

@@ -15,14 +15,17 @@ import math
 import numpy as np
 
 from sandbox.common.dates import month_index, value_at
-from sandbox.market.params import EnvironmentParams
+from sandbox.market.params import EnvironmentParams, SentimentBehaviour
 
 
 class Environment:
     """State of the world outside the platforms, updated once a month."""
 
-    def __init__(self, params: EnvironmentParams, start: str, clusters: int) -> None:
+    def __init__(
+        self, params: EnvironmentParams, start: str, clusters: int, behaviour: SentimentBehaviour | None = None
+    ) -> None:
         self.params = params
+        self.behaviour = behaviour if behaviour is not None else SentimentBehaviour()
         self.start = start
         self.sentiment = params.sentiment.norm
         self.fear = np.zeros(clusters)
@@ -73,13 +76,14 @@ class Environment:
         opacity = 1.0 - s.disclosure_dampening * disclosure
         drop = float(np.sum(s.failure_floor + s.failure_impact * market_share)) * opacity
         self.sentiment = max(0.0, self.sentiment - drop)
-        np.add.at(self.fear, clusters, s.cluster_fear * (1.0 + 10.0 * market_share) * opacity)
+        size_fear = self.behaviour.size_fear  # a large failure frightens look-alikes more
+        np.add.at(self.fear, clusters, s.cluster_fear * (1.0 + size_fear * market_share) * opacity)
 
     def record_warnings(self, clusters: np.ndarray) -> None:
         """Public regulatory warnings move sentiment too."""
         s = self.params.sentiment
         self.sentiment = max(0.0, self.sentiment - s.warning_impact * clusters.size)
-        np.add.at(self.fear, clusters, 0.5 * s.cluster_fear)
+        np.add.at(self.fear, clusters, self.behaviour.warning_fear * s.cluster_fear)
 
     def recover(self) -> None:
         """Sentiment drifts back toward its norm; fear decays."""
@@ -89,4 +93,5 @@ class Environment:
 
     def prior_risk(self) -> np.ndarray:
         """Investors' prior monthly failure risk per cluster (before any signal)."""
-        return 0.005 + self.fear + self.params.sentiment.market_fear * (1.0 - self.sentiment)
+        base = self.behaviour.base_prior
+        return base + self.fear + self.params.sentiment.market_fear * (1.0 - self.sentiment)

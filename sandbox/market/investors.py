@@ -14,7 +14,7 @@ five times faster than ``(m, K) * (m, 1)``, whose inner loop is K long.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -30,11 +30,9 @@ from sandbox.market.arrays import (
     shifted_counts,
     standard_normal,
 )
-from sandbox.market.params import InformationParams, InvestorParams
+from sandbox.market.params import InformationParams, InvestorBehaviour, InvestorParams
 
 EMPTY = -1
-# What a fraud looks like to an investor who cannot see through it: an ordinary platform.
-APPARENT_RISK = 0.004
 
 
 class Perception(NamedTuple):
@@ -64,6 +62,8 @@ class RiskSignals:
     promised_yield: np.ndarray  # annual yield the platform promises
     alive: np.ndarray  # bool: still operating (the market's typical yield is over these)
     rows: int  # columns of the result: platform rows plus the outside buyer's (capacity + 1)
+    # How a fraud looks to those who cannot see through it, and the noise floor of a signal.
+    behaviour: InvestorBehaviour = field(default_factory=InvestorBehaviour)
 
 
 def perceive(signals: RiskSignals) -> Perception:
@@ -77,15 +77,16 @@ def perceive(signals: RiskSignals) -> Perception:
     platform's risk unless disclosure or an audit reveals it. Literate
     investors also read a yield far above the market's as a warning sign.
     """
-    s, info = signals, signals.info
+    s, info, b = signals, signals.info, signals.behaviour
     n = s.true_risk.size
     d = np.maximum(s.disclosure, s.disclosure_required)
     q = s.true_risk
     reveal = np.where(s.audited, 1.0, d * info.fraud_transparency)
-    signal = np.where(s.fraud, APPARENT_RISK + (q - APPARENT_RISK) * reveal, q)
+    # Unrevealed, a fraud looks like an ordinary platform.
+    signal = np.where(s.fraud, b.apparent_risk + (q - b.apparent_risk) * reveal, q)
     bands = info.bands
-    literacy = (np.arange(bands) + 0.5) / bands
-    sd = info.signal_noise * (1 - d)[None, :] * (1 - info.literacy_effect * literacy)[:, None] + 0.002
+    literacy = (np.arange(bands) + 0.5) / bands  # each band's midpoint
+    sd = info.signal_noise * (1 - d)[None, :] * (1 - info.literacy_effect * literacy)[:, None] + b.signal_noise_floor
     w = info.prior_noise**2 / (info.prior_noise**2 + sd**2)
     mean = np.zeros((bands, s.rows), dtype=np.float32)  # behavioural state: float32 is plenty
     noise = np.zeros((bands, s.rows), dtype=np.float32)
@@ -168,16 +169,23 @@ class InvestorPopulation:
         platform, units: the holdings, shape ``(K, n)`` (slot, investor).
     """
 
-    def __init__(self, params: InvestorParams, info: InformationParams, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        params: InvestorParams,
+        info: InformationParams,
+        rng: np.random.Generator,
+        behaviour: InvestorBehaviour | None = None,
+    ) -> None:
         n, K = params.count, params.max_holdings
         self.n, self.K = n, K
         self.params = params
+        self.behaviour = b = behaviour if behaviour is not None else InvestorBehaviour()
         self.bands = info.bands
         self.budget = rng.lognormal(np.log(params.wealth_median), params.wealth_sigma, n)
         self.literacy = np.clip(rng.normal(params.literacy_mean, params.literacy_sd, n), 0, 1).astype(np.float32)
         self.tolerance = (params.tolerance_median * rng.lognormal(0, params.tolerance_sigma, n)).astype(np.float32)
-        self.risk_aversion = (params.risk_aversion * rng.lognormal(0, 0.3, n)).astype(np.float32)
-        self.herding = np.clip(rng.normal(params.herding_mean, 0.1, n), 0, 1).astype(np.float32)
+        self.risk_aversion = (params.risk_aversion * rng.lognormal(0, b.risk_aversion_sigma, n)).astype(np.float32)
+        self.herding = np.clip(rng.normal(params.herding_mean, b.herding_sd, n), 0, 1).astype(np.float32)
         self.entry_month = entry_months(rng, n, params.active_at_start, params.adoption_months)
         self.band = self._bands()
         self.invested = np.zeros(n)
@@ -220,7 +228,7 @@ class InvestorPopulation:
             attention: probability that an investor reviews this month.
             runs: the run channel; off, nobody runs (a counterfactual).
         """
-        p, K, n = self.params, self.K, self.n
+        p, b, K, n = self.params, self.behaviour, self.K, self.n
         active = bernoulli_indices(rng, self.entered(month), attention)  # who reviews this month
         m = active.size
         # Gather the reviewers' columns once; everything below works on these (K, m)
@@ -244,29 +252,30 @@ class InvestorPopulation:
             risk = self._reading(rng, seen, offset[i] + j)
             risk += herding[i] * flight[j]
             run.ravel()[f] = risk > self.tolerance[active][i]
-        # Liquidity needs: half of one holding, for a few investors.
+        # Liquidity needs: part of one holding, for a few investors.
         needy = bernoulli_indices(rng, m, min(1.0, p.liquidity_rate / attention))
         need = np.zeros(m, dtype=bool)
         need[needy] = True
         liquidity = np.zeros_like(run)
         liquidity.ravel()[rng.integers(0, K, needy.size) * m + needy] = True
         liquidity &= withdrawing & ~run
-        # Money above 110% of budget x confidence comes out, pro rata: investors
+        # Money above (by default) 110% of budget x confidence comes out, pro rata: investors
         # consume their interest, and cut back when confidence falls.
         total = value.sum(axis=0)
         target = self.budget[active] * view.confidence
-        excess = (total - 1.1 * target) / np.maximum(total, 1e-9)  # not positive when nothing is held
+        excess = (total - b.consumption_slack * target) / np.maximum(total, 1e-9)  # not positive when nothing is held
         wf = np.flatnonzero(run | liquidity | (withdrawing & (excess > 0)))
         w_slot, wi = np.divmod(wf, m)
         share = np.maximum(
-            np.where(run.ravel()[wf], 1.0, np.where(liquidity.ravel()[wf], 0.5, 0.0)), np.clip(excess[wi], 0.0, 1.0)
+            np.where(run.ravel()[wf], 1.0, np.where(liquidity.ravel()[wf], b.liquidity_share, 0.0)),
+            np.clip(excess[wi], 0.0, 1.0),
         )
 
         # New money: top the portfolio up toward budget x confidence, in lumps of at
-        # least a tenth of it (nobody reinvests every small shortfall).
+        # least a share of it (nobody reinvests every small shortfall).
         stays = ~run.any(axis=0) & ~need
         gap = (target - total) * view.new_money
-        placing = np.flatnonzero(stays & (gap > np.maximum(100.0, 0.1 * target)))
+        placing = np.flatnonzero(stays & (gap > np.maximum(b.min_top_up, b.top_up_share * target)))
         placers = _Placers(
             investor=active[placing],
             platform=np.take(pid, placing, axis=1),

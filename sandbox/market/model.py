@@ -52,11 +52,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# Monthly failure hazard by business model, before balance-sheet stress.
-BASE_RISK = np.array([0.002, 0.006, 0.03])
-# Share of a fraud's diversion (and of what it can take when absconding) that a custodian bank blocks.
-CUSTODY_BLOCKS = 0.8
-
 
 class HorizonError(RuntimeError):
     """``step()`` was called on a model that has already simulated its last month."""
@@ -124,11 +119,12 @@ class SandboxModel(mesa.Model):
         self.rules = scenario.rules
         self._rule_states: dict[str, object] = {}  # each rule's own state (Market.rule_state)
         m = scenario.market
+        self.behaviour = beh = scenario.behaviour  # response strengths, hazards, thresholds
         self.n_clusters = 2 * m.platforms.regions
         self.book = PlatformBook(capacity=max(64, 2 * m.platforms.initial))
-        self.investors = InvestorPopulation(m.investors, m.information, self.streams.investor_population)
-        self.borrowers = BorrowerPopulation(m.borrowers, self.streams.borrower_population)
-        self.environment = Environment(scenario.environment, scenario.start, self.n_clusters)
+        self.investors = InvestorPopulation(m.investors, m.information, self.streams.investor_population, beh.investors)
+        self.borrowers = BorrowerPopulation(m.borrowers, self.streams.borrower_population, beh.borrowers)
+        self.environment = Environment(scenario.environment, scenario.start, self.n_clusters, beh.sentiment)
         self.exposures = ExposureNetwork(m.exposures)
         self.channels = scenario.channels
         self.guarantor_failures: list[tuple[int, int]] = []  # (month, guarantor)
@@ -139,7 +135,7 @@ class SandboxModel(mesa.Model):
         self.platform_agents: dict[int, Platform] = {}
         self.policy = Policy(self.book.capacity + 1)
         regions = np.array_split(np.arange(m.platforms.regions), scenario.regulator.local_regulators)
-        self.regulators = [Regulator(self, scenario.regulator, r) for r in regions]
+        self.regulators = [Regulator(self, scenario.regulator, r, beh.regulator) for r in regions]
         self.controllers: list[int] = []  # controllers of failed frauds, who may come back
         self._failed_pending: list[np.ndarray] = []
         self._short = np.zeros(0, dtype=bool)
@@ -227,14 +223,14 @@ class SandboxModel(mesa.Model):
     # --------------------------------------------------------------- 2. entry
     def entry(self) -> None:
         """New platforms apply; under licensing the regulator screens them."""
-        p = self.config.market.platforms
+        p, beh = self.config.market.platforms, self.behaviour.platforms
         rate = value_at(p.entry_per_month, self.month, self.config.start)
         k = int(self.streams.entry.poisson(rate))
-        applicants = draw_applicants(p, self.exposures, k, self.streams.entry, p.entry_mix or p.mix)
+        applicants = draw_applicants(p, beh, self.exposures, k, self.streams.entry, p.entry_mix or p.mix)
         # Controllers of failed frauds come back under a new name.
         back = [c for c in self.controllers if self.streams.reentry.random() < p.controller_reentry]
         if back:
-            extra = draw_applicants(p, self.exposures, len(back), self.streams.reentry, None, kind=FRAUD)
+            extra = draw_applicants(p, beh, self.exposures, len(back), self.streams.reentry, None, kind=FRAUD)
             extra["controller"] = np.array(back)
             applicants = {key: np.concatenate([applicants[key], extra[key]]) for key in applicants}
         admitted = screen(applicants, self.policy, self.streams.screening)
@@ -247,10 +243,10 @@ class SandboxModel(mesa.Model):
         self.recorder.count("entries", int(admitted.sum()))
 
     def _create_platforms(self, k: int, rng: np.random.Generator, initial: bool) -> None:
-        p = self.config.market.platforms
-        drawn = draw_applicants(p, self.exposures, k, rng, p.mix)
+        p, beh = self.config.market.platforms, self.behaviour.platforms
+        drawn = draw_applicants(p, beh, self.exposures, k, rng, p.mix)
         if initial:
-            drawn["age"] = rng.integers(1, 37, k)  # incumbents: in business before the start
+            drawn["age"] = rng.integers(1, beh.incumbent_age_max + 1, k)  # incumbents: in business before the start
         self.add_platforms(drawn)
 
     def add_platforms(self, a: dict[str, np.ndarray]) -> np.ndarray:
@@ -310,6 +306,7 @@ class SandboxModel(mesa.Model):
             self.borrowers,
             self.policy,
             self.config.market.platforms,
+            self.behaviour,
             self.streams.borrowers,
             self.month,
             stress=self.channels.credit_contagion,
@@ -333,6 +330,7 @@ class SandboxModel(mesa.Model):
             promised_yield=book.promised_yield[:n],
             alive=book.alive(),
             rows=book.capacity + 1,
+            behaviour=self.behaviour.investors,
         )
         return perceive(signals)
 
@@ -342,26 +340,27 @@ class SandboxModel(mesa.Model):
 
     def true_risk(self) -> np.ndarray:
         """Each platform's true monthly failure hazard, from its model and balance sheet."""
-        book = self.book
+        book, b = self.book, self.behaviour.platforms
         n = book.n
+        kind = book.kind[:n]
         claims = np.maximum(book.claims(), 1.0)
         eq = book.equity()
         # Negative equity: a pool fails at once, a fraud can hide it for years.
-        stress = np.select([book.kind[:n] == POOL, book.kind[:n] == FRAUD], [0.5, 0.05], 0.0)
+        stress = b.negative_equity_risk.by_kind()[kind]
         stress = stress * np.maximum(-eq / claims, 0.0)
         # Flight beyond the usual taking-out of interest drains a pool's or a fraud's cash;
         # an intermediary owes only what its borrowers repay.
-        net_out = np.clip((book.outflow[:n] - book.inflow[:n]) / claims - 0.02, 0.0, 1.0)
-        flight = np.where(book.kind[:n] == INTERMEDIARY, 0.0, 0.5 * net_out)
+        net_out = np.clip((book.outflow[:n] - book.inflow[:n]) / claims - b.outflow_allowance, 0.0, 1.0)
+        flight = np.where(kind == INTERMEDIARY, 0.0, b.outflow_risk * net_out)
         # Overdue loans (an annual loss rate) matter less than they seem: margins absorb most.
-        return np.clip(BASE_RISK[book.kind[:n]] + stress + flight + 0.05 * book.overdue[:n], 0.0, 1.0)
+        return np.clip(b.base_risk.by_kind()[kind] + stress + flight + b.overdue_risk * book.overdue[:n], 0.0, 1.0)
 
     def accepting(self) -> np.ndarray:
         """Platforms taking new money: open for business, and for a pool only while it can
         lend what it takes (idle cash would cost it the promised yield)."""
         book, p = self.book, self.config.market.platforms
         n = book.n
-        idle_limit = 2 * p.pool_reserve * book.claims() + book.capital[:n]
+        idle_limit = self.behaviour.platforms.pool_idle_limit * p.pool_reserve * book.claims() + book.capital[:n]
         pool_full = (book.kind[:n] == POOL) & (book.cash[:n] > idle_limit)
         return book.open_for_business() & ~pool_full
 
@@ -373,19 +372,20 @@ class SandboxModel(mesa.Model):
 
     def investor_decisions(self) -> Orders:
         """Investors who review their holdings run, redeem for liquidity, or place new money."""
-        book, pol = self.book, self.policy
+        book, pol, b = self.book, self.policy, self.behaviour.investors
         n, size = book.n, book.capacity + 1
         alive = np.zeros(size, dtype=bool)
         alive[:n] = book.alive()
         claims = np.maximum(book.claims(), 1.0)
         # The crowd's flight: last month's net outflow as a share of claims. A platform
-        # that lost a tenth of its money looks 2% a month riskier to a full herder.
+        # that lost a tenth of its money looks 2% a month riskier to a full herder (at the default).
         flight = np.zeros(size)
-        flight[:n] = 0.2 * np.clip((book.outflow[:n] - book.inflow[:n]) / claims, 0, 1)
+        flight[:n] = b.herding_flight * np.clip((book.outflow[:n] - book.inflow[:n]) / claims, 0, 1)
         visibility = np.zeros(size)
         age = np.maximum(self.month - book.entry_month[:n] + 1, 1)
         size_share = book.claims() / max(book.claims()[alive[:n]].sum(), 1.0)
-        visibility[:n] = book.visibility[:n] * np.sqrt(1.0 + size_share * n) * np.minimum(1.0, age / 12.0)
+        ramp = np.minimum(1.0, age / b.visibility_ramp_months)  # a new platform is not yet known
+        visibility[:n] = book.visibility[:n] * np.sqrt(1.0 + size_share * n) * ramp
         customer_room = np.maximum(pol.customer_cap - book.customers, 0.0)
         view = MarketView(
             perception=self.perception(),
@@ -416,7 +416,7 @@ class SandboxModel(mesa.Model):
     def platform_operations(self, orders: Orders) -> None:
         """Take new money (frauds divert some), pay withdrawals from cash (pools sell
         loans at a discount when short), accrue promised yields, pay costs."""
-        book, inv, p = self.book, self.investors, self.config.market.platforms
+        book, inv, p, b = self.book, self.investors, self.config.market.platforms, self.behaviour.platforms
         n, size, uv = book.n, book.capacity + 1, book.unit_value
         # New money. Pilot caps on customers bind here, in arrival order.
         keep = self._within_customer_caps(orders)
@@ -429,12 +429,13 @@ class SandboxModel(mesa.Model):
         book.cash[:n] += inflow
         book.inflow[:n] = inflow
         book.sale_loss[:n] = 0.0
-        book.inflow_ma[:n] = 0.7 * book.inflow_ma[:n] + 0.3 * inflow
-        # Frauds divert a share of inflows to their controllers, and half of any cash
+        book.inflow_ma[:n] = (1 - b.inflow_weight) * book.inflow_ma[:n] + b.inflow_weight * inflow
+        # Frauds divert a share of inflows to their controllers, and a share of any cash
         # beyond a thin buffer; a custodian bank blocks most of both.
         fraud = (book.kind[:n] == FRAUD) & book.alive()
         idle = np.maximum(book.cash[:n] - p.pool_reserve * book.claims(), 0.0)
-        divert = (p.fraud_diversion * inflow + 0.5 * idle) * (1 - CUSTODY_BLOCKS * book.custody[:n])
+        kept = 1 - b.custody_blocks * book.custody[:n]
+        divert = (p.fraud_diversion * inflow + b.fraud_idle_diversion * idle) * kept
         self._divert(np.where(fraud, np.minimum(divert, np.maximum(book.cash[:n], 0.0)), 0.0))
         # Withdrawals: pools sell loans at a discount to cover a shortfall.
         requested = sum_by(orders.w_platform, orders.w_units * uv[orders.w_platform], size)[:n]
@@ -462,7 +463,7 @@ class SandboxModel(mesa.Model):
         self._short = np.zeros(size, dtype=bool)
         self._short[:n] = (paid_share[:n] < 1 - 1e-9) & (book.kind[:n] != INTERMEDIARY)
         unserved = np.where(requested > 0, 1 - paid_share[:n], 0.0)
-        book.complaints[:n] = 0.7 * book.complaints[:n] + unserved
+        book.complaints[:n] = b.complaints_memory * book.complaints[:n] + unserved
         # Pools and frauds accrue the promised yield on claims (intermediaries pass
         # through what borrowers pay, in step 6).
         alive = book.alive()
@@ -548,7 +549,8 @@ class SandboxModel(mesa.Model):
         hit = np.flatnonzero(rep.contagion_loss > 0)
         order = hit[np.argsort(rep.contagion_loss[hit], kind="stable")]
         book.contagion_source[rep.default_platform[order]] = rep.source[order]  # the largest this month wins
-        book.overdue[:n] = 0.8 * book.overdue[:n] + 0.2 * 12 * loss / np.maximum(loans_before, 1.0)
+        w = self.behaviour.platforms.overdue_weight  # 12: the monthly loss rate, annualised
+        book.overdue[:n] = (1 - w) * book.overdue[:n] + w * 12 * loss / np.maximum(loans_before, 1.0)
         # Running costs, paid from cash after collections.
         p = self.config.market.platforms
         fixed = p.fixed_cost_rate * book.capital[:n]
@@ -659,9 +661,8 @@ class SandboxModel(mesa.Model):
         defaulted[self._exposure_defaults] = True
         self._exposure_defaults = np.zeros(0, dtype=np.int64)
         tipped |= alive & defaulted & (eq < 0) & ~(fraud | run)
-        unviable = (
-            alive & (kind == INTERMEDIARY) & (book.loss_months[:n] >= p.unviable_months) & (eq < 0.5 * book.capital[:n])
-        )
+        floor = self.behaviour.platforms.unviable_equity * book.capital[:n]
+        unviable = alive & (kind == INTERMEDIARY) & (book.loss_months[:n] >= p.unviable_months) & (eq < floor)
         self.fail(np.flatnonzero(fraud), FRAUD_CAUSE, orderly=False, absconded=abscond[fraud])
         self.fail(np.flatnonzero(tipped), CREDIT_CONTAGION, orderly=False)
         self.fail(np.flatnonzero(insolvent & ~tipped), INSOLVENCY, orderly=False)
@@ -689,7 +690,8 @@ class SandboxModel(mesa.Model):
         draw = self.streams.platforms.random(rows.size)
         ordered = np.full(rows.size, orderly) | (draw < pol.orderly_share)
         # An absconding controller takes the cash a custodian does not hold back.
-        take = np.where(absconded, book.cash[rows] * (1 - CUSTODY_BLOCKS * book.custody[rows]), 0.0)
+        blocks = self.behaviour.platforms.custody_blocks
+        take = np.where(absconded, book.cash[rows] * (1 - blocks * book.custody[rows]), 0.0)
         amount = np.zeros(book.n)
         amount[rows] = np.maximum(take, 0.0)
         self._divert(amount)
@@ -761,7 +763,7 @@ class SandboxModel(mesa.Model):
         book, pol = self.book, self.policy
         n = book.n
         honest = book.alive() & (book.kind[:n] != FRAUD)
-        draw = rng.random(n) < 0.3
+        draw = rng.random(n) < self.behaviour.platforms.compliance
         act = honest & draw
         book.custody[:n] |= act & pol.custody_required[:n]
         book.disclosure[:n] = np.where(

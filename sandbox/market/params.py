@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 from pydantic import ConfigDict, Field, model_validator
 
 from sandbox.common.dates import Dated, DatedValues, Month
@@ -19,20 +20,27 @@ from sandbox.common.horizon import MAX_MONTHS
 from sandbox.common.validation import FieldProblem, StrictModel, percent_hint
 
 __all__ = [
+    "BehaviourParams",
+    "BorrowerBehaviour",
     "BorrowerParams",
     "ChannelParams",
     "EnvironmentParams",
     "ExposureParams",
     "InformationParams",
+    "InvestorBehaviour",
     "InvestorParams",
+    "KindRisks",
     "KindShares",
     "KindYields",
     "MacroParams",
     "MarketParams",
+    "PlatformBehaviour",
     "PlatformParams",
+    "RegulatorBehaviour",
     "RegulatorParams",
     "ResolutionParams",
     "Section",
+    "SentimentBehaviour",
     "SentimentParams",
     "Shock",
     "Tie",
@@ -327,3 +335,157 @@ class ChannelParams(Section):
     credit_contagion: bool = Field(True, description="borrowers who lose a lender come under stress")
     information: bool = Field(True, description="failures move sentiment and look-alike fear")
     exposures: bool = Field(True, description="unpaid guarantee calls stay with their creditors")
+
+
+# ----------------------------------------------------------------- behaviour
+# How agents respond: hazards, response strengths, thresholds and memories that
+# were constants in the market code. The defaults are the values the model was
+# built with; most are set by hand and await calibration (docs/model.md, the
+# table "Behaviour").
+
+
+class KindRisks(Section):
+    """A monthly hazard (or a weight on one) for each business model."""
+
+    intermediary: float = Field(ge=0, le=1, description="honest matching intermediaries")
+    pool: float = Field(ge=0, le=1, description="capital pools")
+    fraud: float = Field(ge=0, le=1, description="self-financing / Ponzi platforms")
+
+    def by_kind(self) -> np.ndarray:
+        """The three values in the order of the business-model codes (intermediary, pool, fraud)."""
+        return np.array([self.intermediary, self.pool, self.fraud])
+
+
+class PlatformBehaviour(Section):
+    """How platforms' hazards arise and how they run their business."""
+
+    base_risk: KindRisks = Field(
+        default_factory=lambda: KindRisks(intermediary=0.002, pool=0.006, fraud=0.03),
+        description="monthly failure hazard before balance-sheet stress, probability a month",
+    )
+    negative_equity_risk: KindRisks = Field(
+        default_factory=lambda: KindRisks(intermediary=0.0, pool=0.5, fraud=0.05),
+        description="monthly hazard added per unit of negative equity over claims (a fraud hides it for years)",
+    )
+    outflow_allowance: float = Field(
+        0.02, ge=0, le=1, description="net monthly outflow, share of claims, that signals no trouble (interest taken)"
+    )
+    outflow_risk: float = Field(
+        0.5,
+        ge=0,
+        le=10,
+        description="monthly hazard per unit of net outflow share beyond the allowance (pools, frauds)",
+    )
+    overdue_risk: float = Field(0.05, ge=0, le=10, description="monthly hazard per unit of annual overdue loss rate")
+    overdue_weight: float = Field(
+        0.2, ge=0, le=1, description="weight of this month's loss rate in the overdue moving average, 0 to 1"
+    )
+    inflow_weight: float = Field(
+        0.3, ge=0, le=1, description="weight of this month's inflow in its moving average (the growth signal), 0 to 1"
+    )
+    complaints_memory: float = Field(
+        0.7, ge=0, le=1, description="share of last month's complaints still counted, 0 to 1"
+    )
+    custody_blocks: float = Field(
+        0.8, ge=0, le=1, description="share of a fraud's diversion and abscond take that a custodian bank blocks"
+    )
+    fraud_idle_diversion: float = Field(
+        0.5, ge=0, le=1, description="share of cash beyond the reserve a fraud diverts a month"
+    )
+    fraud_cash_lending: float = Field(0.5, ge=0, le=1, description="most share of its cash a fraud lends a month")
+    intermediary_buffer: float = Field(
+        0.02, ge=0, le=1, description="cash an intermediary keeps for withdrawals, share of claims"
+    )
+    pool_idle_limit: float = Field(
+        2.0, ge=0, le=100, description="a pool takes no new money with cash above this many reserves plus capital"
+    )
+    unviable_equity: float = Field(
+        0.5, ge=0, le=1, description="a loss-making intermediary exits with equity below this share of capital"
+    )
+    compliance: float = Field(
+        0.3, ge=0, le=1, description="monthly probability an honest platform complies with an order or requirement"
+    )
+    disclosure_spread: float = Field(0.1, ge=0, le=1, description="sd of disclosure quality across platforms")
+    fraud_visibility: float = Field(
+        2.0, ge=0, le=100, description="advertising visibility of a fraud, multiple of an honest platform's"
+    )
+    min_yield: float = Field(0.01, ge=0, le=1, description="lowest promised annual yield a platform draws, fraction")
+    incumbent_age_max: int = Field(
+        36, ge=1, le=MAX_MONTHS, description="initial platforms are 1 to this many months old at the start"
+    )
+
+
+class InvestorBehaviour(Section):
+    """How investors read platforms and move money."""
+
+    apparent_risk: float = Field(
+        0.004, ge=0, le=1, description="monthly risk a fraud seems to have when investors cannot see through it"
+    )
+    signal_noise_floor: float = Field(
+        0.002, gt=0, le=1, description="sd of the risk signal at full disclosure and literacy, probability a month"
+    )
+    risk_aversion_sigma: float = Field(0.3, ge=0, le=5, description="log-sd of risk aversion across investors")
+    herding_sd: float = Field(0.1, ge=0, le=1, description="sd of the herding weight across investors")
+    herding_flight: float = Field(
+        0.2, ge=0, le=10, description="monthly risk a full herder adds per unit of last month's net outflow share"
+    )
+    visibility_ramp_months: float = Field(
+        12.0, ge=1, le=MAX_MONTHS, description="months a new platform takes to reach full visibility"
+    )
+    consumption_slack: float = Field(
+        1.1, ge=1, le=10, description="holdings above this multiple of budget x confidence come out"
+    )
+    liquidity_share: float = Field(0.5, ge=0, le=1, description="share of one holding a liquidity need withdraws")
+    top_up_share: float = Field(0.1, ge=0, le=1, description="smallest top-up placed, share of the target holding")
+    min_top_up: float = Field(100.0, ge=0, le=1e7, description="smallest top-up placed, yuan")
+
+
+class BorrowerBehaviour(Section):
+    """How borrowers' requests and hazards vary."""
+
+    capacity_multiple: float = Field(
+        1.5, gt=0, le=100, description="debt a borrower carries before its hazard rises, multiple of its typical loan"
+    )
+    loan_size_sigma: float = Field(0.3, ge=0, le=5, description="log-sd of a request around the typical loan")
+
+
+class SentimentBehaviour(Section):
+    """How investors' prior of a platform's risk forms (with ``environment.sentiment``)."""
+
+    base_prior: float = Field(
+        0.005, ge=0, le=1, description="prior monthly failure risk of any platform, before fear and sentiment"
+    )
+    size_fear: float = Field(
+        10.0, ge=0, le=1000, description="look-alike fear of a failure is cluster_fear x (1 + this x market share)"
+    )
+    warning_fear: float = Field(
+        0.5, ge=0, le=10, description="look-alike fear of a public warning, multiple of cluster_fear"
+    )
+
+
+class RegulatorBehaviour(Section):
+    """How the regulator scores platforms (higher is riskier; inspections go to the top)."""
+
+    premium_unit: float = Field(
+        0.02, gt=0, le=1, description="annual yield premium over the median that scores one point"
+    )
+    complaints_weight: float = Field(10.0, ge=0, le=1000, description="points per unit of unserved withdrawals")
+    growth_weight: float = Field(2.0, ge=0, le=1000, description="points per unit of monthly inflow over claims")
+    overdue_weight: float = Field(20.0, ge=0, le=1000, description="points per unit of disclosed overdue rate")
+    warning_premium: float = Field(2.0, ge=0, le=100, description="early warning: weight of the premium points")
+    warning_overdue: float = Field(0.25, ge=0, le=100, description="early warning: weight of the overdue points")
+    warning_no_custody: float = Field(0.5, ge=0, le=100, description="early warning: points for no bank custody")
+    warning_noise: float = Field(
+        0.3, ge=0, le=100, description="early warning: sd of score noise (x sqrt(regulators) without sharing)"
+    )
+    rough_noise: float = Field(2.0, ge=0, le=100, description="sd of score noise with no early-warning system")
+
+
+class BehaviourParams(Section):
+    """Behaviour: the response strengths, hazards and thresholds of every agent (``behaviour:``)."""
+
+    platforms: PlatformBehaviour = Field(default_factory=PlatformBehaviour)
+    investors: InvestorBehaviour = Field(default_factory=InvestorBehaviour)
+    borrowers: BorrowerBehaviour = Field(default_factory=BorrowerBehaviour)
+    sentiment: SentimentBehaviour = Field(default_factory=SentimentBehaviour)
+    regulator: RegulatorBehaviour = Field(default_factory=RegulatorBehaviour)

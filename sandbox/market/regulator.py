@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sandbox.market.params import RegulatorParams
+from sandbox.market.params import RegulatorBehaviour, RegulatorParams
 from sandbox.market.platforms import FRAUD, POOL, REGULATORY, SUSPENDED
 
 if TYPE_CHECKING:
@@ -30,9 +30,16 @@ if TYPE_CHECKING:
 class Regulator(mesa.Agent):
     """A regulator agent (the national one, or a local one covering some regions)."""
 
-    def __init__(self, model: SandboxModel, params: RegulatorParams, regions: np.ndarray) -> None:
+    def __init__(
+        self,
+        model: SandboxModel,
+        params: RegulatorParams,
+        regions: np.ndarray,
+        behaviour: RegulatorBehaviour | None = None,
+    ) -> None:
         super().__init__(model)
         self.params = params
+        self.behaviour = behaviour if behaviour is not None else RegulatorBehaviour()
         self.regions = regions
         self.inspections = 0
         self.findings = 0
@@ -47,23 +54,25 @@ class Regulator(mesa.Agent):
         system weighs all of them and sees them more precisely; without it the
         regulator looks at yield premium and complaints only.
         """
-        book = self.model.book
+        book, b = self.model.book, self.behaviour
         n = book.n
         claims = np.maximum(book.claims(), 1.0)
         alive = book.alive()
         y = book.promised_yield[:n]
-        premium = (y - np.median(y[alive])) / 0.02 if alive.any() else np.zeros(n)
-        complaints = book.complaints[:n] * 10
-        growth = np.clip(book.inflow_ma[:n] / claims, 0, 1) * 2
-        overdue = np.where(book.kind[:n] == FRAUD, 0.0, book.overdue[:n]) * 20  # frauds report none
+        premium = (y - np.median(y[alive])) / b.premium_unit if alive.any() else np.zeros(n)
+        complaints = book.complaints[:n] * b.complaints_weight
+        growth = np.clip(book.inflow_ma[:n] / claims, 0, 1) * b.growth_weight
+        overdue = np.where(book.kind[:n] == FRAUD, 0.0, book.overdue[:n]) * b.overdue_weight  # frauds report none
         no_custody = (~book.custody[:n]).astype(float)
         if policy.early_warning:
             # Disclosed overdue counts little: frauds report none.
-            score = 2 * premium + complaints + growth + 0.25 * overdue + 0.5 * no_custody
-            noise = 0.3 if policy.information_sharing else 0.3 * np.sqrt(len(self.model.regulators))
+            score = b.warning_premium * premium + complaints + growth
+            score = score + b.warning_overdue * overdue + b.warning_no_custody * no_custody
+            shared = policy.information_sharing  # otherwise each regulator sees only its regions
+            noise = b.warning_noise if shared else b.warning_noise * np.sqrt(len(self.model.regulators))
         else:
             score = premium + complaints
-            noise = 2.0  # no monitoring system: a rough view
+            noise = b.rough_noise  # no monitoring system: a rough view
         return score + rng.normal(0, noise, n)
 
     def step_month(self, policy: Policy, rng: np.random.Generator) -> None:

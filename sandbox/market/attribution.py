@@ -14,6 +14,10 @@ import numpy as np
 from sandbox.market.exposures import node_label
 from sandbox.market.platforms import CREDIT_CONTAGION, ILLIQUIDITY_RUN
 
+# An earlier failure counts as a run's trigger if it came at most this many months
+# before: a convention of the attribution (what the reports name), not behaviour.
+TRIGGER_WINDOW_MONTHS = 2
+
 if TYPE_CHECKING:
     from sandbox.market.platforms import PlatformBook
 
@@ -50,7 +54,7 @@ def attribute_failures(
         ``row -> (trigger, channel)`` for each of ``rows``.
     """
     out: dict[int, Attribution] = {}
-    recent = [(r, m) for m, r, _ in failures if m >= month - 2]
+    recent = [(r, m) for m, r, _ in failures if m >= month - TRIGGER_WINDOW_MONTHS]
     failed_before = {r for _, r, _ in failures}  # a trigger has failed already
     for row in rows:
         row = int(row)

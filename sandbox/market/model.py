@@ -578,7 +578,7 @@ class SandboxModel(mesa.Model):
         passes = (book.kind[:n] == INTERMEDIARY) & book.alive() & (book.units[:n] > 0)
         funded = np.clip(book.claims() / np.maximum(book_size, 1.0), 0.0, 1.0)
         to_investors = np.where(passes, funded * result, 0.0)
-        to_investors = np.maximum(to_investors, -0.99 * book.unit_value[:n] * book.units[:n])
+        to_investors = np.maximum(to_investors, -0.99 * book.unit_value[:n] * book.units[:n])  # a guard, not behaviour
         book.unit_value[:n] += np.divide(to_investors, book.units[:n], out=np.zeros(n), where=passes)
         return to_investors
 

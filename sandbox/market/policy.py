@@ -43,7 +43,7 @@ class Policy:
     fine: float = 0.0
     rectification_months: int = 3
     early_warning: bool = False
-    warning_threshold: float = 2.0
+    warning_threshold: float = math.inf  # no public warnings until the early_warning rule sets one
     information_sharing: bool = True
     publish_warnings: bool = False
     # Investors

@@ -188,3 +188,14 @@ def test_custody_blocks_what_an_absconding_fraud_takes():
         model.fail(np.array([0]), FRAUD_CAUSE, orderly=False, absconded=np.array([True]))
         taken[blocks] = (float(book.diverted[0]) - before) / cash
     assert taken[0.0] == pytest.approx(1.0) and taken[0.8] == pytest.approx(0.2)
+
+
+def test_the_model_docs_list_every_behaviour_field_with_its_default():
+    text = (ROOT / "docs" / "model.md").read_text()
+    b = BehaviourParams()
+    for group in BehaviourParams.model_fields:
+        section = getattr(b, group)
+        for name in type(section).model_fields:
+            value = getattr(section, name)
+            shown = " / ".join(f"{v:g}" for v in value.by_kind()) if hasattr(value, "by_kind") else f"{value:g}"
+            assert f"| `{group}.{name}` | {shown} |" in text, f"docs/model.md: no row for behaviour.{group}.{name}"

@@ -23,7 +23,17 @@ from sandbox.cli.experiments import register as register_experiments
 from sandbox.cli.report import register as register_report
 from sandbox.reporting import plots
 from sandbox.reporting.findings import findings
-from sandbox.reporting.report import ADDED, build_report, fmt, fmt_diff, largest_waves, load_experiment, sweep_result
+from sandbox.reporting.report import (
+    ADDED,
+    ONE_SEED,
+    WHY_AVOIDED_DIFFERS,
+    build_report,
+    fmt,
+    fmt_diff,
+    largest_waves,
+    load_experiment,
+    sweep_result,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = "market:\n  investors: {count: 1500}\n  borrowers: {count: 800}\n  platforms: {initial: 30}\n"
@@ -189,7 +199,7 @@ def test_run_report(folders: dict, reports: dict) -> None:
             summary["investors_losing_over_50pct"],
         ],
     )
-    assert GO_LIVE in text and "Contagion channels switched off" in text
+    assert GO_LIVE in text and "Failures by contagion channel" in text
     # A run folder records its scenario (scenario.json), so the dates are there without --scenario.
     assert GO_LIVE in set(build_report(folders["run"]).go_live["start"])
     # Without it there are no dates to mark, and the report says so.
@@ -292,6 +302,15 @@ def test_rule_table_shows_values_per_scenario(reports: dict) -> None:
 def test_counterfactual_table_says_what_added_means(reports: dict, folders: dict) -> None:
     text, _ = reports["run"]
     assert html.escape(ADDED) in text and "only when the channel is off" in ADDED
+    # Issue 14: why 'avoided' differs from 'attributed', and that a single run's 'avoided' is one seed's.
+    assert html.escape(WHY_AVOIDED_DIFFERS) in text and html.escape(ONE_SEED) in text
+    # Attributed failures come first (the primary figure), avoided after.
+    table = next(t for t in reports["run"][1].tables if t.title == "Failures by contagion channel").table
+    columns = list(table.columns)
+    assert columns.index("attributed") < columns.index("avoided with it off")
+    failures = pd.read_csv(folders["run"] / "failures.csv")
+    expected = [int((failures["channel"] == channel).sum()) for channel in table["attributed as"]]
+    assert list(table["attributed"]) == expected
 
 
 NAMES = [
@@ -359,4 +378,9 @@ def test_cli_run_summary_has_units_and_says_what_added_means(folders: dict, caps
     output = capsys.readouterr().out
     assert output.startswith(f"In this run of small_cap24 (seed 5), {summary['platform_failures']} platform")
     assert "unit" in output and "yuan" in output and "% of investors" in output and "platforms" in output
-    assert ADDED in output
+    assert ADDED in output and WHY_AVOIDED_DIFFERS in output and ONE_SEED in output
+    # Without reruns, the attributed failures are still shown, from the failure log; no 'avoided' claim.
+    failures = pd.read_csv(folders["run"] / "failures.csv")
+    _print_summary(summary, folders["run"], None, failures)
+    output = capsys.readouterr().out
+    assert "Failures by contagion channel" in output and "attributed" in output and "avoided" not in output

@@ -88,7 +88,7 @@ def run(
             result.save(folder)
         except OSError as err:
             fail(f"--out {out}: cannot write results: {err.strerror or err}")
-    _print_summary(result.summary, out, result.counterfactuals)
+    _print_summary(result.summary, out, result.counterfactuals, result.failures)
 
 
 def _simulate(spec, accounting: str, **options):  # -> RunResult
@@ -120,14 +120,15 @@ def _simulate(spec, accounting: str, **options):  # -> RunResult
     return result
 
 
-def _print_summary(summary: dict, out: Path, counterfactuals=None) -> None:
-    """The run's findings in plain language, its outcomes with units, and the counterfactuals table."""
+def _print_summary(summary: dict, out: Path, counterfactuals=None, failures=None) -> None:
+    """The run's findings in plain language, its outcomes with units, and the failures by contagion channel:
+    attributed first (from ``failures``, or the counterfactuals table), then, with counterfactuals, the
+    failures avoided and added with each channel off (one seed's figures)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from sandbox.reporting.findings import amount, run_findings
-    from sandbox.reporting.report import ADDED
 
     for sentence in run_findings(summary):
         typer.echo(sentence)
@@ -155,20 +156,49 @@ def _print_summary(summary: dict, out: Path, counterfactuals=None) -> None:
         table.add_row(name, value, unit)
     console = Console(stderr=False)
     console.print(table)
-    if counterfactuals is not None:
-        cf = Table(title="Same seed, one contagion channel switched off (platforms failing)")
-        for column in ("channel", "failures without it", "avoided", "added"):
-            cf.add_column(column, justify="right" if column != "channel" else "left")
-        for row in counterfactuals.to_dict("records"):
-            cf.add_row(
-                str(row["channel"]),
-                str(row["failures_without"]),
-                str(row["failures_avoided"]),
-                str(row["failures_added"]),
-            )
-        console.print(cf)
-        typer.echo(ADDED)
+    _print_channels(console, summary, counterfactuals, failures)
     console.print(Text(f"results written to {out}/"))
+
+
+def _print_channels(console, summary: dict, counterfactuals=None, failures=None) -> None:
+    """Failures by contagion channel: attributed (the primary figure), then avoided and added with it off."""
+    from rich.table import Table
+
+    from sandbox.api import ATTRIBUTED_AS, CHANNELS, WHY_AVOIDED_DIFFERS, attributed_failures
+    from sandbox.reporting.report import ADDED, ONE_SEED
+
+    has_cf = counterfactuals is not None and not counterfactuals.empty
+    if has_cf and "failures_attributed" in counterfactuals:
+        attributed = dict(zip(counterfactuals["channel"], counterfactuals["failures_attributed"], strict=True))
+    elif failures is not None:
+        attributed = attributed_failures(failures)
+    else:
+        return
+    title = f"Failures by contagion channel (seed {summary['seed']}; platforms)"
+    cf = Table(title=title)
+    cf.add_column("channel", no_wrap=True)
+    cf.add_column("attributed as", no_wrap=True)
+    cf.add_column("attributed", justify="right")
+    if has_cf:
+        cf.caption = "avoided, added, without it: the same seed rerun with the channel off"
+        for column in ("avoided", "added", "without it"):
+            cf.add_column(column, justify="right")
+    by_channel = counterfactuals.set_index("channel") if has_cf else None
+    for channel in CHANNELS:
+        cells = [channel, ATTRIBUTED_AS[channel], str(int(attributed.get(channel, 0)))]
+        if by_channel is not None:
+            row = by_channel.loc[channel]
+            cells += [str(row["failures_avoided"]), str(row["failures_added"]), str(row["failures_without"])]
+        cf.add_row(*cells)
+    console.print(cf)
+    typer.echo(
+        "Attributed: this run's failures that came through the channel (the 'channel' of failures.csv; "
+        "each failure counted once)."
+    )
+    if has_cf:
+        typer.echo(ONE_SEED)
+        typer.echo(WHY_AVOIDED_DIFFERS)
+        typer.echo(ADDED)
 
 
 @app.command()

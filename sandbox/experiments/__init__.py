@@ -26,7 +26,14 @@ from sandbox.experiments.results import (
 )
 from sandbox.experiments.runner import compare, replicate, sweep, unique_names
 from sandbox.experiments.sensitivity import DEFAULT_OUTPUTS, sensitivity, to_ema
-from sandbox.experiments.statistics import BETTER, comparison_table, describe_runs, metric_columns, paired_difference
+from sandbox.experiments.statistics import (
+    BETTER,
+    channel_table,
+    comparison_table,
+    describe_runs,
+    metric_columns,
+    paired_difference,
+)
 
 __all__ = [
     "BETTER",
@@ -40,6 +47,7 @@ __all__ = [
     "ReplicateResult",
     "RunFailure",
     "SweepResult",
+    "channel_table",
     "check_parameters",
     "child_seeds",
     "compare",

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sandbox.experiments.statistics import describe_runs
+from sandbox.experiments.statistics import channel_table, describe_runs
 
 
 class ExperimentError(ValueError):
@@ -86,6 +86,11 @@ class ReplicateResult:
         """Mean, sd and 95% t-interval of the mean of each metric (see :func:`describe_runs`)."""
         return describe_runs(self.runs, metrics)
 
+    def channels(self) -> pd.DataFrame:
+        """Per contagion channel, failures attributed, avoided and added over runs (see :func:`channel_table`);
+        empty unless run with counterfactuals."""
+        return channel_table(self.runs)
+
 
 @dataclass
 class CompareResult:
@@ -108,6 +113,11 @@ class CompareResult:
     failures: list[RunFailure] = field(default_factory=list)
     seed: int = 0
     out: Path | None = None
+
+    def channels(self) -> pd.DataFrame:
+        """Per scenario and contagion channel, failures attributed, avoided and added over runs
+        (see :func:`channel_table`); empty unless run with counterfactuals."""
+        return channel_table(self.runs, by="scenario")
 
 
 @dataclass

@@ -119,6 +119,51 @@ def paired_difference(
     }
 
 
+#: The per-channel figures of runs made with counterfactuals: the summary's
+#: ``failures_<figure>`` dicts, flattened to ``failures_<figure>_<channel>`` columns.
+CHANNEL_FIGURES = ("attributed", "avoided", "added")
+
+
+def channel_table(runs: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Per contagion channel: failures attributed, avoided and added, as means over runs with 95% intervals.
+
+    ``attributed`` (failures that came through the channel, each counted once)
+    is the primary figure. ``avoided`` and ``added`` compare each run with the
+    same seed rerun without the channel, so they are paired by seed; their
+    means' intervals are t-intervals over the runs. ``net`` is the mean paired
+    difference ``failures - failures without the channel`` (avoided minus
+    added, seed by seed) with its paired t-interval.
+
+    Args:
+        runs: a runs table made with counterfactuals (``failures_avoided_<channel>`` columns).
+        by: a column to split by (``"scenario"`` for a comparison), else every run together.
+
+    Returns:
+        One row per channel (and ``by`` value): ``channel``, then ``<figure>_mean``,
+        ``<figure>_ci_low`` and ``<figure>_ci_high`` for each of attributed,
+        avoided, added and net, and ``n`` (runs). Empty without counterfactual columns.
+    """
+    prefix = "failures_avoided_"
+    channels = [c.removeprefix(prefix) for c in runs.columns if c.startswith(prefix)]
+    groups = runs.groupby(by, sort=False) if by is not None else [(None, runs)]
+    rows = []
+    for key, part in groups:
+        for channel in channels:
+            row: dict[str, object] = {by: key} if by is not None else {}
+            row["channel"] = channel
+            for figure in CHANNEL_FIGURES:
+                column = f"failures_{figure}_{channel}"
+                values = part[column] if column in part else pd.Series(math.nan, index=part.index)
+                described = describe_runs(pd.DataFrame({figure: values}), [figure]).iloc[0]
+                row.update({f"{figure}_{k}": described[k] for k in ("mean", "ci_low", "ci_high")})
+            added = part.get(f"failures_added_{channel}", pd.Series(math.nan, index=part.index))
+            net = paired_difference(added.to_numpy(dtype=float), part[prefix + channel].to_numpy(dtype=float))
+            row.update({"net_mean": net["difference"], "net_ci_low": net["ci_low"], "net_ci_high": net["ci_high"]})
+            row["n"] = int(part[prefix + channel].notna().sum())
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def comparison_table(runs: pd.DataFrame, names: Sequence[str], metrics: Sequence[str] | None = None) -> pd.DataFrame:
     """Per metric: each scenario's mean and, for each proposal, the paired difference from the first.
 
@@ -150,8 +195,10 @@ def comparison_table(runs: pd.DataFrame, names: Sequence[str], metrics: Sequence
 
 __all__ = [
     "BETTER",
+    "CHANNEL_FIGURES",
     "CONFIDENCE",
     "LABELS",
+    "channel_table",
     "comparison_table",
     "describe_runs",
     "metric_columns",

@@ -40,7 +40,8 @@ class RunResult:
             (``root``, ``depth``).
         summary: the per-run metrics (see :func:`summarize`).
         counterfactuals: with ``run(..., counterfactuals=True)``, per channel the
-            failures with and without it, and how many disappear without it.
+            failures attributed to it (the primary figure), the failures with and
+            without it, and how many disappear (and appear) without it.
     """
 
     monthly: pd.DataFrame

@@ -54,7 +54,9 @@ from sandbox.reporting.sections import (
 from sandbox.reporting.tables import (
     ADDED,
     HEADLINE,
+    ONE_SEED,
     RESPONSE,
+    WHY_AVOIDED_DIFFERS,
     fmt,
     fmt_ci,
     fmt_diff,
@@ -310,6 +312,7 @@ def _render(report: Report) -> str:
 __all__ = [
     "ADDED",
     "HEADLINE",
+    "ONE_SEED",
     "KINDS",
     "RESPONSE",
     "Experiment",
@@ -317,6 +320,7 @@ __all__ = [
     "ReportError",
     "ReportFigure",
     "ReportTable",
+    "WHY_AVOIDED_DIFFERS",
     "build_report",
     "detect_kind",
     "fmt",

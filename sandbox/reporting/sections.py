@@ -19,7 +19,10 @@ import pandas as pd
 from sandbox.reporting.load import Experiment
 from sandbox.reporting.tables import (
     ADDED,
+    ONE_SEED,
     WAVE_WINDOW,
+    WHY_AVOIDED_DIFFERS,
+    channels_table,
     fmt,
     fmt_ci,
     fmt_diff,
@@ -438,20 +441,35 @@ def failures_section(b: Builder, experiment: Experiment, go_live: pd.DataFrame, 
                 "Failures traced back to a common first failure (the root) through contagion channels, "
                 "largest first; 'channels' counts how the later failures were triggered.",
             )
-        if experiment.counterfactuals is not None and not experiment.counterfactuals.empty:
-            cf = experiment.counterfactuals.rename(
-                columns={
-                    "failures_without": "failures without it",
-                    "failures_avoided": "avoided",
-                    "failures_added": "added",
-                }
-            )
-            b.table(
-                "Contagion channels switched off",
-                cf,
-                "The same seed run again with one contagion channel switched off: how many of this run's "
-                f"failures disappear ('avoided') and how many new ones happen instead ('added'). {ADDED}",
-            )
+    channels = channels_table(experiment)
+    if not channels.empty:
+        b.table("Failures by contagion channel", channels, _channels_caption(experiment, channels))
+
+
+def _channels_caption(experiment: Experiment, channels: pd.DataFrame) -> str:
+    """What the contagion channels table shows: attributed failures first, then what the reruns found."""
+    attributed = "runs and information both act through sentiment"
+    if "avoided with it off" not in channels:  # a single run without counterfactuals
+        return (
+            f"This run's failures that came through each contagion channel (the 'channel' of failures.csv; "
+            f"{attributed}). Run with counterfactuals to see, besides, the failures avoided with each "
+            "channel switched off."
+        )
+    if experiment.kind == "run":
+        how = (
+            "'Attributed' counts this run's failures that came through the channel (the 'channel' of "
+            f"failures.csv; {attributed}). Then the same seed run again with the channel switched off: how many "
+            "of this run's failures disappear ('avoided') and how many new ones happen instead ('added'). "
+            f"{ONE_SEED}"
+        )
+    else:
+        how = (
+            f"Per run, 'attributed' counts the failures that came through the channel ({attributed}); each run "
+            "is then rerun on its own seed with the channel switched off, giving the failures 'avoided' and "
+            "'added'. Means over runs with 95% intervals; 'net change' is failures with the channel minus "
+            "failures without it, paired by seed."
+        )
+    return f"{how} {WHY_AVOIDED_DIFFERS} {ADDED}"
 
 
 def losses_section(b: Builder, experiment: Experiment, plots: Any) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sandbox.api import ATTRIBUTED_AS, WHY_AVOIDED_DIFFERS, attributed_failures
 from sandbox.market.platforms import CAUSES
 from sandbox.reporting.load import Experiment, ReportError
 
@@ -42,6 +43,65 @@ ADDED = (
     "'Added' counts failures that occur only when the channel is off: with one channel gone, the run "
     "takes another path (path dependence), and platforms that survived before can fail."
 )
+
+
+#: What a single run's 'avoided' and 'added' are, in one line (report and CLI).
+ONE_SEED = (
+    "'Avoided' and 'added' are one seed's figures; a replicate with --counterfactuals gives their mean "
+    "and 95% interval over seeds."
+)
+
+
+def channels_table(experiment: Experiment) -> pd.DataFrame:
+    """Per contagion channel: failures attributed to it first, then failures avoided and added with it off.
+
+    A single run gives its counts (one seed); a replicate or a comparison run with
+    counterfactuals gives each figure's mean over runs with its 95% interval
+    (:func:`~sandbox.experiments.statistics.channel_table`; ``net change`` is the
+    paired difference, seed by seed). Empty when the folder has no counterfactuals.
+    """
+    if experiment.kind == "sweep":  # counts pooled over different parameter values would mean nothing
+        return pd.DataFrame()
+    if experiment.kind == "run":
+        cf = experiment.counterfactuals
+        if cf is None or cf.empty:  # no reruns: the attributed failures alone, if the log is there
+            if experiment.failures is None:
+                return pd.DataFrame()
+            cf = pd.DataFrame({"channel": list(ATTRIBUTED_AS), "attributed_as": list(ATTRIBUTED_AS.values())})
+        cf = cf.copy()
+        if "failures_attributed" not in cf and experiment.failures is not None:  # saved before attribution was shown
+            cf["failures_attributed"] = cf["channel"].map(attributed_failures(experiment.failures))
+        columns = {
+            "channel": "channel",
+            "attributed_as": "attributed as",
+            "failures_attributed": "attributed",
+            "failures_avoided": "avoided with it off",
+            "failures_added": "added with it off",
+            "failures_without": "failures without it",
+        }
+        return cf[[c for c in columns if c in cf]].rename(columns=columns)
+    from sandbox.experiments.statistics import channel_table
+
+    by = "scenario" if experiment.kind == "compare" else None
+    table = channel_table(experiment.runs, by=by)
+    if table.empty:
+        return table
+    out = table[[c for c in (by, "channel") if c is not None]].copy()
+    for figure, label in (
+        ("attributed", "attributed"),
+        ("avoided", "avoided with it off"),
+        ("added", "added with it off"),
+        ("net", "net change (paired)"),
+    ):
+        means = table[f"{figure}_mean"]
+        lows = table[f"{figure}_ci_low"] if figure == "net" else table[f"{figure}_ci_low"].clip(lower=0.0)
+        intervals = (
+            fmt_ci(lo, hi, change=figure == "net") for lo, hi in zip(lows, table[f"{figure}_ci_high"], strict=True)
+        )  # counts are never < 0; a net change can be
+        shown = (fmt_diff(m) if figure == "net" else fmt(m) for m in means)
+        out[label] = [f"{m} ({ci})" for m, ci in zip(shown, intervals, strict=True)]
+    out["runs"] = table["n"]
+    return out
 
 
 def go_live_table(experiment: Experiment) -> pd.DataFrame:
@@ -307,8 +367,11 @@ def fmt_diff(value: float, metric: str = "") -> str:
 __all__ = [
     "ADDED",
     "HEADLINE",
+    "ONE_SEED",
     "RESPONSE",
     "WAVE_WINDOW",
+    "WHY_AVOIDED_DIFFERS",
+    "channels_table",
     "fmt",
     "fmt_ci",
     "fmt_diff",

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "sandbox"
 
 # Bottom to top: a module may import its own layer and the layers before it.
-LAYERS = ("common", "market", "rules", "config", "api", "experiments", "reporting", "pilot", "dashboard", "cli")
+LAYERS = ("common", "market", "rules", "config", "data", "api", "experiments", "reporting", "pilot", "dashboard", "cli")
 # A top-level module or subpackage -> its layer. contagion sits with the market
 # (the market may use it) and is a leaf: it imports nothing from sandbox.
 LAYER_OF = {name: name for name in LAYERS} | {"contagion": "market"}

@@ -18,6 +18,7 @@ from sandbox.market.accounting import ACCOUNTING_MODES, AccountingMode, Ledger, 
 from sandbox.market.arrays import sum_by
 from sandbox.market.attribution import attribute_failures
 from sandbox.market.borrowers import BorrowerPopulation
+from sandbox.market.collections import close, distribute, ending, strategic_default
 from sandbox.market.credit import clear_credit
 from sandbox.market.entry import draw_applicants, screen
 from sandbox.market.environment import Environment
@@ -26,7 +27,6 @@ from sandbox.market.investors import InvestorPopulation, MarketView, Orders, Per
 from sandbox.market.memory import keep_freed_memory
 from sandbox.market.platforms import (
     ACTIVE,
-    CLOSED,
     CREDIT_CONTAGION,
     FRAUD,
     FRAUD_CAUSE,
@@ -529,6 +529,7 @@ class SandboxModel(mesa.Model):
         fee = self.config.market.platforms.fee
         loans_before = book.loans[:n].copy()
         cash_before = book.cash[:n].copy()
+        book.strategic = strategic_default(book, self.policy, self.behaviour.collections)  # 逃废债
         rep = b.repay(self.month, self.streams.borrowers, self.environment.hazard_multiplier, book.strategic)
         sums = {k: sum_by(rep.platform, getattr(rep, k), size) for k in ("interest", "principal")}
         sums |= {k: sum_by(rep.default_platform, getattr(rep, k), size) for k in ("recovery", "loss", "contagion_loss")}
@@ -686,7 +687,6 @@ class SandboxModel(mesa.Model):
         if rows.size == 0:
             return
         res = self.config.market.resolution
-        b = self.config.market.borrowers
         draw = self.streams.platforms.random(rows.size)
         ordered = np.full(rows.size, orderly) | (draw < pol.orderly_share)
         # An absconding controller takes the cash a custodian does not hold back.
@@ -702,10 +702,6 @@ class SandboxModel(mesa.Model):
         book.orderly[rows] = ordered
         book.claims_at_failure[rows] = book.units[rows] * book.unit_value[rows]
         book.resolution_end[rows] = self.month + np.where(ordered, months_orderly, res.disorderly_months)
-        uplift = 1 - pol.recovery_uplift
-        book.strategic[rows] = np.where(
-            ordered, b.strategic_default_orderly * uplift, b.strategic_default_disorderly * uplift
-        )
         failed = np.zeros(book.capacity + 1, dtype=bool)
         failed[rows] = True
         self.borrowers.lose_lender(failed)
@@ -796,11 +792,12 @@ class SandboxModel(mesa.Model):
 
     # ------------------------------------------------- 10. end of month
     def end_of_month(self) -> None:
-        """Wind-downs that end this month pay investors; check accounts; record the month."""
+        """Wind-downs pay investors what they collected, those that end close; check accounts; record."""
         book = self.book
         n = book.n
-        ending = np.flatnonzero((book.status[:n] == RESOLVING) & (book.resolution_end[:n] <= self.month))
-        self.close(ending)
+        closing = ending(self)
+        distribute(self, closing)  # recoveries reach investors month by month (market/collections.py)
+        self.close(closing)
         size = max(1.0, float(book.claims()[book.alive()].sum()))
         book.claims_peak[:n] = np.maximum(book.claims_peak[:n], book.claims())
         errors = self.ledger.errors(self)
@@ -808,35 +805,9 @@ class SandboxModel(mesa.Model):
         enforce(errors, self.month_label(), max(size, self.ledger.capital_in), self.accounting, self._accounting_warned)
 
     def close(self, rows: np.ndarray) -> None:
-        """End wind-downs: sell the remaining loans, pay investors pro rata, write off the rest."""
-        if rows.size == 0:
-            return
-        book, res = self.book, self.config.market.resolution
-        n, size = book.n, book.capacity + 1
-        mark = np.zeros(size, dtype=bool)
-        mark[rows] = True
-        moved = self.borrowers.transfer(mark, np.ones(size), book.buyer, self.streams.platforms)[:n]
-        discount = np.where(book.orderly[:n], res.orderly_sale_discount, res.disorderly_sale_discount)
-        discount = discount * (1 - self.policy.recovery_uplift)
-        self._sell_loans(moved, discount)
-        claims = book.units[:n] * book.unit_value[:n]
-        cash = np.maximum(book.cash[:n], 0.0)
-        payout = np.where(mark[:n], np.minimum(cash, claims), 0.0)
-        per_unit = np.zeros(size)
-        per_unit[:n] = np.divide(payout, book.units[:n], out=np.zeros(n), where=mark[:n] & (book.units[:n] > 0))
-        new_losers = self.investors.pay_out_failed(mark, book.unit_value, per_unit)
-        self.recorder.count("new_losers", int(new_losers.size))
-        book.cash[:n] -= payout
-        book.equity_flow[:n] += np.where(mark[:n], claims - payout, 0.0)
-        book.investor_loss[:n] += np.where(mark[:n], claims - payout, 0.0)
-        book.recovered[:n] += payout
-        book.units[rows] = 0.0
-        left = book.cash[rows].copy()  # what remains goes back to the owners
-        book.cash[rows] = 0.0
-        book.equity_flow[rows] -= left
-        self.ledger.owners_out += float(left.sum())
-        book.status[rows] = CLOSED
-        book.strategic[rows] = 0.0
+        """End wind-downs: sell the remaining loans, pay investors, write off the rest
+        (:func:`~sandbox.market.collections.close`)."""
+        close(self, rows)
 
     def finish(self) -> None:
         """At the horizon, settle wind-downs still running as if their loans were sold now,

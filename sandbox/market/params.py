@@ -24,6 +24,7 @@ __all__ = [
     "BorrowerBehaviour",
     "BorrowerParams",
     "ChannelParams",
+    "CollectionBehaviour",
     "EnvironmentParams",
     "ExposureParams",
     "InformationParams",
@@ -161,8 +162,6 @@ class BorrowerParams(Section):
     loss_given_default: float = Field(0.8, ge=0, le=1)
     contagion_multiplier: float = Field(5.0, ge=1, le=100, description="hazard multiple after losing a lender")
     contagion_months: int = Field(6, ge=1, le=60)
-    strategic_default_orderly: float = Field(0.02, ge=0, le=1, description="monthly, on an orderly wind-down")
-    strategic_default_disorderly: float = Field(0.25, ge=0, le=1, description="monthly, on a collapsed platform")
 
     @model_validator(mode="after")
     def _terms(self) -> BorrowerParams:
@@ -449,6 +448,31 @@ class BorrowerBehaviour(Section):
     loan_size_sigma: float = Field(0.3, ge=0, le=5, description="log-sd of a request around the typical loan")
 
 
+class CollectionBehaviour(Section):
+    """How borrowers of a stopped platform repay it, and how hard the platform collects
+    (strategic default, 逃废债: :mod:`sandbox.market.collections`)."""
+
+    walk_away: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="monthly probability a borrower stops paying a stopped platform that does not collect, "
+        "with no credit reporting of defaulters",
+    )
+    orderly_effort: float = Field(
+        0.8, ge=0, le=1, description="collection effort of an orderly wind-down or exit, 0 (none) to 1 (nobody walks)"
+    )
+    disorderly_effort: float = Field(
+        0.2, ge=0, le=1, description="collection effort of a collapsed or absconded platform, 0 to 1"
+    )
+    reporting_deterrence: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="share of strategic default deterred when every defaulter is reported to credit bureaus",
+    )
+
+
 class SentimentBehaviour(Section):
     """How investors' prior of a platform's risk forms (with ``environment.sentiment``)."""
 
@@ -487,5 +511,6 @@ class BehaviourParams(Section):
     platforms: PlatformBehaviour = Field(default_factory=PlatformBehaviour)
     investors: InvestorBehaviour = Field(default_factory=InvestorBehaviour)
     borrowers: BorrowerBehaviour = Field(default_factory=BorrowerBehaviour)
+    collections: CollectionBehaviour = Field(default_factory=CollectionBehaviour)
     sentiment: SentimentBehaviour = Field(default_factory=SentimentBehaviour)
     regulator: RegulatorBehaviour = Field(default_factory=RegulatorBehaviour)

@@ -50,10 +50,11 @@ class Policy:
     education: float = 0.0
     exposure_cap: float = math.inf
     exposure_share_cap: float = math.inf
-    # Resolution
+    # Resolution; credit reporting of borrowers who stop paying a stopped platform (share reported, 0 to 1)
     orderly_share: float = 0.0
     recovery_uplift: float = 0.0
     resolution_months: int | None = None
+    defaulter_reporting: float = 0.0
     # Per-platform requirements (filled by __post_init__); pilot caps are inf outside a pilot
     disclosure_required: np.ndarray = field(init=False)
     rate_cap: np.ndarray = field(init=False)

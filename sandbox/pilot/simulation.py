@@ -126,11 +126,10 @@ class FirmPlatform(Platform):
             if mask.any():
                 state.largest_claim = float((inv.units * mask).sum(axis=0).max() * book.unit_value[row])
         if self.exit_months is not None:
-            # The plan: a prepared, orderly wind-down of the stated length (borrowers keep paying).
-            b = model.config.market.borrowers
+            # The plan: a prepared, orderly wind-down of the stated length (its borrowers default
+            # strategically at an orderly wind-down's rate: market/collections.py).
             book.orderly[row] = True
             book.resolution_end[row] = model.month + self.exit_months
-            book.strategic[row] = b.strategic_default_orderly * (1 - model.policy.recovery_uplift)
 
 
 class PilotFirm(Rule):

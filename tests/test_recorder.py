@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from sandbox.market.accounting import Ledger
+from sandbox.market.credit import CreditMonth
 from sandbox.market.platforms import (
     ACTIVE,
     CAUSES,
@@ -102,8 +103,8 @@ def test_the_monthly_row_reads_the_market_from_live_platforms_only():
 
 def test_credit_and_defaults_become_rates():
     rec = Recorder(stand_in_model())
-    rec.add_credit(1000.0, 200.0, 50.0, 1000.0 * 0.2)
-    rec.add_credit(3000.0, 0.0, 0.0, 3000.0 * 0.3)
+    rec.add_credit(CreditMonth(1000.0, 200.0, 50.0, 1000.0 * 0.2, informal=80.0, sought=1500.0))
+    rec.add_credit(CreditMonth(3000.0, 0.0, 0.0, 3000.0 * 0.3, sought=3000.0))
     rec.add_defaults(3, 60)
     rec.count("run_requests", 7)
     rec.count("entries", 2)
@@ -111,6 +112,7 @@ def test_credit_and_defaults_become_rates():
     row = rec.rows[0]
     assert row["new_credit"] == 4000.0
     assert (row["credit_excluded_cap"], row["credit_excluded_limit"]) == (200.0, 50.0)
+    assert (row["credit_informal"], row["credit_gone_without"], row["credit_sought"]) == (80.0, 120.0, 4500.0)
     assert row["avg_apr"] == pytest.approx(0.275)  # weighted by the amount lent
     assert row["default_rate"] == pytest.approx(3 / 60)
     assert (row["run_requests"], row["entries"]) == (7, 2)

@@ -4,6 +4,12 @@ Borrowers who seek credit this month go to platforms in proportion to what
 each can lend; a platform prices the loan, refuses it above a rate cap, and
 per-borrower limits and the platforms' cash ration what is lent. A rollover
 borrower left without a loan comes under stress (credit contagion).
+
+Credit excluded by a cap is what a borrower would have taken: the price is
+above the cap but within the borrower's ``max_rate`` (a borrower who finds the
+price too dear declines with or without a cap). An excluded borrower turns to
+an informal lender if it can find one and its rate is within ``max_rate``, or
+goes without; informal loans stay outside the platforms' books.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from sandbox.market.platforms import INTERMEDIARY, POOL
 
 if TYPE_CHECKING:
     from sandbox.market.borrowers import BorrowerPopulation
-    from sandbox.market.params import BehaviourParams, PlatformBehaviour, PlatformParams
+    from sandbox.market.params import BehaviourParams, BorrowerBehaviour, PlatformBehaviour, PlatformParams
     from sandbox.market.platforms import PlatformBook
     from sandbox.market.policy import Policy
 
@@ -28,12 +34,36 @@ class CreditMonth:
     """What one month's credit market did (yuan), as the recorder counts it."""
 
     new: float  # lent this month
-    excluded_cap: float  # asked for, refused because the price was above a rate cap
+    excluded_cap: float  # would have been taken (price within max_rate), refused: price above a rate cap
     excluded_limit: float  # asked for above a borrower limit
     apr_weighted: float  # sum of APR x amount over new loans
+    informal: float = 0.0  # of excluded_cap, borrowed from informal lenders instead
+    sought: float = 0.0  # asked for, within limits, by borrowers who take the price: before rationing by cash
+
+    @property
+    def gone_without(self) -> float:
+        """Credit excluded by a cap that borrowers did without (yuan)."""
+        return self.excluded_cap - self.informal
 
 
 NO_CREDIT = CreditMonth(0.0, 0.0, 0.0, 0.0)
+
+
+def informal_credit(amount: np.ndarray, max_rate: np.ndarray, behaviour: BorrowerBehaviour) -> float:
+    """Yuan that borrowers excluded by a cap borrow from informal lenders instead.
+
+    A share ``informal_access`` of them can find an informal lender, and takes
+    its loan if ``informal_rate`` is within its ``max_rate``. The expected
+    amount is returned rather than a draw: informal loans are not booked
+    anywhere, so a draw would only add noise (and shift a random stream).
+
+    Args:
+        amount: what each excluded borrower would have borrowed on a platform (yuan).
+        max_rate: each excluded borrower's highest acceptable APR.
+        behaviour: the borrowers' behaviour (``informal_rate``, ``informal_access``).
+    """
+    willing = max_rate >= behaviour.informal_rate
+    return behaviour.informal_access * float(amount[willing].sum())
 
 
 def lendable(book: PlatformBook, params: PlatformParams, behaviour: PlatformBehaviour) -> np.ndarray:
@@ -87,7 +117,8 @@ def clear_credit(
     funding = book.promised_yield + p.fee
     apr = b.price(who, plat, funding)
     capped = apr > pol.rate_cap[plat]
-    declined = ~capped & (apr > b.max_rate[who])
+    max_rate = b.max_rate[who]
+    declined = apr > max_rate  # too dear for the borrower, cap or no cap
     # Per-borrower limits, per platform and across platforms.
     company = b.company[who]
     lim_p = np.where(company, pol.limit_company_platform, pol.limit_individual_platform)
@@ -97,12 +128,18 @@ def clear_credit(
     room = np.maximum(np.minimum(lim_p - on_plat, lim_t - row_sum(owed)), 0.0)
     limited = np.minimum(amount, room)
     has_slot = row_any(lenders < 0)
-    ok = ~capped & ~declined & (limited > 0) & has_slot
-    excluded_cap = float(amount[capped].sum())
+    would_take = ~declined & (limited > 0) & has_slot
+    ok = ~capped & would_take
+    # Excluded by the cap: what the borrower would have taken at the platform's
+    # price (within its limits, with a free slot) had there been no cap.
+    shut_out = capped & would_take
+    excluded_cap = float(limited[shut_out].sum())
+    informal = informal_credit(limited[shut_out], max_rate[shut_out], behaviour.borrowers)
     excluded_limit = float((amount - limited)[~capped & ~declined].sum())
     # Ration by cash: each request is accepted with the platform's fill ratio,
     # then accepted amounts are scaled so no platform lends more than it has.
     req = sum_by(plat[ok], limited[ok], book.n)
+    sought = float(req.sum())
     fill = np.divide(can_lend, req, out=np.ones_like(req), where=req > 0)
     ok &= accept_draw < np.minimum(fill, 1.0)[plat]
     acc = sum_by(plat[ok], limited[ok], book.n)
@@ -119,4 +156,6 @@ def clear_credit(
     # A rollover borrower who could not refinance is under stress: credit contagion.
     if stress:
         b.stressed_until[who[refinancing & ~ok]] = month + b.params.contagion_months
-    return CreditMonth(float(lent[ok].sum()), excluded_cap, excluded_limit, float((apr[ok] * lent[ok]).sum()))
+    return CreditMonth(
+        float(lent[ok].sum()), excluded_cap, excluded_limit, float((apr[ok] * lent[ok]).sum()), informal, sought
+    )

@@ -311,7 +311,7 @@ class SandboxModel(mesa.Model):
             self.month,
             stress=self.channels.credit_contagion,
         )
-        self.recorder.add_credit(credit.new, credit.excluded_cap, credit.excluded_limit, credit.apr_weighted)
+        self.recorder.add_credit(credit)
 
     # ------------------------------------------------- 4. investor decisions
     def perception(self) -> Perception:

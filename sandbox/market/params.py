@@ -446,6 +446,12 @@ class BorrowerBehaviour(Section):
         1.5, gt=0, le=100, description="debt a borrower carries before its hazard rises, multiple of its typical loan"
     )
     loan_size_sigma: float = Field(0.3, ge=0, le=5, description="log-sd of a request around the typical loan")
+    informal_rate: float = Field(
+        0.36, ge=0, le=5, description="APR of informal lenders, the outside option of a borrower a rate cap excludes"
+    )
+    informal_access: float = Field(
+        0.5, ge=0, le=1, description="share of borrowers excluded by a cap who can find an informal lender"
+    )
 
 
 class CollectionBehaviour(Section):

@@ -11,6 +11,7 @@ import numpy as np
 from sandbox.market.platforms import CAUSES, FRAUD, INTERMEDIARY, POOL
 
 if TYPE_CHECKING:
+    from sandbox.market.credit import CreditMonth
     from sandbox.market.model import SandboxModel
 
 
@@ -39,11 +40,15 @@ class Recorder:
         """Add ``k`` to this month's counter ``key``."""
         self._month[key] += k
 
-    def add_credit(self, new: float, excluded_cap: float, excluded_limit: float, apr_weighted: float) -> None:
-        self._month["new_credit"] += new
-        self._month["credit_excluded_cap"] += excluded_cap
-        self._month["credit_excluded_limit"] += excluded_limit
-        self._month["apr_weighted"] += apr_weighted
+    def add_credit(self, credit: CreditMonth) -> None:
+        """Add a month of the credit market (yuan): sought, lent, excluded by a cap (and of
+        that, borrowed informally), excluded by limits, and APR x amount lent."""
+        self._month["credit_sought"] += credit.sought
+        self._month["new_credit"] += credit.new
+        self._month["credit_excluded_cap"] += credit.excluded_cap
+        self._month["credit_informal"] += credit.informal
+        self._month["credit_excluded_limit"] += credit.excluded_limit
+        self._month["apr_weighted"] += credit.apr_weighted
 
     def add_defaults(self, defaults: int, performing: int) -> None:
         """Add this month's defaults and the loans that were due (performing or not)."""
@@ -83,8 +88,11 @@ class Recorder:
         row.update(
             loan_balance=loans,
             investor_money=float(claims[alive].sum()),
+            credit_sought=c["credit_sought"],
             new_credit=new_credit,
             credit_excluded_cap=c["credit_excluded_cap"],
+            credit_informal=c["credit_informal"],
+            credit_gone_without=c["credit_excluded_cap"] - c["credit_informal"],
             credit_excluded_limit=c["credit_excluded_limit"],
             avg_yield=float(np.average(book.promised_yield[:n][alive], weights=claims[alive] + 1.0))
             if alive.any()

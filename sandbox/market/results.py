@@ -344,6 +344,7 @@ def summarize(
     contagion = causes[CAUSES[ILLIQUIDITY_RUN]] + causes[CAUSES[CREDIT_CONTAGION]]
     excluded_cap = float(monthly["credit_excluded_cap"].sum())
     excluded_limit = float(monthly["credit_excluded_limit"].sum())
+    informal = float(monthly["credit_informal"].sum())
     book = model.book
     n = book.n
     fraud = book.kind[:n] == FRAUD
@@ -379,6 +380,8 @@ def summarize(
         "credit_supplied_total": float(monthly["new_credit"].sum()),
         "credit_excluded_total": excluded_cap + excluded_limit,
         "credit_excluded_cap": excluded_cap,
+        "credit_informal": informal,
+        "credit_gone_without": excluded_cap - informal,
         "credit_excluded_limit": excluded_limit,
         "borrower_default_rate": float(1 - (1 - defaults / due) ** 12) if due > 0 else 0.0,
         "overindebted_share": float(monthly["overindebted_share"].mean()) if len(monthly) else 0.0,

@@ -154,6 +154,8 @@ def _print_summary(summary: dict, out: Path, counterfactuals=None, failures=None
         ("largest cascade", str(summary["largest_cascade"]), "platforms"),
         ("credit supplied", yuan("credit_supplied_total"), "yuan"),
         ("credit excluded", yuan("credit_excluded_total"), "yuan"),
+        ("  by the cap, borrowed informally", yuan("credit_informal"), "yuan"),
+        ("  by the cap, gone without", yuan("credit_gone_without"), "yuan"),
         ("accounting max error", f"{summary['accounting_max_abs_error']:.2g}", "yuan"),
     ]
     for name, value, unit in rows:

@@ -42,6 +42,8 @@ BETTER: dict[str, Literal["lower", "higher"]] = {
     "credit_excluded_total": "lower",
     "credit_excluded_cap": "lower",
     "credit_excluded_limit": "lower",
+    "credit_informal": "lower",
+    "credit_gone_without": "lower",
     "borrower_default_rate": "lower",
     "overindebted_share": "lower",
     "fraud_entries": "lower",

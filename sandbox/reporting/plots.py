@@ -93,6 +93,8 @@ LABELS: dict[str, str] = {
     "largest_cascade": "largest cascade (failures)",
     "credit_supplied_total": "credit supplied (yuan)",
     "credit_excluded_total": "credit excluded by rules (yuan)",
+    "credit_informal": "excluded credit borrowed informally (yuan)",
+    "credit_gone_without": "excluded credit gone without (yuan)",
     "borrower_default_rate": "borrower default rate (annual)",
     "fraud_loss_total": "investor loss to fraud (yuan)",
     "recovery_rate": "recovery rate",

@@ -26,10 +26,12 @@ else:
 class RateCap(Rule):
     """Borrowers' APR may not exceed ``apr``, or ``multiple`` times the benchmark rate.
 
-    Platforms refuse borrowers whose risk-based price is above the cap (counted
-    as credit excluded), so the riskiest borrowers lose access: the default
-    rate falls, excluded credit rises, and rollover borrowers who are refused
-    come under stress. An optional ``investor_yield_cap`` limits promised yields.
+    Platforms refuse borrowers whose risk-based price is above the cap, so the
+    riskiest borrowers lose access: the default rate falls, and rollover
+    borrowers who are refused come under stress. Credit excluded by the cap
+    counts only loans the borrower would have taken (price within what it would
+    pay); of that, some is borrowed from informal lenders and the rest goes
+    without (``credit_informal``, ``credit_gone_without``). An optional ``investor_yield_cap`` limits promised yields.
     ``apr`` and ``multiple`` may change on dates: ``apr: {values: {2015-09: 0.36, 2017-08: 0.24}}``.
     """
 

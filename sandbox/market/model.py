@@ -18,6 +18,7 @@ from sandbox.market.accounting import ACCOUNTING_MODES, AccountingMode, Ledger, 
 from sandbox.market.arrays import sum_by
 from sandbox.market.attribution import attribute_failures
 from sandbox.market.borrowers import BorrowerPopulation
+from sandbox.market.choices import choose
 from sandbox.market.collections import close, distribute, ending, strategic_default
 from sandbox.market.credit import clear_credit
 from sandbox.market.entry import draw_applicants, screen
@@ -751,6 +752,7 @@ class SandboxModel(mesa.Model):
         audit = book.alive() & (book.kind[:n] == FRAUD) & (rng.random(n) < pol.audit_probability)
         book.audited[:n] |= audit
         self._comply(rng)
+        choose(self)  # platforms facing an exit deadline wind down, convert or carry on (choices.py)
         if pol.education > 0:
             self.investors.educate(pol.education, self.month)
 

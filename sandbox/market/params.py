@@ -23,6 +23,7 @@ __all__ = [
     "BehaviourParams",
     "BorrowerBehaviour",
     "BorrowerParams",
+    "CampaignBehaviour",
     "ChannelParams",
     "CollectionBehaviour",
     "EnvironmentParams",
@@ -511,6 +512,31 @@ class RegulatorBehaviour(Section):
     rough_noise: float = Field(2.0, ge=0, le=100, description="sd of score noise with no early-warning system")
 
 
+class CampaignBehaviour(Section):
+    """How platforms answer a deadline to stop (exit campaign, licensing, pool ban:
+    :mod:`sandbox.market.choices`): wind down, convert to another licensed business,
+    or carry on until caught or ruined; frauds may abscond."""
+
+    review: float = Field(
+        0.2, ge=0, le=1, description="monthly probability a platform under a deadline reconsiders carrying on"
+    )
+    foresight: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="weight a platform gives a penalty one month further off (a deadline k months away: this^k)",
+    )
+    conversion_capital: float = Field(
+        5.0e5,
+        ge=0,
+        le=1e12,
+        description="paid-in capital a platform needs to convert to another licensed business, yuan",
+    )
+    fraud_flight: float = Field(
+        0.3, ge=0, le=10, description="monthly abscond chance a fraud adds per unit of its chance of being inspected"
+    )
+
+
 class BehaviourParams(Section):
     """Behaviour: the response strengths, hazards and thresholds of every agent (``behaviour:``)."""
 
@@ -520,3 +546,4 @@ class BehaviourParams(Section):
     collections: CollectionBehaviour = Field(default_factory=CollectionBehaviour)
     sentiment: SentimentBehaviour = Field(default_factory=SentimentBehaviour)
     regulator: RegulatorBehaviour = Field(default_factory=RegulatorBehaviour)
+    campaign: CampaignBehaviour = Field(default_factory=CampaignBehaviour)

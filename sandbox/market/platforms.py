@@ -34,8 +34,10 @@ ACTIVE, SUSPENDED, RESOLVING, CLOSED = 0, 1, 2, 3
 STATES = ("active", "suspended", "resolving", "closed")
 
 # Failure causes, in the order reports use.
-CAUSES = ("insolvency", "illiquidity_run", "fraud", "credit_contagion", "regulatory", "orderly_exit")
-INSOLVENCY, ILLIQUIDITY_RUN, FRAUD_CAUSE, CREDIT_CONTAGION, REGULATORY, ORDERLY_EXIT = range(6)
+# ``converted``: the platform left P2P lending for another licensed business (WDZJ's 转型),
+# its P2P book wound down in an orderly way (:mod:`sandbox.market.choices`).
+CAUSES = ("insolvency", "illiquidity_run", "fraud", "credit_contagion", "regulatory", "orderly_exit", "converted")
+INSOLVENCY, ILLIQUIDITY_RUN, FRAUD_CAUSE, CREDIT_CONTAGION, REGULATORY, ORDERLY_EXIT, CONVERTED = range(7)
 
 # Rungs of the regulator's enforcement ladder.
 LADDER = ("none", "warning", "rectification", "fine", "suspension", "revocation")

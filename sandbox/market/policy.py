@@ -55,6 +55,12 @@ class Policy:
     recovery_uplift: float = 0.0
     resolution_months: int | None = None
     defaulter_reporting: float = 0.0
+    # Deadlines to stop P2P lending (exit campaign, licensing, pool ban: :mod:`sandbox.market.choices`).
+    # ``exit_deadline`` (below) is the month from which a platform operating is illegal (inf: never);
+    # the regulators check up to ``enforcement_capacity`` platforms a month for illegal operation,
+    # and one caught pays ``illegal_fine`` (yuan) and is ordered to exit.
+    enforcement_capacity: int = 0
+    illegal_fine: float = 0.0
     # Per-platform requirements (filled by __post_init__); pilot caps are inf outside a pilot
     disclosure_required: np.ndarray = field(init=False)
     rate_cap: np.ndarray = field(init=False)
@@ -64,6 +70,7 @@ class Policy:
     registration_required: np.ndarray = field(init=False)
     customer_cap: np.ndarray = field(init=False)
     customer_exposure_cap: np.ndarray = field(init=False)
+    exit_deadline: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         n = self.n_platforms
@@ -75,3 +82,17 @@ class Policy:
         self.registration_required = np.zeros(n, dtype=bool)
         self.customer_cap = np.full(n, math.inf)
         self.customer_exposure_cap = np.full(n, math.inf)
+        self.exit_deadline = np.full(n, math.inf)
+
+    def require_exit(self, rows: np.ndarray, deadline: int, fine: float, capacity: int) -> None:
+        """Platforms ``rows`` (a mask or indices) may not operate from month ``deadline``.
+
+        Deadlines compose by the earliest, fines and enforcement capacity by the largest
+        (the strictest rule in force). Nothing closes here: each platform chooses to wind
+        down, convert or carry on (:mod:`sandbox.market.choices`), and regulators catch
+        those operating after the deadline as far as their capacity goes.
+        """
+        rows = np.flatnonzero(rows) if rows.dtype == bool else rows
+        self.exit_deadline[rows] = np.minimum(self.exit_deadline[rows], deadline)
+        self.illegal_fine = max(self.illegal_fine, fine)
+        self.enforcement_capacity = max(self.enforcement_capacity, capacity)

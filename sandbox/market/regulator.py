@@ -6,7 +6,10 @@ the month's capacity, and finds misconduct with a probability that rises with
 disclosure and custody. Each finding moves the platform one rung up the ladder:
 warning, rectification order with a deadline, fine, suspension of new
 business, revocation with orderly wind-down. A detected fraud is revoked at
-once and its controller blacklisted when a blacklist is in force.
+once and its controller blacklisted when a blacklist is in force. Separately,
+up to ``enforcement_capacity`` checks a month find platforms operating after an
+exit deadline (:func:`~sandbox.market.choices.catch_illegal_operators`): each is
+fined and ordered to exit, so the pace of enforced exits follows capacity.
 
 Rules switch these powers on through the month's :class:`~sandbox.market.policy.Policy`:
 with no inspection rule the capacity is zero and the regulator only monitors.
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sandbox.market.choices import catch_illegal_operators
 from sandbox.market.params import RegulatorBehaviour, RegulatorParams
 from sandbox.market.platforms import FRAUD, POOL, REGULATORY, SUSPENDED
 
@@ -93,6 +97,9 @@ class Regulator(mesa.Agent):
                 chosen = candidates[np.argsort(-scores[candidates], kind="stable")[:capacity]]
             self.inspect(np.sort(chosen), policy, rng)
         self.enforce_deadlines(policy)
+        # Platforms operating after an exit deadline: this regulator's share of the checks.
+        checks = policy.enforcement_capacity // k + (i < policy.enforcement_capacity % k)
+        catch_illegal_operators(self, policy, checks)
         if policy.early_warning and policy.publish_warnings:
             flagged = candidates[(scores[candidates] > policy.warning_threshold) & ~book.warned[candidates]]
             book.warned[flagged] = True  # a platform is named once

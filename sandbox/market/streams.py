@@ -26,6 +26,7 @@ class Streams:
     regulator: np.random.Generator
     borrower_population: np.random.Generator
     initial_platforms: np.random.Generator
+    campaign: np.random.Generator  # platforms' choices under a deadline, and the checks for illegal operation
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:

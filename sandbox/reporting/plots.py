@@ -63,6 +63,7 @@ CAUSE_COLORS: dict[str, str] = {
     "credit_contagion": OKABE_ITO["reddish_purple"],
     "regulatory": OKABE_ITO["bluish_green"],
     "orderly_exit": OKABE_ITO["sky_blue"],
+    "converted": OKABE_ITO["yellow"],
 }
 KIND_COLORS: dict[str, str] = {
     "intermediary": OKABE_ITO["blue"],

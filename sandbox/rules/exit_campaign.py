@@ -1,4 +1,4 @@
-"""Exit campaign: from a date, every platform winds down in an orderly way over N months."""
+"""Exit campaign: from a date no new business, and operating becomes illegal after a deadline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, ClassVar, override
 import numpy as np
 from pydantic import Field
 
-from sandbox.market.platforms import FRAUD
 from sandbox.rules.base import Policy, Rule
 from sandbox.rules.registry import register
 
@@ -17,19 +16,27 @@ if TYPE_CHECKING:
 
 @register
 class ExitCampaign(Rule):
-    """Platforms stop new business at once and exit in an orderly way, spread over ``months``.
+    """Platforms stop new business at once; operating is illegal after ``months``.
 
-    Each month an equal share of the platforms still operating (smallest
-    first) enters an orderly wind-down, so all have exited by the end. Frauds
-    feel the pressure: their abscond chance rises by ``fraud_pressure``.
+    Nothing closes on a schedule. From ``from`` no platform enters, takes new
+    money or makes new loans, so books run off and margins shrink. Each platform
+    then chooses month by month to wind down in an orderly way, convert to
+    another licensed business (if well capitalised), or carry on
+    (:mod:`sandbox.market.choices`). After the deadline regulators check up to
+    ``inspection_capacity`` platforms a month: one caught operating pays
+    ``fine`` and is ordered to exit. Frauds feel the pressure and abscond more
+    (``behaviour.campaign.fraud_flight``).
     """
 
     name: ClassVar[str] = "exit_campaign"
-    summary: ClassVar[str] = "all platforms wind down in an orderly way over N months"
+    summary: ClassVar[str] = "no new business; operating is illegal after a deadline, enforced by inspections"
     stands_for: ClassVar[str] = "Exit as the main approach to P2P risk (China, 2018-12 to 2020-11)"
 
-    months: int = Field(24, ge=1, le=240, description="months over which every platform exits")
-    fraud_pressure: float = Field(0.05, ge=0, le=1, description="added monthly abscond chance for frauds")
+    months: int = Field(24, ge=1, le=240, description="months from the start after which operating is illegal")
+    fine: float = Field(1.0e6, ge=0, description="fine on a platform caught operating after the deadline, yuan")
+    inspection_capacity: int = Field(
+        10, ge=0, le=100_000, description="platforms regulators check a month for operating after the deadline"
+    )
 
     @override
     def apply(self, policy: Policy, model: Market) -> None:
@@ -37,17 +44,10 @@ class ExitCampaign(Rule):
         policy.licensing = True
         policy.screening_accuracy = 1.0
         policy.min_capital = float("inf")  # no new entry during the campaign
+        deadline = self.first_month(model) + self.months
+        policy.require_exit(np.arange(model.book.n), deadline, self.fine, self.inspection_capacity)
 
     @override
     def act(self, model: Market) -> None:
         book = model.book
-        alive = np.flatnonzero(book.alive())
-        book.exiting[alive] = True  # no new money, no new loans while they wait their turn
-        book.abscond_pressure[alive[book.kind[alive] == FRAUD]] += self.fraud_pressure
-        left = self.first_month(model) + self.months - model.month
-        if left <= 0 or alive.size == 0:
-            model.order_exit(alive)
-            return
-        k = int(np.ceil(alive.size / left))
-        size = book.claims()[alive]
-        model.order_exit(alive[np.argsort(size, kind="stable")[:k]])
+        book.exiting[np.flatnonzero(book.alive())] = True  # no new money, no new loans: balances run off

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, override
 
-import numpy as np
 from pydantic import Field
 
 from sandbox.market.platforms import FRAUD
@@ -22,19 +21,26 @@ class Licensing(Rule):
     The regulator screens applicants: those below the minimum capital are
     refused, and a fraud is caught with probability ``screening_accuracy``.
     At the registration deadline every unregistered incumbent applies: frauds
-    are caught with the same accuracy and revoked; honest platforms that meet
-    the requirements register, and the rest exit in an orderly way. Frauds
-    that sense the deadline coming abscond more often.
+    are caught with the same accuracy and revoked; platforms that meet the
+    requirements register. The rest are not closed: from the deadline they
+    operate illegally. Facing that, an under-capitalised platform chooses to wind
+    down, convert or carry on (:mod:`sandbox.market.choices`), frauds abscond
+    more as the deadline nears, and regulators check up to
+    ``inspection_capacity`` platforms a month, fining one caught operating and
+    ordering it to exit.
     """
 
     name: ClassVar[str] = "licensing"
-    summary: ClassVar[str] = "entry needs a licence; incumbents register by a deadline or exit"
+    summary: ClassVar[str] = "entry needs a licence; unregistered incumbents operate illegally after a deadline"
     stands_for: ClassVar[str] = "P2P registration and filing (China 2016-2018), FCA authorisation"
 
     min_capital: float = Field(0.0, ge=0, description="minimum paid-in capital, yuan")
     custody_required: bool = Field(False, description="a licence needs bank custody of client funds")
     screening_accuracy: float = Field(0.5, ge=0, le=1, description="chance screening catches a fraud")
-    deadline_pressure: float = Field(0.15, ge=0, le=1, description="added monthly abscond chance in the last 3 months")
+    fine: float = Field(1.0e6, ge=0, description="fine on an unregistered platform caught operating, yuan")
+    inspection_capacity: int = Field(
+        10, ge=0, le=100_000, description="platforms regulators check a month for operating unregistered"
+    )
 
     @override
     def apply(self, policy: Policy, model: Market) -> None:
@@ -45,19 +51,21 @@ class Licensing(Rule):
         policy.registration_required[: bound.size] |= bound
         if self.custody_required:
             policy.custody_required[: bound.size] |= bound
+        # Who faces the deadline: unregistered platforms that cannot register (too little
+        # capital), and frauds (which screening may catch).
+        book = model.book
+        n = book.n
+        waiting = ~book.registered[:n] & ((book.capital[:n] < self.min_capital) | (book.kind[:n] == FRAUD))
+        deadline = self.first_month(model) + self.grace_months
+        policy.require_exit(waiting, deadline, self.fine, self.inspection_capacity)
 
     @override
     def act(self, model: Market) -> None:
+        if model.month != self.first_month(model) + self.grace_months:
+            return
         book = model.book
         n = book.n
-        deadline = self.first_month(model) + self.grace_months
-        alive = book.alive()
-        waiting = alive & ~book.registered[:n]
-        if 0 < deadline - model.month <= 3:
-            book.abscond_pressure[:n] += np.where(waiting & (book.kind[:n] == FRAUD), self.deadline_pressure, 0.0)
-        if model.month != deadline:
-            return
-        rows = np.flatnonzero(waiting)
+        rows = (book.alive() & ~book.registered[:n]).nonzero()[0]
         draw = model.screening_rng.random(rows.size)
         fraud = book.kind[rows] == FRAUD
         caught = fraud & (draw < self.screening_accuracy)
@@ -67,4 +75,3 @@ class Licensing(Rule):
             book.custody[rows[~caught & meets]] = True
         book.detected_month[rows[caught]] = model.month
         model.revoke(rows[caught])
-        model.order_exit(rows[~caught & ~meets])

@@ -1,0 +1,92 @@
+"""Campaigns as pressure, not schedules (sandbox/market/choices.py).
+
+Under an exit campaign nothing closes on a count: platforms choose to wind
+down, convert or carry on, and regulators catch those operating after the
+deadline as far as their capacity goes. Paired seeds: the same market with one
+lever of the campaign moved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from conftest import small_market
+
+import sandbox
+from sandbox import SandboxModel
+from sandbox.market.platforms import CONVERTED
+
+SEEDS = (1, 2, 3, 4)
+START = 18  # the campaign starts in 2017-07, once platforms have books that earn
+DEADLINE = 8  # months after the campaign starts
+
+
+def campaign(**rule: Any) -> sandbox.Scenario:
+    """A small market of 40 platforms over three years; the campaign starts in month 18."""
+    return small_market(
+        months=36,
+        market__platforms={
+            "initial": 40,
+            "entry_per_month": 2,
+            "capital_median": 2.0e5,
+            "mix": {"intermediary": 0.5, "pool": 0.3, "fraud": 0.2},
+        },
+        regime=[{"exit_campaign": {"from": "2017-07", "months": DEADLINE, **rule}}],
+    )
+
+
+def alive_path(**rule: Any) -> list[np.ndarray]:
+    return [sandbox.run(campaign(**rule), seed=s).monthly["alive_total"].to_numpy() for s in SEEDS]
+
+
+def test_low_capacity_leaves_platforms_operating_after_the_deadline_and_high_capacity_fewer():
+    deadline = START + DEADLINE
+    low = alive_path(inspection_capacity=0, fine=1.0e6)
+    high = alive_path(inspection_capacity=40, fine=1.0e6)
+    # With nobody checking, some platforms are still operating well after the deadline:
+    # no schedule brings the count to zero by a date.
+    assert all(path[deadline + 3] > 0 for path in low)
+    # With capacity to check everyone, fewer are left in every seed.
+    assert all(h[deadline + 3] < lo[deadline + 3] for h, lo in zip(high, low, strict=True))
+    assert sum(h[deadline + 3] for h in high) <= 0.5 * sum(lo[deadline + 3] for lo in low)
+
+
+def test_the_count_falls_as_a_curve_not_a_straight_line_to_zero():
+    for path in alive_path():
+        during = path[START : START + DEADLINE + 1]
+        exits = -np.diff(during)
+        # A schedule of ceil(alive / months left) closes about the same number each month;
+        # here exits are front-loaded where margins vanish first and vary month to month.
+        assert exits.max() >= 2 * max(exits.min(), 1)
+        assert exits[:3].sum() > exits[-3:].sum()
+
+
+def test_higher_fines_raise_wind_downs_before_the_deadline():
+    def early_exits(fine: float) -> list[int]:
+        out = []
+        for s in SEEDS:
+            m = sandbox.run(campaign(fine=fine, inspection_capacity=10), seed=s).monthly
+            before = m.iloc[START : START + DEADLINE]
+            out.append(int(before["failures_orderly_exit"].sum() + before["failures_converted"].sum()))
+        return out
+
+    cheap, dear = early_exits(0.0), early_exits(1.0e8)
+    assert all(d >= c for c, d in zip(cheap, dear, strict=True))
+    assert sum(dear) > sum(cheap)
+
+
+def test_only_well_capitalised_solvent_platforms_convert():
+    converted = 0
+    for s in SEEDS:
+        model = SandboxModel(campaign(), seed=s)
+        model.run()
+        book = model.book
+        rows = np.flatnonzero(book.fail_cause[: book.n] == CONVERTED)
+        converted += rows.size
+        assert (book.capital[rows] >= model.behaviour.campaign.conversion_capital).all()
+    assert converted > 0
+    # No one converts when the bar is above every platform's capital.
+    high_bar = campaign().model_copy(deep=True)
+    high_bar.behaviour.campaign.conversion_capital = 1.0e12
+    assert sandbox.run(high_bar, seed=1).monthly["failures_converted"].sum() == 0

@@ -68,8 +68,12 @@ def test_failures_recorded_with_month_and_cause_and_losses_booked_to_investors()
     assert len(failed) > 0
     assert set(failed["failure_cause"]) <= set(CAUSES)
     assert failed["failure_month"].str.match(r"^\d{4}-\d{2}$").all()
-    # Losses booked per platform add up to the losses booked per investor.
-    assert result.platforms["investor_loss"].sum() == pytest.approx(result.investors["lost"].sum(), rel=1e-9)
+    # Losses and gains booked per platform (per holding) net to what investors put in, less
+    # what they took out, less what they hold; so do the investors' own losses and gains.
+    inv, plat = result.investors, result.platforms
+    net = (inv["invested"] - inv["received"] - inv["held"]).sum()
+    assert (plat["investor_loss"] - plat["investor_gain"]).sum() == pytest.approx(net, rel=1e-9)
+    assert result.summary["investor_loss_total"] - result.summary["investor_gain_total"] == pytest.approx(net, rel=1e-9)
     assert result.summary["investor_loss_total"] == pytest.approx(result.investors["lost"].sum(), rel=1e-12)
 
 

@@ -30,6 +30,19 @@ from sandbox.market.platforms import (
 from sandbox.market.recorder import Recorder, larger
 
 
+class StandInInvestors:
+    """Investors with chosen losses; settling the horizon books one more loss."""
+
+    def __init__(self) -> None:
+        self.lost = np.array([0.0, 250.0, 50.0])
+
+    def platform_results(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.full(size, 7.0), np.zeros(size)
+
+    def settle_at_horizon(self, _unit_value: np.ndarray) -> None:
+        self.lost = np.array([10.0, 250.0, 50.0])  # a write-down still held counts at its end value
+
+
 def stand_in_model() -> SimpleNamespace:
     book = PlatformBook(capacity=8)
     rows = book.add(4)
@@ -55,7 +68,7 @@ def stand_in_model() -> SimpleNamespace:
         month=0,
         book=book,
         borrowers=borrowers,
-        investors=SimpleNamespace(lost=np.array([0.0, 250.0, 50.0])),
+        investors=StandInInvestors(),
         environment=SimpleNamespace(sentiment=0.9, benchmark_rate=0.04, hazard_multiplier=1.1),
         regulators=regulators,
         ledger=Ledger(capital_in=10_000.0, diverted=123.0),
@@ -126,18 +139,18 @@ def test_overindebted_share_counts_borrowers_over_capacity_on_two_platforms():
     assert rec._overindebted_share() == pytest.approx(1 / 3)
 
 
-def test_new_losers_add_up_and_the_last_month_takes_the_horizons_settlement():
+def test_loss_columns_count_the_investors_losses_and_the_last_month_takes_the_horizons_settlement():
     model = stand_in_model()
     rec = Recorder(model)
-    rec.count("new_losers", 2)
+    rec.count("new_losers", 2)  # the wind-downs' count is not what the column reports
     rec.end_month(0.0, 1.0)
-    rec.count("new_losers", 3)
+    model.investors.lost = np.array([0.0, 0.0, 50.0])  # a later gain can cover an earlier loss
     rec.end_month(0.0, 1.0)
-    assert [r["investors_with_loss"] for r in rec.rows] == [2, 5]
-    model.investors.lost = np.array([10.0, 250.0, 50.0])  # wind-downs settled at the horizon
-    rec.count("new_losers", 1)
+    assert [r["investors_with_loss"] for r in rec.rows] == [2, 1]
+    assert [r["cumulative_investor_loss"] for r in rec.rows] == [300.0, 50.0]
+    assert model.book.investor_loss[: model.book.n].tolist() == [7.0] * 4  # per platform, from the investors
     rec.settle_last_month()
-    assert rec.rows[-1]["investors_with_loss"] == 6 and rec.rows[-1]["cumulative_investor_loss"] == 310.0
+    assert rec.rows[-1]["investors_with_loss"] == 3 and rec.rows[-1]["cumulative_investor_loss"] == 310.0
     assert rec.rows[0]["investors_with_loss"] == 2  # earlier months unchanged
 
 

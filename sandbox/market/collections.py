@@ -67,11 +67,7 @@ def strategic_default(book: PlatformBook, policy: Policy, behaviour: CollectionB
 
 def pay_investors(investors: InvestorPopulation, per_unit: np.ndarray) -> None:
     """Pay every holding ``units × per_unit[platform]`` (an interim distribution: units stay)."""
-    flat = np.flatnonzero(per_unit[investors.platform.ravel()] > 0)  # an empty slot reads the buyer's 0
-    if flat.size == 0:
-        return
-    pid = investors.platform.ravel()[flat]
-    np.add.at(investors.received, flat % investors.n, investors.units.ravel()[flat] * per_unit[pid])
+    investors.receive_distribution(per_unit)
 
 
 def distribute(model: SandboxModel, closing: np.ndarray) -> None:
@@ -125,11 +121,10 @@ def close(model: SandboxModel, rows: np.ndarray) -> None:
     payout = np.where(mark[:n], np.minimum(cash, claims), 0.0)
     per_unit = np.zeros(size)
     per_unit[:n] = np.divide(payout, book.units[:n], out=np.zeros(n), where=mark[:n] & (book.units[:n] > 0))
-    new_losers = model.investors.pay_out_failed(mark, book.unit_value, per_unit)
+    new_losers = model.investors.pay_out_failed(mark, per_unit)
     model.recorder.count("new_losers", int(new_losers.size))
     book.cash[:n] -= payout
     book.equity_flow[:n] += np.where(mark[:n], claims - payout, 0.0)
-    book.investor_loss[:n] += np.where(mark[:n], claims - payout, 0.0)
     book.recovered[:n] += payout
     book.units[rows] = 0.0
     left = book.cash[rows].copy()  # what remains goes back to the owners

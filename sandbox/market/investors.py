@@ -33,6 +33,9 @@ from sandbox.market.arrays import (
 from sandbox.market.params import InformationParams, InvestorBehaviour, InvestorParams
 
 EMPTY = -1
+#: A net result smaller than this share of what the investor put in is floating-point
+#: rounding (cost bases are split pro rata on partial withdrawals), not a loss.
+ROUNDING = 1e-9
 
 
 class Perception(NamedTuple):
@@ -118,7 +121,9 @@ class MarketView:
     flight: np.ndarray
     # In [0, 1]: scales how much of its budget an investor keeps in; money above
     # 110% of that is taken out (as interest accrues, or when confidence falls).
-    confidence: float
+    # Per platform row (its cluster's sentiment; an investor reads its holdings'
+    # value-weighted mean, the empty slot's row when it holds nothing) or one number.
+    confidence: float | np.ndarray
     new_money: float  # in [0, 1]: share of the top-up that can be placed (a funding stop cuts it)
     exposure_cap: float  # most yuan one investor may hold on one platform
     exposure_share_cap: float  # most share of its budget one investor may hold on one platform
@@ -165,8 +170,13 @@ class InvestorPopulation:
         budget: yuan each investor would keep in online lending at full confidence.
         literacy: financial literacy in [0, 1]; education raises it.
         tolerance: monthly failure probability the investor tolerates before running.
-        invested, received, lost: running totals in yuan.
+        invested, received: running totals in yuan: money put in, money taken out
+            (withdrawals, wind-down payouts).
+        lost: each investor's loss in yuan (see :meth:`loss_definition`): realised
+            during the run, at end values after :meth:`settle_at_horizon`.
         platform, units: the holdings, shape ``(K, n)`` (slot, investor).
+        cost: yuan put into each holding and not yet taken back out, ``(K, n)``
+            (its cost basis: split pro rata to units on a partial withdrawal).
     """
 
     def __init__(
@@ -191,6 +201,14 @@ class InvestorPopulation:
         self.invested = np.zeros(n)
         self.received = np.zeros(n)
         self.lost = np.zeros(n)
+        self.cost = np.zeros((K, n))
+        self.held_at_end: np.ndarray | None = None  # value of the holdings at the horizon (settle_at_horizon)
+        # Realised per platform row: losses and gains of holdings there (grown on demand),
+        # and, from settle_at_horizon, the same for holdings still held at the horizon.
+        self._platform_loss = np.zeros(0)
+        self._platform_gain = np.zeros(0)
+        self._horizon_loss = np.zeros(0)
+        self._horizon_gain = np.zeros(0)
         # Platform rows as intp: numpy indexes and counts with intp, so int32 ids
         # would be converted on every gather (measured 2-4x slower here).
         self.platform = np.full((K, n), EMPTY, dtype=np.intp)
@@ -262,7 +280,7 @@ class InvestorPopulation:
         # Money above (by default) 110% of budget x confidence comes out, pro rata: investors
         # consume their interest, and cut back when confidence falls.
         total = value.sum(axis=0)
-        target = self.budget[active] * view.confidence
+        target = self.budget[active] * self._confidence(view.confidence, pid, value, total)
         excess = (total - b.consumption_slack * target) / np.maximum(total, 1e-9)  # not positive when nothing is held
         wf = np.flatnonzero(run | liquidity | (withdrawing & (excess > 0)))
         w_slot, wi = np.divmod(wf, m)
@@ -294,6 +312,17 @@ class InvestorPopulation:
             w_run=run.ravel()[wf],
             **orders_p,
         )
+
+    @staticmethod
+    def _confidence(
+        confidence: float | np.ndarray, pid: np.ndarray, value: np.ndarray, total: np.ndarray
+    ) -> np.ndarray:
+        """Each reviewer's confidence: the value-weighted confidence of the platforms it holds."""
+        by_row = np.asarray(confidence, dtype=float)
+        if by_row.ndim == 0:
+            return np.full(total.shape, float(by_row))
+        held = (value * by_row[pid]).sum(axis=0) / np.maximum(total, 1e-9)
+        return np.where(total > 0, held, by_row[-1])
 
     def _place(
         self,
@@ -402,16 +431,27 @@ class InvestorPopulation:
         return np.maximum(out, 0.0, out=out)
 
     def settle_withdrawals(self, orders: Orders, paid_share: np.ndarray, unit_value: np.ndarray) -> np.ndarray:
-        """Pay the served share of each withdrawal; return yuan paid per order."""
+        """Pay the served share of each withdrawal; return yuan paid per order.
+
+        The withdrawn units' share of the holding's cost basis leaves with them, so a
+        unit value written down below cost is a loss realised here.
+        """
         units = orders.w_units * paid_share[orders.w_platform]
         paid = units * unit_value[orders.w_platform]
-        flat_units, h = self.units.ravel(), orders.w_holding
-        left = flat_units[h] - units
+        flat_units, flat_cost, h = self.units.ravel(), self.cost.ravel(), orders.w_holding
+        before = flat_units[h]
+        left = before - units
         flat_units[h] = left
         np.add.at(self.received, orders.w_investor, paid)
-        gone = h[left <= 1e-9]
+        emptied = left <= 1e-9
+        share = np.where(emptied, 1.0, np.divide(units, before, out=np.ones_like(units), where=before > 0))
+        removed = flat_cost[h] * share
+        flat_cost[h] = np.where(emptied, 0.0, flat_cost[h] - removed)
+        gone = h[emptied]
         flat_units[gone] = 0.0
         self.platform.ravel()[gone] = EMPTY
+        self._realise(orders.w_platform, removed - paid)
+        self._rebook(orders.w_investor)
         return paid
 
     def settle_placements(
@@ -421,31 +461,130 @@ class InvestorPopulation:
         # One placement per investor a month, so plain fancy indexing adds correctly.
         self.platform.ravel()[holding] = platform
         self.units.ravel()[holding] += amount / unit_value[platform]
+        self.cost.ravel()[holding] += amount
         self.invested[inv] += amount
 
-    def pay_out_failed(self, closing: np.ndarray, unit_value: np.ndarray, payout_per_unit: np.ndarray) -> np.ndarray:
+    def pay_out_failed(self, closing: np.ndarray, payout_per_unit: np.ndarray) -> np.ndarray:
         """Close holdings on platforms whose wind-down ends: book recoveries and losses.
 
         Args:
-            closing: boolean per platform row (length of ``unit_value``).
-            unit_value: claim per unit frozen at failure.
+            closing: boolean per platform row (length of ``payout_per_unit``).
             payout_per_unit: yuan paid per unit from the wind-down.
 
         Returns:
             Investor indices that newly have a loss.
+
+        The holding's whole cost basis is settled against the payout: what the
+        payout does not cover (write-downs before the failure included) is realised
+        as a loss here, once.
         """
         flat = np.flatnonzero(closing[self.platform.ravel()])
         inv = flat % self.n
         pid = self.platform.ravel()[flat]
         units = self.units.ravel()[flat]
-        claim = units * unit_value[pid]
         paid = units * payout_per_unit[pid]
         had_loss = self.lost[inv] > 0
         np.add.at(self.received, inv, paid)
-        np.add.at(self.lost, inv, np.maximum(claim - paid, 0.0))
+        self._realise(pid, self.cost.ravel()[flat] - paid)
+        self.cost.ravel()[flat] = 0.0
         self.units.ravel()[flat] = 0.0
         self.platform.ravel()[flat] = EMPTY
+        self._rebook(inv)
         return np.unique(inv[~had_loss & (self.lost[inv] > 0)])
+
+    def receive_distribution(self, per_unit: np.ndarray) -> None:
+        """An interim wind-down payout: every holding gets ``units x per_unit[platform]``; units stay.
+
+        The payout returns cost basis first (a gain only beyond it), so an interim
+        payout neither books nor hides a loss: that is settled when the holding closes.
+        """
+        flat = np.flatnonzero(per_unit[self.platform.ravel()] > 0)  # an empty slot reads the buyer's 0
+        if flat.size == 0:
+            return
+        inv, pid = flat % self.n, self.platform.ravel()[flat]
+        paid = self.units.ravel()[flat] * per_unit[pid]
+        np.add.at(self.received, inv, paid)
+        cost = self.cost.ravel()[flat]
+        returned = np.minimum(cost, paid)
+        self.cost.ravel()[flat] = cost - returned
+        self._realise(pid, returned - paid)
+        self._rebook(inv)
+
+    @staticmethod
+    def loss_definition() -> str:
+        """The definition of an investor's loss, in one place (docs/model.md quotes it).
+
+        For each investor: money put in, less money taken out (withdrawals and
+        wind-down payouts), less the value of what it still holds. During the run
+        holdings count at cost (the yuan put in and not yet taken out), so a
+        write-down of an operating platform's unit value is booked when realised:
+        on withdrawal, or when the platform's wind-down closes and pays out. At the
+        horizon (:meth:`settle_at_horizon`) platforms still winding down have been
+        settled and holdings on operating platforms count at their unit value, so
+        unrealised write-downs count there. A negative result is a gain; the loss
+        is the positive part (gains are not netted against other investors' losses).
+        """
+        return InvestorPopulation.loss_definition.__doc__ or ""
+
+    def settle_at_horizon(self, unit_value: np.ndarray) -> None:
+        """Value what is still held at the horizon at ``unit_value`` and book every investor's loss at it.
+
+        Measurement only: holdings, units and cost bases are left as they are, so
+        calling it twice gives the same result.
+        """
+        flat = np.flatnonzero(self.platform.ravel() != EMPTY)
+        inv, pid = flat % self.n, self.platform.ravel()[flat]
+        value = self.units.ravel()[flat] * unit_value[pid]
+        self.held_at_end = np.bincount(inv, weights=value, minlength=self.n)
+        result = self.cost.ravel()[flat] - value
+        size = self._platform_loss.size
+        self._horizon_loss = np.bincount(pid, weights=np.maximum(result, 0.0), minlength=size)
+        self._horizon_gain = np.bincount(pid, weights=np.maximum(-result, 0.0), minlength=size)
+        self.lost = self._positive_part(self.invested - self.received - self.held_at_end, self.invested)
+
+    def held(self) -> np.ndarray:
+        """What each investor's holdings count for in its loss: their value at the horizon once
+        it is settled, their cost basis before."""
+        return self.held_at_end if self.held_at_end is not None else self.cost.sum(axis=0)
+
+    def platform_results(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Investors' losses and gains on each of the first ``size`` platform rows, in yuan.
+
+        Each withdrawal, payout or closure realises the withdrawn cost basis less
+        the money paid: a loss if positive, a gain if negative; after
+        :meth:`settle_at_horizon` holdings still held add cost less end value.
+        These are per holding, before netting an investor's results across
+        platforms, so ``sum(losses - gains)`` over platforms equals ``sum(invested
+        - received - held)`` over investors.
+        """
+        out = []
+        for realised, horizon in ((self._platform_loss, self._horizon_loss), (self._platform_gain, self._horizon_gain)):
+            total = np.zeros(size)
+            total[: min(size, realised.size)] += realised[:size]
+            total[: min(size, horizon.size)] += horizon[:size]
+            out.append(total)
+        return out[0], out[1]
+
+    def _realise(self, platform: np.ndarray, result: np.ndarray) -> None:
+        """Book realised results (cost basis out less money paid) per platform row."""
+        if platform.size == 0:
+            return
+        size = max(int(platform.max()) + 1, self._platform_loss.size)
+        loss = np.bincount(platform, weights=np.maximum(result, 0.0), minlength=size)
+        gain = np.bincount(platform, weights=np.maximum(-result, 0.0), minlength=size)
+        loss[: self._platform_loss.size] += self._platform_loss
+        gain[: self._platform_gain.size] += self._platform_gain
+        self._platform_loss, self._platform_gain = loss, gain
+
+    def _rebook(self, who: np.ndarray) -> None:
+        """Recompute the realised loss of investors ``who`` (repeats are harmless)."""
+        at_cost = self.cost[:, who].sum(axis=0)
+        self.lost[who] = self._positive_part(self.invested[who] - self.received[who] - at_cost, self.invested[who])
+
+    @staticmethod
+    def _positive_part(result: np.ndarray, invested: np.ndarray) -> np.ndarray:
+        """The loss in a net result: its positive part, with rounding (:data:`ROUNDING`) read as none."""
+        return np.where(result > ROUNDING * invested, result, 0.0)
 
     def units_by_platform(self, size: int) -> np.ndarray:
         """Units held on each platform row, summed from the holdings (for the accounting check)."""

@@ -143,6 +143,7 @@ class SandboxModel(mesa.Model):
         self._abscond = np.zeros(0, dtype=bool)
         self._create_platforms(m.platforms.initial, self.streams.initial_platforms, initial=True)
         self.exposures.declare()  # declared ties of initial platforms replace their draws
+        self.environment.census(self.cluster_of(np.arange(self.book.n)), np.zeros(self.book.n))  # before money
 
     # ------------------------------------------------------------------ month
     def step(self) -> None:
@@ -327,7 +328,7 @@ class SandboxModel(mesa.Model):
             disclosure=book.disclosure[:n],
             disclosure_required=self.policy.disclosure_required[:n],
             audited=book.audited[:n],
-            prior=self.environment.prior_risk()[self.cluster_of(np.arange(n))],
+            prior=self.environment.prior_of(self.cluster_of(np.arange(n)), book.warned[:n] & self.channels.information),
             promised_yield=book.promised_yield[:n],
             alive=book.alive(),
             rows=book.capacity + 1,
@@ -396,7 +397,7 @@ class SandboxModel(mesa.Model):
             open_rows=np.flatnonzero(self.accepting()),
             alive=alive,
             flight=flight,
-            confidence=self.environment.confidence(),
+            confidence=self.environment.confidence_by_row(self.cluster_of(np.arange(n)), size),
             new_money=1.0 - self.environment.funding_cut,
             exposure_cap=pol.exposure_cap,
             exposure_share_cap=pol.exposure_share_cap,
@@ -725,21 +726,17 @@ class SandboxModel(mesa.Model):
 
     # --------------------------------------------------------- 8. contagion
     def contagion(self) -> None:
-        """Failures lower sentiment in proportion to size and raise fear of look-alikes."""
-        env = self.environment
-        env.recover()
-        if not self._failed_pending or not self.channels.information:
-            self._failed_pending = []
-            return
-        rows = np.concatenate(self._failed_pending)
+        """Failures lower sentiment by their share of platforms and money, and raise fear of look-alikes."""
+        book, env = self.book, self.environment
+        rows = np.concatenate([np.zeros(0, dtype=np.intp), *self._failed_pending])
         self._failed_pending = []
-        book = self.book
-        total = book.claims()[book.alive()].sum() + book.claims_at_failure[rows].sum()
-        share = book.claims_at_failure[rows] / max(total, 1.0)
-        alive = book.alive()
-        d = np.maximum(book.disclosure[: book.n], self.policy.disclosure_required[: book.n])[alive]
-        disclosure = float(np.average(d, weights=book.claims()[alive] + 1.0)) if alive.any() else 0.0
-        env.record_failures(self.cluster_of(rows), share, disclosure)
+        alive = np.flatnonzero(book.alive())  # with the month's failed, the census news is a share of
+        env.census(self.cluster_of(np.r_[alive, rows]), np.r_[book.claims()[alive], book.claims_at_failure[rows]])
+        env.recover()
+        if rows.size and self.channels.information:
+            d = np.maximum(book.disclosure[: book.n], self.policy.disclosure_required[: book.n])[alive]
+            disclosure = float(np.average(d, weights=book.claims()[alive] + 1.0)) if alive.size else 0.0
+            env.record_failures(self.cluster_of(rows), book.claims_at_failure[rows], disclosure)
 
     # -------------------------------------------------------- 9. regulate
     def regulate(self) -> None:

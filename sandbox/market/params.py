@@ -265,16 +265,19 @@ class MacroParams(Section):
 
 
 class SentimentParams(Section):
-    """Market sentiment: a state in [0, 1] that failures and warnings move."""
+    """Market sentiment: a state in [0, 1] per look-alike cluster that failures and warnings move.
+
+    The news parameters are shares (of a cluster's or the market's platforms and
+    money), so a larger market does not panic faster; the rest of sentiment's
+    behaviour (spillover, half-life, warnings) is in ``behaviour.sentiment``.
+    """
 
     norm: float = Field(0.8, ge=0, le=1, description="level sentiment recovers toward")
-    recovery: float = Field(0.1, ge=0, le=1, description="monthly share of the gap to the norm recovered")
-    failure_impact: float = Field(1.5, ge=0, le=100, description="drop per failure, times its market share")
-    failure_floor: float = Field(0.002, ge=0, le=1, description="drop per failure, however small")
-    cluster_fear: float = Field(0.01, ge=0, le=1, description="perceived monthly risk added to look-alikes per failure")
+    failure_impact: float = Field(
+        1.5, ge=0, le=100, description="fall in log sentiment per unit share of money (claims) failing in a month"
+    )
     fear_decay: float = Field(0.2, ge=0, le=1, description="monthly decay of look-alike fear")
     market_fear: float = Field(0.03, ge=0, le=1, description="perceived monthly risk added at zero sentiment")
-    warning_impact: float = Field(0.01, ge=0, le=1, description="drop per public regulatory warning")
     disclosure_dampening: float = Field(
         0.7, ge=0, le=1, description="share of a failure's market-wide impact removed at full disclosure"
     )
@@ -481,16 +484,39 @@ class CollectionBehaviour(Section):
 
 
 class SentimentBehaviour(Section):
-    """How investors' prior of a platform's risk forms (with ``environment.sentiment``)."""
+    """How news moves sentiment and investors' prior of a platform's risk (with ``environment.sentiment``).
+
+    News acts through shares: this month's failures as a share of the platforms
+    (and money) of a cluster and of the market, warnings as a share of platforms
+    named. A cluster's news blends its own share with the national one.
+    """
 
     base_prior: float = Field(
         0.005, ge=0, le=1, description="prior monthly failure risk of any platform, before fear and sentiment"
     )
+    failure_news: float = Field(
+        0.5, ge=0, le=100, description="fall in log sentiment per unit share of platforms failing in a month"
+    )
+    lookalike_fear: float = Field(
+        0.5, ge=0, le=10, description="perceived monthly risk added to a cluster per share of its platforms failing"
+    )
     size_fear: float = Field(
-        10.0, ge=0, le=1000, description="look-alike fear of a failure is cluster_fear x (1 + this x market share)"
+        0.5, ge=0, le=10, description="perceived monthly risk added to a cluster per unit share of its money failing"
+    )
+    warning_news: float = Field(
+        0.3, ge=0, le=100, description="fall in log sentiment per unit share of platforms named in public warnings"
     )
     warning_fear: float = Field(
-        0.5, ge=0, le=10, description="look-alike fear of a public warning, multiple of cluster_fear"
+        0.5, ge=0, le=10, description="look-alike fear of public warnings, multiple of lookalike_fear per share named"
+    )
+    warned_risk: float = Field(
+        0.01, ge=0, le=1, description="perceived monthly risk added to a platform named in a public warning"
+    )
+    national_weight: float = Field(
+        0.3, ge=0, le=1, description="weight of the national share in a cluster's news (the rest is its own)"
+    )
+    half_life_months: float = Field(
+        6.6, gt=0, le=1200, description="months for sentiment's gap to its norm to halve when news stops"
     )
 
 

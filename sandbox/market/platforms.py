@@ -96,7 +96,7 @@ class PlatformBook:
     exposure_loss: Floats  # losses through exposure ties: unpaid guarantee calls, custodian bank failures
     claims_peak: Floats  # largest investor claims ever held
     claims_at_failure: Floats  # investor claims when the platform failed
-    investor_loss: Floats  # claims not paid back at the end of the wind-down
+    investor_loss: Floats  # investors' realised losses here, per holding (InvestorPopulation.platform_results)
     recovered: Floats  # paid to investors at the end of the wind-down
     # Behaviour and supervision
     customers: Ints  # investors holding units now

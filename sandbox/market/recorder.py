@@ -28,7 +28,6 @@ class Recorder:
         self.rows: list[dict[str, float | int | str]] = []
         self.failures: list[tuple[int, int, int]] = []  # (month, platform row, cause)
         self._month: dict[str, float] = defaultdict(float)
-        self.investors_with_loss = 0
         self.max_error = 0.0
         self.max_rel_error = 0.0
 
@@ -68,7 +67,7 @@ class Recorder:
         kind = book.kind[:n]
         claims = book.claims()
         c = self._month
-        self.investors_with_loss += int(c.pop("new_losers", 0))
+        c.pop("new_losers", None)  # losers are counted from the losses themselves (_book_losses)
         row: dict[str, float | int | str] = {
             "month": m.month_label(),
             "alive_intermediary": int((alive & (kind == INTERMEDIARY)).sum()),
@@ -109,8 +108,7 @@ class Recorder:
             enforcement_actions=sum(sum(r.actions.values()) for r in m.regulators),
             public_warnings=sum(r.public_warnings for r in m.regulators),
             run_requests=int(c["run_requests"]),
-            cumulative_investor_loss=float(m.investors.lost.sum()),
-            investors_with_loss=self.investors_with_loss,
+            **self._book_losses(),
             diverted_cumulative=m.ledger.diverted,
             accounting_error=accounting_error,
         )
@@ -121,11 +119,29 @@ class Recorder:
         self._month = defaultdict(float)
 
     def settle_last_month(self) -> None:
-        """After the horizon's wind-downs are settled, the last row's loss counts include them."""
+        """After the horizon's wind-downs are settled, value what investors still hold at
+        its end (:meth:`~sandbox.market.investors.InvestorPopulation.settle_at_horizon`):
+        the last row's loss columns then equal the run summary's."""
+        self._month.pop("new_losers", None)
+        self.model.investors.settle_at_horizon(self.model.book.unit_value)
+        losses = self._book_losses()
         if self.rows:
-            self.investors_with_loss += int(self._month.pop("new_losers", 0))
-            self.rows[-1]["cumulative_investor_loss"] = float(self.model.investors.lost.sum())
-            self.rows[-1]["investors_with_loss"] = self.investors_with_loss
+            self.rows[-1].update(losses)
+
+    def _book_losses(self) -> dict[str, float | int]:
+        """Investors' losses so far (the loss column of the platform book included).
+
+        ``cumulative_investor_loss`` is the sum of every investor's loss as defined in
+        :meth:`~sandbox.market.investors.InvestorPopulation.loss_definition` (realised
+        during the run, at end values in the last row); ``investors_with_loss`` counts
+        the investors with one.
+        """
+        inv, book = self.model.investors, self.model.book
+        book.investor_loss[: book.n] = inv.platform_results(book.n)[0]
+        return {
+            "cumulative_investor_loss": float(inv.lost.sum()),
+            "investors_with_loss": int(np.count_nonzero(inv.lost)),
+        }
 
     def _overindebted_share(self) -> float:
         """Share of indebted borrowers who owe on two or more platforms and more than they can carry."""

@@ -32,8 +32,11 @@ class RunResult:
     Attributes:
         monthly: one row per month (the series of MODEL.md section 5).
         platforms: one row per platform that ever operated.
-        investors: one row per investor, or at large scale a percentile summary
-            of losses (``kind == "percentile"`` rows) among investors who invested.
+        investors: one row per investor (``invested``, ``received``, ``held``: the
+            value of its holdings at the horizon, and ``lost``), or at large scale a
+            percentile summary of losses (``kind == "percentile"`` rows) among
+            investors who invested. Losses are defined once, in
+            :meth:`~sandbox.market.investors.InvestorPopulation.loss_definition`.
         failures: one row per failure: month, platform, cause, the failure that
             most plausibly triggered it (``trigger``, e.g. ``platform 12`` or
             ``guarantor 0``), the ``channel`` it came through, and its cascade
@@ -246,6 +249,7 @@ def _platform_table(model: SandboxModel) -> pd.DataFrame:
     book = model.book
     n = book.n
     label = model.month_label
+    losses, gains = model.investors.platform_results(n)
     return pd.DataFrame(
         {
             "platform": np.arange(n),
@@ -261,7 +265,11 @@ def _platform_table(model: SandboxModel) -> pd.DataFrame:
             "custody": book.custody[:n],
             "peak_claims": book.claims_peak[:n],
             "claims_at_failure": book.claims_at_failure[:n],
-            "investor_loss": book.investor_loss[:n],
+            # Per holding, before netting an investor's results across platforms:
+            # summed over platforms, investor_loss - investor_gain equals the
+            # investors' invested - received - held.
+            "investor_loss": losses,
+            "investor_gain": gains,
             "recovered": book.recovered[:n],
             "diverted": book.diverted[:n],
             "fines": book.fines[:n],
@@ -280,6 +288,7 @@ def _investor_table(model: SandboxModel) -> pd.DataFrame:
                 "literacy": inv.literacy,
                 "invested": inv.invested,
                 "received": inv.received,
+                "held": inv.held(),
                 "lost": inv.lost,
             }
         )
@@ -331,13 +340,25 @@ def _largest_cascade(table: pd.DataFrame | None) -> int:
 def summarize(
     model: SandboxModel, monthly: pd.DataFrame, platforms: pd.DataFrame, failures: pd.DataFrame | None = None
 ) -> dict[str, Any]:
-    """The per-run metrics of MODEL.md section 5."""
+    """The per-run metrics of MODEL.md section 5.
+
+    Every loss figure (``investor_loss_total`` and the shares, Gini and percentile
+    built on it) reads the investors' losses as defined in
+    :meth:`~sandbox.market.investors.InvestorPopulation.loss_definition`, after the
+    horizon is settled; ``investor_gain_total`` is the matching sum of gains, so
+    ``investor_loss_total - investor_gain_total`` equals money put in less money
+    taken out less the value still held, over all investors. ``fraud_loss_total``
+    is the part of the platforms' ``investor_loss`` booked on frauds (per holding,
+    before netting an investor's gains elsewhere).
+    """
     cascade_table = failures
     inv = model.investors
     took_part = inv.invested > 0
     lost = inv.lost[took_part]
     invested = inv.invested[took_part]
     loss_total = float(inv.lost.sum())
+    net = inv.invested - inv.received - inv.held()
+    gain_total = float(np.maximum(-net, 0.0).sum())
     peak = float(monthly["investor_money"].max()) if len(monthly) else 0.0
     causes = {c: int((platforms["failure_cause"] == c).sum()) for c in CAUSES}
     failures = sum(causes.values())
@@ -362,6 +383,7 @@ def summarize(
         "months": model.months,
         "investor_loss_total": loss_total,
         "investor_loss_share": loss_total / peak if peak > 0 else 0.0,
+        "investor_gain_total": gain_total,
         "investors_with_loss_share": float((lost > 0).sum() / participants),
         "investors_losing_over_10pct": share_over(0.10),
         "investors_losing_over_50pct": share_over(0.50),
@@ -374,7 +396,7 @@ def summarize(
         "largest_cascade": _largest_cascade(cascade_table),
         "triggered_failures": int(cascade_table["trigger"].notna().sum()) if cascade_table is not None else 0,
         "guarantor_failures": len(model.guarantor_failures),
-        "fraud_loss_total": float(book.investor_loss[:n][fraud].sum()),
+        "fraud_loss_total": float(platforms["investor_loss"].to_numpy()[fraud].sum()),
         "diverted_total": float(model.ledger.diverted),
         "recovery_rate": float(book.recovered[:n].sum() / max(book.claims_at_failure[:n].sum(), 1.0)),
         "credit_supplied_total": float(monthly["new_credit"].sum()),

@@ -113,7 +113,7 @@ def test_defaults_are_the_values_the_model_was_built_with():
     assert (i.herding_flight, i.visibility_ramp_months, i.consumption_slack) == (0.2, 12.0, 1.1)
     assert (i.liquidity_share, i.top_up_share, i.min_top_up) == (0.5, 0.1, 100.0)
     assert (b.borrowers.capacity_multiple, b.borrowers.loan_size_sigma) == (1.5, 0.3)
-    assert (s.base_prior, s.size_fear, s.warning_fear) == (0.005, 10.0, 0.5)
+    assert (s.base_prior, s.warning_fear) == (0.005, 0.5)  # news in shares replaced the rest (test_environment)
     assert (r.premium_unit, r.complaints_weight, r.growth_weight, r.overdue_weight) == (0.02, 10.0, 2.0, 20.0)
     assert (r.warning_premium, r.warning_overdue, r.warning_no_custody) == (2.0, 0.25, 0.5)
     assert (r.warning_noise, r.rough_noise) == (0.3, 2.0)

@@ -40,7 +40,8 @@ def test_solvent_pool_fails_from_a_run(seed):
         market__borrowers__term_weights=[1.0],
         market__investors__tolerance_median=0.02,
         environment__shocks=[{"month": "2016-09", "kind": "sentiment", "size": 0.8}],
-        environment__sentiment={"market_fear": 0.3, "recovery": 0.02},
+        environment__sentiment={"market_fear": 0.3},
+        behaviour__sentiment={"half_life_months": 34.0},  # slow recovery: 2% of the gap a month
     )
     model = SandboxModel(scenario, seed=seed)
     step(model, 8)

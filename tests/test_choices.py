@@ -63,17 +63,24 @@ def test_the_count_falls_as_a_curve_not_a_straight_line_to_zero():
 
 
 def test_higher_fines_raise_wind_downs_before_the_deadline():
-    def early_exits(fine: float) -> list[int]:
-        out = []
-        for s in SEEDS:
-            m = sandbox.run(campaign(fine=fine, inspection_capacity=10), seed=s).monthly
-            before = m.iloc[START : START + DEADLINE]
-            out.append(int(before["failures_orderly_exit"].sum() + before["failures_converted"].sum()))
-        return out
+    """A dear fine raises the expected penalty of carrying on, so more platforms with a
+    positive margin leave before the deadline. Most leavers here lose money anyway (their
+    books run off), so the effect is small: measured over seeds 1-20, 930 vs 904 early
+    exits, 15 seeds up and none down (before the sentiment and loss changes of issue 14
+    landed: 949 vs 938, 9 up, 1 down)."""
 
-    cheap, dear = early_exits(0.0), early_exits(1.0e8)
-    assert all(d >= c for c, d in zip(cheap, dear, strict=True))
+    def early_exits(fine: float, seed: int) -> int:
+        m = sandbox.run(campaign(fine=fine, inspection_capacity=10), seed=seed).monthly
+        before = m.iloc[START : START + DEADLINE]
+        return int(before["failures_orderly_exit"].sum() + before["failures_converted"].sum())
+
+    seeds = range(1, 21)
+    cheap = [early_exits(0.0, s) for s in seeds]
+    dear = [early_exits(1.0e8, s) for s in seeds]
+    up = sum(d > c for c, d in zip(cheap, dear, strict=True))
+    down = sum(d < c for c, d in zip(cheap, dear, strict=True))
     assert sum(dear) > sum(cheap)
+    assert up >= 8 and up >= 4 * down
 
 
 def test_only_well_capitalised_solvent_platforms_convert():

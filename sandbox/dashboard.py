@@ -54,7 +54,7 @@ ALIVE = {"intermediaries": "tab:blue", "pools": "tab:orange", "frauds": "tab:red
 CAUSE_COLORS = dict(
     zip(
         (c.replace("_", " ") for c in CAUSES),
-        ("tab:brown", "tab:orange", "tab:red", "tab:purple", "tab:green", "tab:gray"),
+        ("tab:brown", "tab:orange", "tab:red", "tab:purple", "tab:green", "tab:gray", "tab:cyan"),
         strict=True,
     )
 )

@@ -109,15 +109,16 @@ def test_disclosure_lowers_run_failures_after_a_confidence_shock():
     """After a confidence shock, investors who can see each platform's condition run
     on fewer healthy platforms, and fraud losses fall.
 
-    Run failures fall by about 15% over 64 seeds; each seed holds only a dozen, so
-    the bound leaves room for that noise. The contagion share falls too, but by
-    about 0.015 (of 0.33): disclosure also removes frauds from its denominator, and
-    so small a change does not show reliably on 16 seeds."""
+    Measured over 48 seeds on 2026-11-27, after sentiment became per look-alike
+    cluster and news a share (issue 14 item 3): run failures fall by about 6.5%
+    (before that change, about 15%), and fraud losses fall in 48 of 48 seeds. On
+    these 24 seeds the fall is 7.5%; the bound asks for 3%. Disclosure that helps
+    investors tell weak platforms from sound ones (issue 14 item 9) should widen it."""
     shock = [{"month": "2016-09", "kind": "sentiment", "size": 0.5}]
-    seeds = tuple(range(1, 17))
+    seeds = tuple(range(1, 25))
     before, after = paired([{"disclosure": {"from": "2016-01", "level": 0.9}}], seeds=seeds, environment__shocks=shock)
     runs = lambda ss: sum(s["failures_by_cause"]["illiquidity_run"] for s in ss)  # noqa: E731
-    assert runs(after) < 0.92 * runs(before)
+    assert runs(after) < 0.97 * runs(before)
     assert wins(before, after, "fraud_loss_total") >= len(seeds) - 2
 
 
@@ -172,11 +173,15 @@ def test_blacklist_stops_fraud_controllers_coming_back():
 
 
 def test_early_warning_targets_inspections_at_frauds():
-    """With the same inspection capacity, scoring on all signals finds more frauds."""
+    """With the same inspection capacity, scoring on all signals finds more frauds.
+
+    Measured over 40 seeds on 2026-11-27 (after issue 14 item 3 changed sentiment):
+    18% more frauds detected; on 6 seeds the figure was 8%, too few seeds to show
+    it, so the test takes 16 (18.5% on these; the bound asks for 5%)."""
     control = [{"inspections": {"from": "2016-01", "capacity": 2}}]
-    seeds = (1, 2, 3, 4, 5, 6)
+    seeds = tuple(range(1, 17))
     before, after = paired([{"early_warning": {"from": "2016-01"}}], control=control, seeds=seeds)
-    assert total(after, "frauds_detected") > 1.1 * total(before, "frauds_detected")
+    assert total(after, "frauds_detected") > 1.05 * total(before, "frauds_detected")
 
 
 def test_early_warning_without_information_sharing_is_noisier():

@@ -707,7 +707,8 @@ if _mesa is not None:
            ``flight`` exceeds ``tolerance``;
         3. liquidity: with probability ``liquidity_rate / attention`` withdraw
            half of the holding in a random slot (if held, alive and not run);
-        4. excess: money above 110% of ``budget x confidence`` comes out pro
+        4. excess: money above 110% of ``budget x confidence`` (the value-weighted
+           confidence of the clusters of the platforms held) comes out pro
            rata from every holding on an alive platform (the share withdrawn
            from a holding is the largest of run, liquidity and excess);
         5. new money: if it neither ran nor needed liquidity and its gap
@@ -734,6 +735,17 @@ if _mesa is not None:
             self.entry_month = entry_month
             self.holdings = holdings
 
+        def _confidence(self, values: list[float], total: float) -> float:
+            """The value-weighted confidence of the platforms held (national when holding nothing)."""
+            import numpy as np
+
+            confidence = self.model.confidence
+            if np.ndim(confidence) == 0:
+                return float(confidence)
+            if total <= 0:
+                return float(confidence[-1])
+            return sum(v * confidence[plat] for v, (plat, _) in zip(values, self.holdings, strict=True)) / total
+
         def step(self) -> None:
             m = self.model
             rng = m.rng
@@ -743,7 +755,7 @@ if _mesa is not None:
             unit_value, alive, flight = m.unit_value, m.alive, m.flight
             values = [units * unit_value[plat] for plat, units in self.holdings]
             total = sum(values)
-            target = self.budget * m.confidence
+            target = self.budget * self._confidence(values, total)
             excess = min(max((total - 1.1 * target) / total, 0.0), 1.0) if total > 0 else 0.0
             need = rng.random() < m.liquidity_p
             need_slot = int(rng.integers(0, m.K)) if need else -1
@@ -879,7 +891,8 @@ if _mesa is not None:
             w = inputs["visibility"][open_rows]
             self.open_cdf = np.cumsum(w) / w.sum()
             self.open_cdf[-1] = 1.0
-            self.confidence = inputs["confidence"]
+            confidence = inputs["confidence"]  # a number, or one per platform row (national last)
+            self.confidence = confidence.tolist() if np.ndim(confidence) else confidence
             self.new_money = inputs["new_money"]
             self.exposure_cap = inputs["exposure_cap"]
             self.exposure_share_cap = inputs["exposure_share_cap"]

@@ -218,10 +218,65 @@ def test_full_disclosure_shows_the_true_risk_and_no_disclosure_leans_on_the_prio
     assert none.mean[-1, 1] < full.mean[-1, 1]
 
 
-def test_required_disclosure_counts_when_above_the_platforms_own():
-    assert np.array_equal(
-        perceive(signals(disclosure_required=np.ones(2))).mean, perceive(signals(disclosure=np.ones(2))).mean
-    )
+def test_required_disclosure_sharpens_the_signal_and_a_shortfall_is_a_warning():
+    """A platform is read as precisely as the rules require it to disclose; what it really
+    discloses short of that (0.5 of 1 here) is a gap that literate investors read as risk."""
+    required = perceive(signals(disclosure_required=np.ones(2)))
+    full = perceive(signals(disclosure=np.ones(2)))
+    assert np.array_equal(required.noise, full.noise)
+    literacy = (np.arange(5) + 0.5) / 5
+    gap = InvestorBehaviour().gap_suspicion * 0.5 * literacy
+    assert required.mean[:, :2] - full.mean[:, :2] == pytest.approx(np.c_[gap, gap], abs=1e-7)
+
+
+def test_disclosure_weighs_a_platforms_own_state_more_and_the_look_alike_prior_less_in_every_band():
+    """The prior (look-alikes' fear) moves the reading of an opaque platform more than of a
+    disclosing one, in every literacy band: disclosure is what breaks information contagion."""
+
+    def prior_pass_through(d: float) -> np.ndarray:
+        calm = perceive(signals(disclosure=np.full(2, d)))
+        feared = perceive(signals(disclosure=np.full(2, d), prior=np.array([0.05, 0.05])))
+        return (feared.mean[:, 0] - calm.mean[:, 0]) / 0.04
+
+    opaque, clear = prior_pass_through(0.1), prior_pass_through(0.9)
+    assert (opaque > 0.8).all()  # with little disclosure the prior is most of the reading
+    assert (clear < 0.5 * opaque).all()
+
+
+def test_fast_growth_is_read_as_risk_in_proportion_to_disclosure_and_literacy():
+    """Growth above the market's median (inflow over claims a month) is a fraud signal, seen as
+    far as the platform discloses and weighed by literacy."""
+
+    def extra(d: float) -> np.ndarray:
+        three = dict(
+            true_risk=np.full(3, 0.002),
+            fraud=np.zeros(3, dtype=bool),
+            disclosure=np.full(3, d),
+            disclosure_required=np.zeros(3),
+            audited=np.zeros(3, dtype=bool),
+            prior=np.full(3, 0.01),
+            promised_yield=np.full(3, 0.10),
+            alive=np.ones(3, dtype=bool),
+        )
+        calm = perceive(signals(**three, growth=np.full(3, 0.05)))
+        fast = perceive(signals(**three, growth=np.array([0.05, 0.05, 0.55])))
+        assert np.array_equal(fast.mean[:, :2], calm.mean[:, :2])  # only the fast grower looks riskier
+        return fast.mean[:, 2] - calm.mean[:, 2]
+
+    literacy = (np.arange(5) + 0.5) / 5
+    for d in (0.2, 0.8):
+        expected = InvestorBehaviour().growth_suspicion * d * 0.5 * literacy
+        assert extra(d) == pytest.approx(expected, rel=1e-4)
+
+
+def test_a_platform_disclosing_less_than_its_peers_looks_riskier():
+    short = signals(disclosure=np.array([0.5, 0.1]))
+    blind = perceive(dataclasses.replace(short, behaviour=InvestorBehaviour(gap_suspicion=0.0)))
+    read = perceive(short)
+    # The median of two is 0.3: the platform at 0.1 falls 0.2 short; the other not at all.
+    assert np.array_equal(read.mean[:, 0], blind.mean[:, 0])
+    literacy = (np.arange(5) + 0.5) / 5
+    assert read.mean[:, 1] - blind.mean[:, 1] == pytest.approx(0.02 * 0.2 * literacy, rel=1e-4)
 
 
 def test_a_fraud_looks_ordinary_until_an_audit_reveals_it():

@@ -33,6 +33,8 @@ from sandbox.market.arrays import (
 from sandbox.market.params import InformationParams, InvestorBehaviour, InvestorParams
 
 EMPTY = -1
+#: The month an investor who never lost "heard" of its loss: so long ago that nothing is left.
+NEVER = np.iinfo(np.int32).min
 #: A net result smaller than this share of what the investor put in is floating-point
 #: rounding (cost bases are split pro rata on partial withdrawals), not a loss.
 ROUNDING = 1e-9
@@ -65,8 +67,11 @@ class RiskSignals:
     promised_yield: np.ndarray  # annual yield the platform promises
     alive: np.ndarray  # bool: still operating (the market's typical yield is over these)
     rows: int  # columns of the result: platform rows plus the outside buyer's (capacity + 1)
-    # How a fraud looks to those who cannot see through it, and the noise floor of a signal.
+    # How a fraud looks to those who cannot see through it, the noise floor of a signal,
+    # and how strongly the literate read fraud signals.
     behaviour: InvestorBehaviour = field(default_factory=InvestorBehaviour)
+    # Each platform's recent monthly inflow over its claims (its growth); None: not shown.
+    growth: np.ndarray | None = None
 
 
 def perceive(signals: RiskSignals) -> Perception:
@@ -76,9 +81,13 @@ def perceive(signals: RiskSignals) -> Perception:
     disclosure and the band's literacy, and weighs it against its prior for
     look-alikes (Bayesian precision weights). With poor disclosure the prior
     dominates, so fear of look-alikes spreads to healthy platforms:
-    information contagion. A fraud's signal is centred on an ordinary
-    platform's risk unless disclosure or an audit reveals it. Literate
-    investors also read a yield far above the market's as a warning sign.
+    information contagion; with more disclosure every band weighs the
+    platform's own state more and the prior less. A fraud's signal is centred
+    on an ordinary platform's risk unless disclosure or an audit reveals it.
+
+    Literate investors also read three fraud signals (:func:`fraud_signals`):
+    a yield far above the market's, growth far above the market's (seen as
+    far as the platform discloses), and a disclosure gap.
     """
     s, info, b = signals, signals.info, signals.behaviour
     n = s.true_risk.size
@@ -93,12 +102,40 @@ def perceive(signals: RiskSignals) -> Perception:
     w = info.prior_noise**2 / (info.prior_noise**2 + sd**2)
     mean = np.zeros((bands, s.rows), dtype=np.float32)  # behavioural state: float32 is plenty
     noise = np.zeros((bands, s.rows), dtype=np.float32)
-    typical = float(np.median(s.promised_yield[s.alive])) if s.alive.any() else 0.0
-    premium = np.maximum(s.promised_yield - typical, 0.0)
-    suspicion = info.yield_suspicion * literacy[:, None] * premium[None, :]
+    suspicion = literacy[:, None] * fraud_signals(s, d)[None, :]
     mean[:, :n] = w * signal[None, :] + (1 - w) * s.prior[None, :] + suspicion
     noise[:, :n] = w * sd
     return Perception(mean, noise)
+
+
+def fraud_signals(s: RiskSignals, d: np.ndarray) -> np.ndarray:
+    """Monthly risk a fully literate investor adds for each platform's fraud signals.
+
+    ``d`` is the platform's effective disclosure. The signals, each measured
+    against the market's typical (median) platform alive:
+
+    - outsized yield: the premium over the typical promised yield (advertised,
+      so seen whatever the disclosure), ``information.yield_suspicion``;
+    - fast growth: monthly inflow over claims above the typical, capped at 1,
+      seen in proportion to disclosure, ``behaviour.investors.growth_suspicion``;
+    - disclosure gap: how far the platform's own disclosure falls short of
+      what the rules require or of its peers' typical disclosure (a fraud
+      complies in form only, an honest platform catches up),
+      ``behaviour.investors.gap_suspicion``.
+
+    A band's investors weigh the sum by their literacy (:func:`perceive`).
+    """
+    b, alive = s.behaviour, s.alive
+    any_alive = bool(alive.any())
+    typical_yield = float(np.median(s.promised_yield[alive])) if any_alive else 0.0
+    risk = s.info.yield_suspicion * np.maximum(s.promised_yield - typical_yield, 0.0)
+    if s.growth is not None:
+        growth = np.clip(s.growth, 0.0, 1.0)
+        typical_growth = float(np.median(growth[alive])) if any_alive else 0.0
+        risk = risk + b.growth_suspicion * d * np.maximum(growth - typical_growth, 0.0)
+    peers = float(np.median(s.disclosure[alive])) if any_alive else 0.0
+    gap = np.maximum(np.maximum(s.disclosure_required, peers) - s.disclosure, 0.0)
+    return risk + b.gap_suspicion * gap
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,6 +206,8 @@ class InvestorPopulation:
     Attributes:
         budget: yuan each investor would keep in online lending at full confidence.
         literacy: financial literacy in [0, 1]; education raises it.
+        region: the investor's region (its neighbours share it and its literacy band).
+        heard: the month each investor last took in a loss of its own (:data:`NEVER`: none).
         tolerance: monthly failure probability the investor tolerates before running.
         invested, received: running totals in yuan: money put in, money taken out
             (withdrawals, wind-down payouts).
@@ -185,6 +224,7 @@ class InvestorPopulation:
         info: InformationParams,
         rng: np.random.Generator,
         behaviour: InvestorBehaviour | None = None,
+        regions: int = 1,
     ) -> None:
         n, K = params.count, params.max_holdings
         self.n, self.K = n, K
@@ -198,6 +238,13 @@ class InvestorPopulation:
         self.herding = np.clip(rng.normal(params.herding_mean, b.herding_sd, n), 0, 1).astype(np.float32)
         self.entry_month = entry_months(rng, n, params.active_at_start, params.adoption_months)
         self.band = self._bands()
+        # Drawn last from the population's stream, so every trait above keeps its draws.
+        self.regions = regions
+        self.region = rng.integers(0, regions, n).astype(np.int16)
+        self.heard = np.full(n, NEVER, dtype=np.int32)
+        self._unheard: list[np.ndarray] = []  # investors whose loss grew since they last decided
+        self._losers = np.zeros(0, dtype=np.intp)  # everyone who ever took in a loss
+        self._neighbours: tuple[int, np.ndarray] = (-1, np.zeros(0))  # (month, share per group)
         self.invested = np.zeros(n)
         self.received = np.zeros(n)
         self.lost = np.zeros(n)
@@ -280,7 +327,11 @@ class InvestorPopulation:
         # Money above (by default) 110% of budget x confidence comes out, pro rata: investors
         # consume their interest, and cut back when confidence falls.
         total = value.sum(axis=0)
-        target = self.budget[active] * self._confidence(view.confidence, pid, value, total)
+        target = (
+            self.budget[active]
+            * self.participation(active, month)
+            * self._confidence(view.confidence, pid, value, total)
+        )
         excess = (total - b.consumption_slack * target) / np.maximum(total, 1e-9)  # not positive when nothing is held
         wf = np.flatnonzero(run | liquidity | (withdrawing & (excess > 0)))
         w_slot, wi = np.divmod(wf, m)
@@ -312,6 +363,55 @@ class InvestorPopulation:
             w_run=run.ravel()[wf],
             **orders_p,
         )
+
+    def participation(self, who: np.ndarray, month: int) -> np.ndarray:
+        """Share of their budget investors ``who`` are willing to keep in the market in ``month``.
+
+        Investors learn from losses: a household that took in a loss gives up
+        ``loss_aversion`` of its budget, and each neighbour (same region, same
+        literacy band) gives up ``neighbour_loss_aversion`` times the share of
+        the group who did. Both fade by ``loss_memory`` a month. Neighbours act
+        through a share, so a market twice the size at the same shares learns
+        the same. A loss is taken in the first month the investor decides after
+        it was booked.
+        """
+        b = self.behaviour
+        self._take_in_losses(month)
+        since = month - self.heard[who].astype(np.int64)
+        own = np.where(self.heard[who] == NEVER, 0.0, b.loss_memory ** np.minimum(since, np.iinfo(np.int32).max))
+        shares = self.neighbour_shares(month)
+        group = self.region[who].astype(np.intp) * self.bands + self.band[who]
+        return np.maximum(1.0 - b.loss_aversion * own - b.neighbour_loss_aversion * shares[group], 0.0)
+
+    def neighbour_shares(self, month: int) -> np.ndarray:
+        """Per group (region x literacy band): the share of its investors in the market who took
+        in a loss, each weighted by how much of it they still remember (``loss_memory`` a month)."""
+        cached_month, shares = self._neighbours
+        if cached_month == month:
+            return shares
+        self._take_in_losses(month)
+        groups = self.regions * self.bands
+        entered = self.entered(month)
+        members = np.bincount(
+            self.region[:entered].astype(np.intp) * self.bands + self.band[:entered], minlength=groups
+        )
+        losers = self._losers
+        remembered = self.behaviour.loss_memory ** (month - self.heard[losers].astype(np.int64))
+        group = self.region[losers].astype(np.intp) * self.bands + self.band[losers]
+        scarred = np.bincount(group, weights=remembered, minlength=groups)
+        shares = scarred / np.maximum(members, 1)
+        self._neighbours = (month, shares)
+        return shares
+
+    def _take_in_losses(self, month: int) -> None:
+        """Investors whose loss grew since they last decided take it in this month."""
+        if not self._unheard:
+            return
+        fresh = np.unique(np.concatenate(self._unheard))
+        self._unheard = []
+        self.heard[fresh] = month
+        self._losers = np.union1d(self._losers, fresh)
+        self._neighbours = (-1, self._neighbours[1])
 
     @staticmethod
     def _confidence(
@@ -579,7 +679,12 @@ class InvestorPopulation:
     def _rebook(self, who: np.ndarray) -> None:
         """Recompute the realised loss of investors ``who`` (repeats are harmless)."""
         at_cost = self.cost[:, who].sum(axis=0)
-        self.lost[who] = self._positive_part(self.invested[who] - self.received[who] - at_cost, self.invested[who])
+        before = self.lost[who]
+        after = self._positive_part(self.invested[who] - self.received[who] - at_cost, self.invested[who])
+        self.lost[who] = after
+        grew = who[after > before]
+        if grew.size:
+            self._unheard.append(grew)  # they learn from it when they next decide (participation)
 
     @staticmethod
     def _positive_part(result: np.ndarray, invested: np.ndarray) -> np.ndarray:

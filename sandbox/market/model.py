@@ -123,7 +123,9 @@ class SandboxModel(mesa.Model):
         self.behaviour = beh = scenario.behaviour  # response strengths, hazards, thresholds
         self.n_clusters = 2 * m.platforms.regions
         self.book = PlatformBook(capacity=max(64, 2 * m.platforms.initial))
-        self.investors = InvestorPopulation(m.investors, m.information, self.streams.investor_population, beh.investors)
+        self.investors = InvestorPopulation(
+            m.investors, m.information, self.streams.investor_population, beh.investors, m.platforms.regions
+        )
         self.borrowers = BorrowerPopulation(m.borrowers, self.streams.borrower_population, beh.borrowers)
         self.environment = Environment(scenario.environment, scenario.start, self.n_clusters, beh.sentiment)
         self.exposures = ExposureNetwork(m.exposures)
@@ -333,6 +335,7 @@ class SandboxModel(mesa.Model):
             alive=book.alive(),
             rows=book.capacity + 1,
             behaviour=self.behaviour.investors,
+            growth=book.inflow_ma[:n] / np.maximum(book.claims(), 1.0),
         )
         return perceive(signals)
 

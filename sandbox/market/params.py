@@ -441,6 +441,33 @@ class InvestorBehaviour(Section):
     liquidity_share: float = Field(0.5, ge=0, le=1, description="share of one holding a liquidity need withdraws")
     top_up_share: float = Field(0.1, ge=0, le=1, description="smallest top-up placed, share of the target holding")
     min_top_up: float = Field(100.0, ge=0, le=1e7, description="smallest top-up placed, yuan")
+    loss_aversion: float = Field(
+        0.5, ge=0, le=1, description="share of its budget a household withdraws from the market right after a loss"
+    )
+    loss_memory: float = Field(
+        0.95, ge=0, le=1, description="share of the after-loss reluctance (own and neighbours') kept each month"
+    )
+    neighbour_loss_aversion: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="share of budget withdrawn per unit share of neighbours (same region and literacy band) "
+        "with a loss",
+    )
+    growth_suspicion: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="monthly risk read per unit of monthly inflow over claims above the market's median, "
+        "at full literacy and disclosure",
+    )
+    gap_suspicion: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="monthly risk read per unit of disclosure short of the required or the peers' median, "
+        "at full literacy",
+    )
 
 
 class BorrowerBehaviour(Section):

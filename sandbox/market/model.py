@@ -25,6 +25,7 @@ from sandbox.market.entry import draw_applicants, screen
 from sandbox.market.environment import Environment
 from sandbox.market.exposures import ExposureNetwork
 from sandbox.market.investors import InvestorPopulation, MarketView, Orders, Perception, RiskSignals, perceive
+from sandbox.market.liquidity import liquidity_promise, pay_withdrawals
 from sandbox.market.memory import keep_freed_memory
 from sandbox.market.platforms import (
     ACTIVE,
@@ -278,6 +279,9 @@ class SandboxModel(mesa.Model):
         book.entry_month[rows] = self.month - a["age"]
         book.status[rows] = ACTIVE
         book.unit_value[rows] = 1.0
+        book.guaranteed[rows], book.note_months[rows] = liquidity_promise(
+            a["kind"], self.config.market.platforms, self.streams.liquidity
+        )
         book.registered[rows] = self.policy.licensing  # admitted through screening
         book.cash[rows] = a["capital"]  # paid-in capital
         book.equity_flow[rows] = a["capital"]
@@ -353,10 +357,10 @@ class SandboxModel(mesa.Model):
         # Negative equity: a pool fails at once, a fraud can hide it for years.
         stress = b.negative_equity_risk.by_kind()[kind]
         stress = stress * np.maximum(-eq / claims, 0.0)
-        # Flight beyond the usual taking-out of interest drains a pool's or a fraud's cash;
-        # an intermediary owes only what its borrowers repay.
+        # Flight beyond the usual taking-out of interest drains the cash of a platform that
+        # promises par; a pure-matching intermediary owes only what its borrowers repay.
         net_out = np.clip((book.outflow[:n] - book.inflow[:n]) / claims - b.outflow_allowance, 0.0, 1.0)
-        flight = np.where(kind == INTERMEDIARY, 0.0, b.outflow_risk * net_out)
+        flight = np.where(book.guaranteed[:n], b.outflow_risk * net_out, 0.0)
         # Overdue loans (an annual loss rate) matter less than they seem: margins absorb most.
         return np.clip(b.base_risk.by_kind()[kind] + stress + flight + b.overdue_risk * book.overdue[:n], 0.0, 1.0)
 
@@ -370,10 +374,9 @@ class SandboxModel(mesa.Model):
         return book.open_for_business() & ~pool_full
 
     def cluster_of(self, rows: np.ndarray) -> np.ndarray:
-        """Look-alike cluster: region, and whether the platform promises a guaranteed yield."""
+        """Look-alike cluster: region, and whether the platform promises investors par (its liquidity promise)."""
         book = self.book
-        guaranteed = book.kind[rows] != INTERMEDIARY
-        return book.region[rows] * 2 + guaranteed
+        return book.region[rows] * 2 + book.guaranteed[rows]
 
     def investor_decisions(self) -> Orders:
         """Investors who review their holdings run, redeem for liquidity, or place new money."""
@@ -419,8 +422,8 @@ class SandboxModel(mesa.Model):
 
     # ---------------------------------------------- 5. platform operations
     def platform_operations(self, orders: Orders) -> None:
-        """Take new money (frauds divert some), pay withdrawals from cash (pools sell
-        loans at a discount when short), accrue promised yields, pay costs."""
+        """Take new money (frauds divert some), pay withdrawals (:func:`~sandbox.market.liquidity.pay_withdrawals`:
+        platforms that promise liquidity sell loans when short), accrue promised yields, pay costs."""
         book, inv, p, b = self.book, self.investors, self.config.market.platforms, self.behaviour.platforms
         n, size, uv = book.n, book.capacity + 1, book.unit_value
         # New money. Pilot caps on customers bind here, in arrival order.
@@ -433,7 +436,6 @@ class SandboxModel(mesa.Model):
         book.units[:n] += inflow / uv[:n]
         book.cash[:n] += inflow
         book.inflow[:n] = inflow
-        book.sale_loss[:n] = 0.0
         book.inflow_ma[:n] = (1 - b.inflow_weight) * book.inflow_ma[:n] + b.inflow_weight * inflow
         # Frauds divert a share of inflows to their controllers, and a share of any cash
         # beyond a thin buffer; a custodian bank blocks most of both.
@@ -442,33 +444,8 @@ class SandboxModel(mesa.Model):
         kept = 1 - b.custody_blocks * book.custody[:n]
         divert = (p.fraud_diversion * inflow + b.fraud_idle_diversion * idle) * kept
         self._divert(np.where(fraud, np.minimum(divert, np.maximum(book.cash[:n], 0.0)), 0.0))
-        # Withdrawals: pools sell loans at a discount to cover a shortfall.
-        requested = sum_by(orders.w_platform, orders.w_units * uv[orders.w_platform], size)[:n]
-        book.requested[:n] = requested
-        short = (requested > book.cash[:n]) & (book.kind[:n] == POOL) & (book.loans[:n] > 0)
-        if short.any():
-            need = (requested - book.cash[:n]) / max(1e-12, 1 - p.fire_sale_discount)
-            share = np.zeros(size)
-            share[:n] = np.where(short, np.minimum(1.0, need / np.maximum(book.loans[:n], 1e-9)), 0.0)
-            mark = np.zeros(size, dtype=bool)
-            mark[:n] = short
-            moved = self.borrowers.transfer(mark, share, book.buyer, self.streams.platforms)[:n]
-            self._sell_loans(moved, p.fire_sale_discount)
-        paid_share = np.ones(size)
-        ratio = np.divide(book.cash[:n], requested, out=np.ones(n), where=requested > 0)
-        paid_share[:n] = np.clip(ratio, 0.0, 1.0)
-        paid = inv.settle_withdrawals(orders, paid_share, uv)
-        paid_by = sum_by(orders.w_platform, paid, size)[:n]
-        gone = sum_by(orders.w_platform, orders.w_units * paid_share[orders.w_platform], size)[:n]
-        emptied = inv.platform.ravel()[orders.w_holding] < 0
-        book.customers[:n] -= np.bincount(orders.w_platform[emptied], minlength=size)[:n]
-        book.cash[:n] -= paid_by
-        book.units[:n] -= gone
-        book.outflow[:n] = paid_by
-        self._short = np.zeros(size, dtype=bool)
-        self._short[:n] = (paid_share[:n] < 1 - 1e-9) & (book.kind[:n] != INTERMEDIARY)
-        unserved = np.where(requested > 0, 1 - paid_share[:n], 0.0)
-        book.complaints[:n] = b.complaints_memory * book.complaints[:n] + unserved
+        # Withdrawals: what is due at par is paid, loans sold when short (market/liquidity.py).
+        paid_by = pay_withdrawals(self, orders)
         # Pools and frauds accrue the promised yield on claims (intermediaries pass
         # through what borrowers pay, in step 6).
         alive = book.alive()
@@ -653,12 +630,12 @@ class SandboxModel(mesa.Model):
         eq = book.equity()
         short, abscond = self._short[:n], self._abscond[:n]
         fraud = alive & (kind == FRAUD) & (short | abscond)
-        # A pool fails when it cannot pay or its equity is gone. If it was solvent
-        # before this month's fire sales, the run brought it down.
-        pool = alive & (kind == POOL)
+        # A pool or guaranteed intermediary fails when it cannot pay what is due or its equity
+        # is gone. If it was solvent before this month's loan sales, the run brought it down.
+        promised = alive & book.guaranteed[:n] & (kind != FRAUD)
         before_run = eq + book.sale_loss[:n]
-        insolvent = pool & (before_run < 0)
-        run = pool & (short | (eq < 0)) & ~insolvent
+        insolvent = promised & (before_run < 0)
+        run = promised & (short | (eq < 0)) & ~insolvent
         # Insolvent, but solvent without losses on borrowers stressed by a lost lender,
         # or without guarantee calls its guarantors left unpaid: contagion.
         tipped = insolvent & (before_run + book.contagion_loss[:n] + book.exposure_loss[:n] >= 0)
@@ -780,6 +757,8 @@ class SandboxModel(mesa.Model):
         """A pool becomes a matching intermediary: it stops promising a fixed yield, passes
         loan results through, and advertises an intermediary's typical yield."""
         self.book.kind[rows] = INTERMEDIARY
+        self.book.guaranteed[rows] = False  # it promises only what its borrowers repay
+        self.book.note_months[rows] = 1.0
         self.book.base_yield[rows] = self.config.market.platforms.promised_yield.intermediary
         self.recorder.count("conversions", int(rows.size))
 

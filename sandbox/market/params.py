@@ -107,6 +107,16 @@ class PlatformParams(Section):
     visibility_sigma: float = Field(1.0, ge=0, le=5, description="log-sd of advertising visibility")
     pool_reserve: float = Field(0.10, ge=0, le=1, description="cash a pool keeps, share of claims")
     fire_sale_discount: float = Field(0.30, ge=0, le=1, description="discount on loans a pool sells in a run")
+    guaranteed_share: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="share of intermediaries that implicitly guarantee principal at par (刚性兑付); "
+        "pools and frauds promise it by construction",
+    )
+    note_months: int = Field(
+        3, ge=1, le=120, description="maturity of a guaranteed intermediary's notes, months (pools pay on demand)"
+    )
     fraud_diversion: float = Field(0.30, ge=0, le=1, description="share of inflows a fraud diverts")
     fraud_lending: float = Field(0.30, ge=0, le=1, description="share of a fraud's inflows lent to real borrowers")
     abscond_hazard: float = Field(0.01, ge=0, le=1, description="monthly base probability a fraud absconds")
@@ -396,6 +406,15 @@ class PlatformBehaviour(Section):
         0.5, ge=0, le=1, description="share of cash beyond the reserve a fraud diverts a month"
     )
     fraud_cash_lending: float = Field(0.5, ge=0, le=1, description="most share of its cash a fraud lends a month")
+    transfer_discount: float = Field(
+        0.05, ge=0, le=0.5, description="discount on loans sold on the transfer market in a calm market, fraction"
+    )
+    transfer_stress_discount: float = Field(
+        0.3,
+        ge=0,
+        le=0.5,
+        description="discount added on the transfer market at zero confidence (per unit of 1 - confidence), fraction",
+    )
     intermediary_buffer: float = Field(
         0.02, ge=0, le=1, description="cash an intermediary keeps for withdrawals, share of claims"
     )

@@ -73,6 +73,11 @@ class PlatformBook:
     visibility: Floats  # weight in investors' attention (before size and age)
     disclosure: Floats  # disclosure quality in [0, 1]
     custody: Flags  # client money held at a custodian bank
+    # Liquidity promise: claims payable at par on demand or as notes mature (pools, frauds,
+    # and intermediaries with an implicit guarantee, 刚性兑付); a pure-matching intermediary
+    # promises only what its borrowers repay.
+    guaranteed: Flags
+    note_months: Floats  # maturity of the notes investors hold, months (1: on demand)
     pilot: Flags  # admitted to a sandbox pilot
     # Balance sheet (yuan) and investors' units
     cash: Floats  # cash held, yuan
@@ -144,6 +149,7 @@ class PlatformBook:
             new[capacity] = arr[old] if old else 0  # the buyer row moves to the end
             setattr(self, name, new)
         self.unit_value[old:capacity] = 1.0
+        self.note_months[old:capacity] = 1.0
         self.fail_month[old:capacity] = -1
         self.fail_cause[old:capacity] = -1
         self.resolution_end[old:capacity] = -1

@@ -27,6 +27,7 @@ class Streams:
     borrower_population: np.random.Generator
     initial_platforms: np.random.Generator
     campaign: np.random.Generator  # platforms' choices under a deadline, and the checks for illegal operation
+    liquidity: np.random.Generator  # intermediaries' liquidity promise at entry, their transfer-market sales
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:

@@ -618,8 +618,11 @@ def test_cli_sweep(cli: typer.Typer, small_file: Path, tmp_path: Path) -> None:
     first = result.output.splitlines()[0]
     assert first.startswith("Over 4 runs across the ranges of regime.rate_cap.apr, market.investors.count, ")
     lowest = table.groupby("point")["platform_failures"].mean().min()
-    assert f"platform failures average {table['platform_failures'].mean():.3g}" in first
-    assert f"(the design points average from {lowest:.3g} to " in first
+    # The same number format as the findings (2 to 3 significant figures), whatever the mean.
+    from sandbox.reporting.findings import significant
+
+    assert f"platform failures average {significant(table['platform_failures'].mean())}" in first
+    assert f"(the design points average from {significant(lowest)} to " in first
     for label in ("investor loss (yuan)", "platform failures (platforms)", "regime.rate_cap.apr (swept)"):
         assert label in result.output
 

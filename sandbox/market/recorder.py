@@ -134,13 +134,19 @@ class Recorder:
         ``cumulative_investor_loss`` is the sum of every investor's loss as defined in
         :meth:`~sandbox.market.investors.InvestorPopulation.loss_definition` (realised
         during the run, at end values in the last row); ``investors_with_loss`` counts
-        the investors with one.
+        the investors with one. The definition nets each investor's own results, so
+        this sum can fall: a gain realised later covers an earlier loss, and in the
+        last row holdings still held count at their end value (accrued interest
+        included) instead of at cost. ``cumulative_holding_loss`` sums the losses per
+        holding before that netting (the platforms' ``investor_loss``): booked once,
+        never reversed, so it cannot fall, and it is never below the investors' sum.
         """
         inv, book = self.model.investors, self.model.book
         book.investor_loss[: book.n] = inv.platform_results(book.n)[0]
         return {
             "cumulative_investor_loss": float(inv.lost.sum()),
             "investors_with_loss": int(np.count_nonzero(inv.lost)),
+            "cumulative_holding_loss": float(book.investor_loss[: book.n].sum()),
         }
 
     def _overindebted_share(self) -> float:

@@ -21,6 +21,12 @@ from sandbox.market.policy import Policy
 
 SEEDS = range(6)
 BEFORE, AFTER = 4, 14  # months of business before the exit order; months of wind-down observed
+# Investors' fraud signals (growth and disclosure gap, issue 14 item 8) are off: they move
+# money between the platforms before the exit, and in this small market one platform then
+# held 51M yuan of claims on 1M of capital and lost 2.7M to ordinary defaults in one month
+# (a few large loans), a loss these tests do not study. Measured over seeds 0-39: with the
+# signals on, full effort lost money on 1 seed and reporting lowered recovery on 3; off, on none.
+FIXTURE = {"behaviour__investors__growth_suspicion": 0.0, "behaviour__investors__gap_suspicion": 0.0}
 VARIANTS = {
     "default": {},
     "full effort": {"behaviour__collections__orderly_effort": 1.0},
@@ -35,7 +41,7 @@ def exiting_market(seed: int, variant: str, exit_now: bool = True) -> tuple[Sand
 
     Returns the model, the exiting rows, and the yuan recovered by their investors each month after.
     """
-    model = SandboxModel(small_market(months=BEFORE + AFTER, **VARIANTS[variant]), seed=seed)
+    model = SandboxModel(small_market(months=BEFORE + AFTER, **FIXTURE, **VARIANTS[variant]), seed=seed)
     for _ in range(BEFORE):
         model.step()
     book = model.book
@@ -106,7 +112,7 @@ def test_an_orderly_exit_loses_investors_money_because_borrowers_walk_away():
     default = [recovery_rate(s, "default") for s in SEEDS]
     # With full collection effort nobody walks away, and capital covers ordinary defaults.
     assert min(full) > 0.999
-    # At the default effort investors lose money (measured mean loss 3.0% of claims, 0.1%-12%).
+    # At the default effort investors lose money (measured mean loss 2.0% of claims, 1.3%-2.5%).
     assert np.mean(1 - np.array(default)) > 0.01
 
 
@@ -114,14 +120,14 @@ def test_low_collection_effort_loses_more():
     default = np.array([recovery_rate(s, "default") for s in SEEDS])
     low = np.array([recovery_rate(s, "low effort") for s in SEEDS])
     assert (low < default).all()
-    assert np.mean(default - low) > 0.08  # measured 0.12 (0.08-0.16 a seed)
+    assert np.mean(default - low) > 0.08  # measured 0.15 (0.11-0.19 a seed)
 
 
 def test_defaulter_reporting_raises_recoveries():
     reported = np.array([recovery_rate(s, "reporting") for s in SEEDS])
     unreported = np.array([recovery_rate(s, "no reporting") for s in SEEDS])
     assert (reported >= unreported).all()
-    assert np.mean(reported - unreported) > 0.01  # measured 0.021 (0.001-0.076 a seed)
+    assert np.mean(reported - unreported) > 0.01  # measured 0.017 (0.012-0.023 a seed; 0.024 over seeds 0-39)
 
 
 def test_recoveries_arrive_over_several_months():

@@ -482,7 +482,13 @@ def _record_months(investors: int, platforms: int, timed: list[int], seed: int, 
         months.append(
             {
                 "month": kwargs["month"],
-                "state": {"platform": pop.platform.copy(), "units": pop.units.copy(), "band": pop.band.copy()},
+                "state": {
+                    "platform": pop.platform.copy(),
+                    "units": pop.units.copy(),
+                    "band": pop.band.copy(),
+                    # What each investor has learnt from losses (the same this month as decide saw).
+                    "participation": pop.participation(np.arange(pop.n), kwargs["month"]),
+                },
                 "inputs": {
                     **{f.name: copy(getattr(view, f.name)) for f in fields(view)},
                     **{k: copy(v) for k, v in kwargs.items() if k not in ("month", "rng", "view")},
@@ -707,7 +713,8 @@ if _mesa is not None:
            ``flight`` exceeds ``tolerance``;
         3. liquidity: with probability ``liquidity_rate / attention`` withdraw
            half of the holding in a random slot (if held, alive and not run);
-        4. excess: money above 110% of ``budget x confidence`` (the value-weighted
+        4. excess: money above 110% of ``budget x participation x confidence``
+           (what the investor has learnt from losses, and the value-weighted
            confidence of the clusters of the platforms held) comes out pro
            rata from every holding on an alive platform (the share withdrawn
            from a holding is the largest of run, liquidity and excess);
@@ -734,6 +741,7 @@ if _mesa is not None:
             self.herding = herding
             self.entry_month = entry_month
             self.holdings = holdings
+            self.participation = 1.0  # share of the budget kept in the market after losses
 
         def _confidence(self, values: list[float], total: float) -> float:
             """The value-weighted confidence of the platforms held (national when holding nothing)."""
@@ -755,7 +763,7 @@ if _mesa is not None:
             unit_value, alive, flight = m.unit_value, m.alive, m.flight
             values = [units * unit_value[plat] for plat, units in self.holdings]
             total = sum(values)
-            target = self.budget * self._confidence(values, total)
+            target = self.budget * self.participation * self._confidence(values, total)
             excess = min(max((total - 1.1 * target) / total, 0.0), 1.0) if total > 0 else 0.0
             need = rng.random() < m.liquidity_p
             need_slot = int(rng.integers(0, m.K)) if need else -1
@@ -853,9 +861,14 @@ if _mesa is not None:
         def load_state(self, state: dict) -> None:
             """Give every agent its holdings and literacy band from ``state`` (arrays as the population's)."""
             holdings = self._holdings(state["platform"], state["units"])
-            for agent, held, band in zip(self.investors, holdings, state["band"].tolist(), strict=True):
+            shares = state.get("participation")
+            participation = shares.tolist() if shares is not None else [1.0] * len(self.investors)
+            for agent, held, band, share in zip(
+                self.investors, holdings, state["band"].tolist(), participation, strict=True
+            ):
                 agent.holdings = held
                 agent.band = band
+                agent.participation = share
 
         def set_month(self, month: int, inputs: dict) -> None:
             """The month's platform-side inputs (the same arrays ``decide`` gets)."""

@@ -205,6 +205,7 @@ def test_a_platforms_failure_reaches_the_environment_in_its_own_cluster():
     model = SandboxModel(scenario, seed=1)
     book, env = model.book, model.environment
     book.region[:6] = [0, 0, 1, 1, 1, 1]
+    book.guaranteed[:6] = False  # pure-matching intermediaries: clusters 0 and 2
     book.units[:6] = 1000.0
     book.disclosure[:6] = 0.5
     model.fail(np.array([3]), INSOLVENCY, orderly=False)

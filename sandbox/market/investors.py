@@ -243,7 +243,9 @@ class InvestorPopulation:
         self.region = rng.integers(0, regions, n).astype(np.int16)
         self.heard = np.full(n, NEVER, dtype=np.int32)
         self._unheard: list[np.ndarray] = []  # investors whose loss grew since they last decided
-        self._losers = np.zeros(0, dtype=np.intp)  # everyone who ever took in a loss
+        self._losers = np.zeros(0, dtype=np.intp)  # everyone who ever took in a loss, ascending
+        self._is_loser = np.zeros(n, dtype=bool)
+        self._powers: tuple[float, np.ndarray] = (np.nan, np.zeros(0))  # (loss_memory, its powers)
         self._neighbours: tuple[int, np.ndarray] = (-1, np.zeros(0))  # (month, share per group)
         self.invested = np.zeros(n)
         self.received = np.zeros(n)
@@ -377,8 +379,12 @@ class InvestorPopulation:
         """
         b = self.behaviour
         self._take_in_losses(month)
-        since = month - self.heard[who].astype(np.int64)
-        own = np.where(self.heard[who] == NEVER, 0.0, b.loss_memory ** np.minimum(since, np.iinfo(np.int32).max))
+        heard = self.heard[who]
+        own = np.zeros(who.size)
+        took = np.flatnonzero(heard != NEVER)
+        if took.size:
+            # loss_memory ** (months since), looked up from one power per month back
+            own[took] = self._remembered(month)[month - heard[took].astype(np.int64)]
         shares = self.neighbour_shares(month)
         group = self.region[who].astype(np.intp) * self.bands + self.band[who]
         return np.maximum(1.0 - b.loss_aversion * own - b.neighbour_loss_aversion * shares[group], 0.0)
@@ -396,21 +402,31 @@ class InvestorPopulation:
             self.region[:entered].astype(np.intp) * self.bands + self.band[:entered], minlength=groups
         )
         losers = self._losers
-        remembered = self.behaviour.loss_memory ** (month - self.heard[losers].astype(np.int64))
+        remembered = self._remembered(month)[month - self.heard[losers].astype(np.int64)]
         group = self.region[losers].astype(np.intp) * self.bands + self.band[losers]
         scarred = np.bincount(group, weights=remembered, minlength=groups)
         shares = scarred / np.maximum(members, 1)
         self._neighbours = (month, shares)
         return shares
 
+    def _remembered(self, month: int) -> np.ndarray:
+        """``loss_memory ** k`` for k = 0 .. ``month`` (how much of a loss k months old is remembered)."""
+        memory, powers = self._powers
+        if powers.size <= month or memory != self.behaviour.loss_memory:
+            memory = self.behaviour.loss_memory
+            powers = memory ** np.arange(month + 1, dtype=np.int64)
+            self._powers = (memory, powers)
+        return powers
+
     def _take_in_losses(self, month: int) -> None:
         """Investors whose loss grew since they last decided take it in this month."""
         if not self._unheard:
             return
-        fresh = np.unique(np.concatenate(self._unheard))
+        fresh = np.concatenate(self._unheard)
         self._unheard = []
         self.heard[fresh] = month
-        self._losers = np.union1d(self._losers, fresh)
+        self._is_loser[fresh] = True
+        self._losers = np.flatnonzero(self._is_loser)  # sorted, as the neighbour sums need
         self._neighbours = (-1, self._neighbours[1])
 
     @staticmethod

@@ -594,6 +594,8 @@ class InvestorPopulation:
         payout does not cover (write-downs before the failure included) is realised
         as a loss here, once.
         """
+        if not closing.any():
+            return np.zeros(0, dtype=np.intp)
         flat = np.flatnonzero(closing[self.platform.ravel()])
         inv = flat % self.n
         pid = self.platform.ravel()[flat]
@@ -614,7 +616,10 @@ class InvestorPopulation:
         The payout returns cost basis first (a gain only beyond it), so an interim
         payout neither books nor hides a loss: that is settled when the holding closes.
         """
-        flat = np.flatnonzero(per_unit[self.platform.ravel()] > 0)  # an empty slot reads the buyer's 0
+        paying = per_unit > 0
+        if not paying.any():
+            return
+        flat = np.flatnonzero(paying[self.platform.ravel()])  # an empty slot reads the buyer's 0
         if flat.size == 0:
             return
         inv, pid = flat % self.n, self.platform.ravel()[flat]
@@ -694,7 +699,7 @@ class InvestorPopulation:
 
     def _rebook(self, who: np.ndarray) -> None:
         """Recompute the realised loss of investors ``who`` (repeats are harmless)."""
-        at_cost = self.cost[:, who].sum(axis=0)
+        at_cost = np.take(self.cost, who, axis=1).sum(axis=0)  # take: 2-3x faster than [:, who]
         before = self.lost[who]
         after = self._positive_part(self.invested[who] - self.received[who] - at_cost, self.invested[who])
         self.lost[who] = after

@@ -168,10 +168,10 @@ def _run_scenario(path: Path, scenario: Scenario | str | Path | None) -> Scenari
 
 
 def _load_store(path: Path, kind: str) -> Experiment:
-    from sandbox.experiments.store import StoreError, verified_manifest
+    from sandbox.experiments.store import StoreError, load_runs
 
     try:  # a damaged manifest or an edited run file is refused, not reported
-        manifest = verified_manifest(path)
+        manifest, stored = load_runs(path)
     except StoreError as err:
         raise ReportError(str(err).splitlines()[0]) from None
     entries = manifest.get("scenarios") or []
@@ -181,11 +181,9 @@ def _load_store(path: Path, kind: str) -> Experiment:
     design = manifest.get("design") or {}
     values = design.get("values") or []
     label_rows, summaries, monthlies = [], [], []
-    for file in sorted((path / "runs").glob("*.summary.parquet")):
-        key = file.name.removesuffix(".summary.parquet")
-        monthly_file = path / "runs" / f"{key}.monthly.parquet"
+    for key, (summary, monthly) in stored.items():
         match = RUN_KEY.match(key)
-        if match is None or not monthly_file.is_file():
+        if match is None:
             continue
         run = int(match["run"])
         labels: dict[str, Any] = {}
@@ -199,8 +197,7 @@ def _load_store(path: Path, kind: str) -> Experiment:
         labels["run"] = run
         labels["seed"] = children[run] if run < len(children) else None
         label_rows.append(labels)
-        summaries.append(pd.read_parquet(file))
-        monthly = pd.read_parquet(monthly_file)
+        summaries.append(summary)
         for j, column in enumerate(c for c in ("scenario", "point", "run") if c in labels):
             monthly.insert(j, column, labels[column])
         monthlies.append(monthly)

@@ -7,7 +7,6 @@ problem and exits non-zero; no traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -239,8 +238,10 @@ def rules(
     from sandbox.rules import registry
 
     if as_json:
+        from sandbox.common.outputs import dumps
+
         data = {name: cls.model_json_schema() for name, cls in registry.all_rules().items()}
-        typer.echo(json.dumps(data, indent=2, default=str))
+        typer.echo(dumps(data))  # strict JSON, as every other output
     else:
         typer.echo(rules_markdown(), nl=False)
 

@@ -247,6 +247,7 @@ def rules(
 
 
 # Commands defined in their own modules (each imports its heavy libraries inside the command).
+from sandbox.cli.calibrate import register as _register_calibrate  # noqa: E402
 from sandbox.cli.dashboard import register as _register_dashboard  # noqa: E402
 from sandbox.cli.experiments import register as _register_experiments  # noqa: E402
 from sandbox.cli.pilot import register as _register_pilot  # noqa: E402
@@ -256,6 +257,7 @@ _register_experiments(app)
 _register_report(app)
 _register_dashboard(app)
 _register_pilot(app)
+_register_calibrate(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,95 @@
+"""The ``sandbox calibrate`` command: fit a scenario's parameters to observed data (ABC-SMC, pyabc).
+
+``register(app)`` adds it to the main Typer app. The work is in
+:mod:`sandbox.experiments.calibration` (the fit) and :mod:`sandbox.experiments.fit`
+(goodness of fit and the output files); this module parses, reports progress on
+stderr and prints the summary. ``docs/calibration.md`` describes the method.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sandbox.cli.common import fail, load
+from sandbox.cli.experiments import parse_params
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``calibrate`` command to ``app``."""
+    app.command("calibrate")(calibrate)
+
+
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) to fit.")],
+    data: Annotated[
+        str,
+        typer.Option(help="Observed data: a CSV (month, series, value[, sd]) or a built-in set (china_2014_2017)."),
+    ],
+    param: Annotated[
+        list[str],
+        typer.Option("--param", "-p", help="PATH=LOW:HIGH, a dotted scenario path and its uniform prior (repeatable)."),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Calibration folder (resumable: the same command continues).")
+    ],
+    particles: Annotated[int, typer.Option(help="Particles per population.", min=2)] = 100,
+    populations: Annotated[
+        int, typer.Option(help="Populations in all (more than stored extends a calibration).", min=1)
+    ] = 8,
+    seed: Annotated[
+        int, typer.Option(help="Calibration seed (model runs; pyabc's draws with --workers 1).", min=0)
+    ] = 1,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: one per core; 1: this process, reproducible).", min=1)
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask: 'local' starts a LocalCluster; tcp://host:8786 uses a running one.")
+    ] = None,
+    resolution: Annotated[
+        float | None, typer.Option(help="market.resolution: simulated persons per real person.", min=0.0)
+    ] = None,
+    draws: Annotated[int, typer.Option(help="Posterior predictive runs for fit.csv and goodness.json.", min=2)] = 50,
+) -> None:
+    """Fit parameters by ABC-SMC; write posterior.csv, populations.csv, fit.csv, goodness.json, calibrated.yaml."""
+    from sandbox.experiments import calibration, fit
+
+    priors = parse_params(param)
+    spec = load(scenario)
+    # Progress on stderr: pyabc logs each population (epsilon, acceptance, ESS) through its own
+    # handler on the 'ABC' logger; ours says which populations run, and when one resumes.
+    logging.getLogger("ABC").setLevel(logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger(calibration.__name__)
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        observed = calibration.read_observed(data)
+        fitted = calibration.calibrate(
+            spec,
+            observed,
+            priors,
+            particles=particles,
+            populations=populations,
+            seed=seed,
+            workers=workers,
+            db=out / "calibration.db",
+            scheduler=scheduler,
+            resolution=resolution,
+        )
+    except calibration.CalibrationError as err:
+        fail(str(err))
+    finally:
+        logger.removeHandler(handler)
+    if fitted.resumed:
+        typer.echo(f"resumed the calibration in {out}", err=True)
+    typer.echo(f"posterior predictive: {draws} runs", err=True)
+    predictive = fit.posterior_predictive(fitted, draws, workers=workers, scheduler=scheduler)
+    goodness = fit.write_outputs(fitted, out, data, predictive)
+    typer.echo(fit.summary(fitted, goodness))
+    typer.echo(f"written to {out}: posterior.csv, populations.csv, fit.csv, goodness.json, calibrated.yaml")

@@ -77,7 +77,8 @@ def read_observed(source: str | Path) -> pd.DataFrame:
         return builtin_targets(str(source))
     path = Path(source)
     try:
-        table = pd.read_csv(path, dtype={"month": str, "series": str}, skipinitialspace=True)
+        # As text: a bad cell is reported as written; empty cells stay empty.
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except FileNotFoundError:
         raise CalibrationError(f"data {path}: file not found; allowed: a CSV file or {', '.join(BUILTIN)}") from None
     except (OSError, ValueError, pd.errors.ParserError) as err:
@@ -108,9 +109,9 @@ def check_observed(table: pd.DataFrame, label: str = "data") -> pd.DataFrame:
                 "held back to test the model and may not be fitted"
             )
         if not math.isfinite(row.value):
-            raise CalibrationError(f"{where}: value {table['value'].iloc[i]!r}; allowed: a finite number")
-        if "sd" in table.columns and not pd.isna(table["sd"].iloc[i]) and not (row.sd > 0 and math.isfinite(row.sd)):
-            raise CalibrationError(f"{where}: sd {table['sd'].iloc[i]!r}; allowed: a positive number, or empty")
+            raise CalibrationError(f"{where}: value {_cell(table, 'value', i)}; allowed: a finite number")
+        if _cell(table, "sd", i) not in ("", "nan") and not (row.sd > 0 and math.isfinite(row.sd)):
+            raise CalibrationError(f"{where}: sd {_cell(table, 'sd', i)}; allowed: a positive number, or empty")
         base, _, statistic = row.series.partition(":")
         if not base or (statistic and statistic not in STATISTICS):
             raise CalibrationError(
@@ -123,6 +124,11 @@ def check_observed(table: pd.DataFrame, label: str = "data") -> pd.DataFrame:
         i = int(np.flatnonzero(twice)[0])
         raise CalibrationError(f"{label} line {i + 2}: {out['series'].iloc[i]} at {out['month'].iloc[i]} given twice")
     return out.reset_index(drop=True)
+
+
+def _cell(table: pd.DataFrame, column: str, i: int) -> str:
+    """A cell as written ('' where the column is absent or the cell empty)."""
+    return str(table[column].iloc[i]).strip() if column in table.columns else ""
 
 
 def builtin_targets(name: str) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import sandbox
 from sandbox.cli import app
 from sandbox.config.scenario import load_scenario
 from sandbox.experiments import calibration, fit
+from sandbox.reporting.report import build_report
 from tests.conftest import small_market
 
 WEALTH = "market.investors.wealth_median"
@@ -222,6 +223,12 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
     assert calibrated.market.investors.wealth_median == pytest.approx(fit.weighted_median(
         posterior[WEALTH].to_numpy(), posterior["weight"].to_numpy()
     ))  # fmt: skip
+    # sandbox report renders the folder: marginals, pairs, bands against the data, convergence.
+    report = build_report(out)
+    assert [f.title for f in report.figures] == [
+        "Posterior marginals", "Pairs", "Posterior predictive bands", "Epsilon, acceptance and ESS",
+    ]  # fmt: skip
+    assert any("moment coverage ratio" in finding for finding in report.findings)
     # The same command again resumes (nothing left to sample); other files in --out are refused.
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0 and "resumed" in again.output

@@ -141,7 +141,14 @@ def build_report(
             run, or ``outcomes`` names a metric the runs do not have.
     """
     from sandbox.reporting import plots
+    from sandbox.reporting.calibration import calibration_blocks, is_calibration
 
+    if is_calibration(path):  # a 'sandbox calibrate' folder: its own pages
+        pages = calibration_blocks(path)
+        empty = Experiment("calibration", Path(path), pd.DataFrame(), pd.DataFrame(), [pages.title], {})
+        return Report(
+            empty, title or pages.title, pages.meta, pd.DataFrame(), pd.DataFrame(), pages.blocks, [], pages.findings
+        )
     experiment = load_experiment(path, scenario)
     if experiment.kind == "sweep":
         outcomes = list(outcomes) if outcomes else [m for m in RESPONSE if m in experiment.runs.columns]

@@ -35,6 +35,7 @@ class StandInInvestors:
 
     def __init__(self) -> None:
         self.lost = np.array([0.0, 250.0, 50.0])
+        self.weight = 1.0
 
     def platform_results(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         return np.full(size, 7.0), np.zeros(size)
@@ -58,6 +59,7 @@ def stand_in_model() -> SimpleNamespace:
         platform=np.array([[0, 1], [2, -1], [0, 2], [-1, -1]]),
         principal=np.array([[600.0, 600.0], [900.0, 0.0], [100.0, 100.0], [0.0, 0.0]]),
         capacity=np.array([1000.0, 500.0, 1000.0, 1000.0]),
+        weight=1.0,
     )
     borrowers.debt = lambda: borrowers.principal.sum(axis=1)
     regulators = [
@@ -82,10 +84,12 @@ def test_the_monthly_row_sums_new_failures_by_cause():
     rec = Recorder(model)
     rec.record_failures(np.array([0, 1]), INSOLVENCY)
     rec.record_failures(np.array([3]), FRAUD_CAUSE)
+    model.book.orderly[2] = True  # wound down in good order: WDZJ counts it closed, not a problem
     rec.record_failures(np.array([2]), INSOLVENCY)
     rec.end_month(0.0, 1.0)
     row = rec.rows[0]
     assert row["failures_insolvency"] == 3 and row["failures_fraud"] == 1
+    assert (row["new_problem"], row["new_closed"]) == (3, 1)
     assert all(row[f"failures_{c}"] == 0 for c in CAUSES if c not in ("insolvency", "fraud"))
     assert row["failures_total"] == 4
     assert rec.failures == [(0, 0, INSOLVENCY), (0, 1, INSOLVENCY), (0, 3, FRAUD_CAUSE), (0, 2, INSOLVENCY)]

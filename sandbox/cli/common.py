@@ -23,12 +23,18 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load(path: Path) -> Scenario:
-    """Load and validate a scenario, turning every problem into a clean exit."""
+def load(path: Path, resolution: float | None = None) -> Scenario:
+    """Load and validate a scenario, turning every problem into a clean exit.
+
+    ``resolution`` (``--resolution``) replaces the scenario's ``market.resolution``.
+    """
     from sandbox.config.scenario import ScenarioError, load_scenario
 
+    if resolution is not None and not 0 < resolution <= 1:
+        fail(f"--resolution: found {resolution:g}; allowed: simulated persons per real one, above 0 and at most 1")
     try:
-        return load_scenario(path)
+        scenario = load_scenario(path)
+        return scenario if resolution is None else scenario.with_updates({"market.resolution": resolution})
     except ScenarioError as err:
         if len(err.problems) == 1:
             fail(err.problems[0])
@@ -41,6 +47,15 @@ def load(path: Path) -> Scenario:
 Seed = Annotated[int | None, typer.Option(help="Seed: fixes the run exactly (default: drawn, and recorded).")]
 Months = Annotated[
     int | None, typer.Option(help=f"Horizon in months, {MIN_MONTHS} to {MAX_MONTHS} (default: the scenario's).")
+]
+
+
+Resolution = Annotated[
+    float | None,
+    typer.Option(
+        help="Simulated investors and borrowers per real one, e.g. 0.002 (default: the scenario's "
+        "market.resolution). Outputs stay in real persons and yuan."
+    ),
 ]
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sandbox.cli.common import fail, load
+from sandbox.cli.common import Resolution, fail, load
 from sandbox.common.horizon import MAX_MONTHS, MIN_MONTHS
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ def replicate(
     runs: Runs = 10,
     seed: Seed = None,
     months: Months = None,
+    resolution: Resolution = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     progress: Progress = ON_TERMINAL,
@@ -90,7 +91,7 @@ def replicate(
     """Run a scenario N times on spawned seeds; write the store and runs.csv (run, seed, metrics)."""
     from sandbox import experiments
 
-    spec = load(scenario)
+    spec = load(scenario, resolution)
     execution = _execution(out, workers, scheduler, progress, counterfactuals)
     result, failures = _call(experiments.replicate, execution, spec, runs=runs, seed=seed, months=months)
     _write_csv(result.runs, out / "runs.csv")
@@ -105,6 +106,7 @@ def compare(
     runs: Runs = 10,
     seed: Seed = None,
     months: Months = None,
+    resolution: Resolution = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     progress: Progress = ON_TERMINAL,
@@ -115,7 +117,7 @@ def compare(
 
     if len(scenarios) < 2:
         fail(f"compare: found {len(scenarios)} scenario; allowed: 2 or more (the first is the reference)")
-    specs = [load(path) for path in scenarios]
+    specs = [load(path, resolution) for path in scenarios]
     execution = _execution(out, workers, scheduler, progress, counterfactuals)
     result, failures = _call(experiments.compare, execution, specs, runs=runs, seed=seed, months=months)
     comparison = result.comparison
@@ -145,6 +147,7 @@ def sweep(
     ] = 1,
     seed: Seed = None,
     months: Months = None,
+    resolution: Resolution = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     progress: Progress = ON_TERMINAL,
@@ -156,7 +159,7 @@ def sweep(
     parameters = parse_params(param)
     if design not in experiments.DESIGNS:
         fail(f"--design: found {design!r}; allowed: {', '.join(experiments.DESIGNS)}")
-    spec = load(scenario)
+    spec = load(scenario, resolution)
     execution = _execution(out, workers, scheduler, progress, counterfactuals)
     result, failures = _call(
         experiments.sweep,

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import Months, Seed, check_options, fail, load
+from sandbox.cli.common import Months, Resolution, Seed, check_options, fail, load
 
 app = typer.Typer(
     name="sandbox",
@@ -51,6 +51,7 @@ def run(
     ),
     seed: Seed = None,
     months: Months = None,
+    resolution: Resolution = None,
     progress: Annotated[bool, typer.Option(help="Progress bar (default: on a terminal).")] = sys.stderr.isatty(),
     counterfactuals: Annotated[
         bool,
@@ -76,7 +77,7 @@ def run(
     check_options(seed, months)
     if accounting not in ACCOUNTING_MODES:
         fail(f"--accounting: found {accounting!r}; allowed: {', '.join(ACCOUNTING_MODES)}")
-    spec = load(scenario)
+    spec = load(scenario, resolution)
     from sandbox.market.results import OutputFolder, OutputFolderError
 
     try:  # before simulating: a folder that cannot be written fails now, not after the run

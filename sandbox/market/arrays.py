@@ -16,6 +16,13 @@ def sum_by(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(index, weights=weights, minlength=size).astype(np.float64, copy=False)
 
 
+def sampled(count: int, resolution: float) -> int:
+    """How many people represent ``count`` real ones at ``resolution`` (simulated per real
+    person): ``count x resolution`` rounded, at least one. Each then stands for
+    ``count / sampled`` real people, so totals are exact whatever the rounding."""
+    return max(1, round(count * resolution))
+
+
 # numpy reduces along a short last axis one row at a time; for the few holding
 # or loan slots per agent, a pass per column is several times faster.
 
@@ -87,6 +94,21 @@ def guide_table(weights: np.ndarray, density: int = 4) -> GuideTable:
 def guide_sample(table: GuideTable, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     """Indices drawn from a :func:`guide_table`, one uniform each."""
     return guide_pick(table, rng.random(size))
+
+
+def stratified(rng: np.random.Generator, size: int | tuple[int, int]) -> np.ndarray:
+    """Uniforms in [0, 1), one in each of ``k`` equal strata in random order (along the last
+    axis of ``size``, ``k`` its length).
+
+    Drawn through :func:`guide_pick`, each index gets within one of its expected
+    number of draws: a sampled population spreads over platforms as the many
+    people it stands for would, not in lumps (stratified sampling).
+    """
+    shape = (1, size) if isinstance(size, int) else size
+    k = shape[-1]
+    order = rng.permuted(np.broadcast_to(np.arange(k), shape), axis=-1)
+    u = (order + rng.random(shape)) / max(k, 1)
+    return u.reshape(size)
 
 
 def guide_pick(table: GuideTable, u: np.ndarray) -> np.ndarray:

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.market.arrays import bernoulli_indices, entry_months, first_index, row_any, row_sum, shifted_counts, sum_by
+from sandbox.market.arrays import (
+    bernoulli_indices,
+    entry_months,
+    first_index,
+    row_any,
+    row_sum,
+    sampled,
+    shifted_counts,
+    sum_by,
+)
 from sandbox.market.params import BorrowerBehaviour, BorrowerParams
 
 NONE = -1
@@ -39,19 +48,28 @@ class BorrowerPopulation:
     """All borrowers as struct-of-arrays.
 
     Attributes:
+        weight: real borrowers each simulated one stands for (its yuan are theirs together).
         pd: annual default probability.
-        demand: typical loan size (yuan); ``capacity`` (``capacity_multiple`` x demand,
-            1.5 by default) is the debt a borrower can carry before its hazard rises.
+        demand: typical loan size (yuan, of the ``weight`` borrowers together); ``capacity``
+            (``capacity_multiple`` x demand, 1.5 by default) is the debt a borrower can carry
+            before its hazard rises.
         max_rate: highest APR the borrower accepts.
         rollover: depends on rolling loans over; losing a lender then raises its hazard.
         stressed_until: month until which a borrower who lost its lender is under stress.
     """
 
     def __init__(
-        self, params: BorrowerParams, rng: np.random.Generator, behaviour: BorrowerBehaviour | None = None
+        self,
+        params: BorrowerParams,
+        rng: np.random.Generator,
+        behaviour: BorrowerBehaviour | None = None,
+        resolution: float = 1.0,
     ) -> None:
-        n, L = params.count, params.max_loans
+        n, L = sampled(params.count, resolution), params.max_loans
         self.n, self.L = n, L
+        # Each simulated borrower stands for `weight` real ones who borrow alike: its
+        # loans are theirs together, so platforms' books are in real yuan.
+        self.weight = params.count / n
         self.params = params
         self.behaviour = behaviour if behaviour is not None else BorrowerBehaviour()
         a = params.pd_mean * params.pd_concentration
@@ -60,7 +78,7 @@ class BorrowerPopulation:
         self.monthly_pd = (1.0 - (1.0 - self.pd) ** (1.0 / 12.0)).astype(np.float32)
         self.company = rng.random(n) < params.company_share
         size = np.where(self.company, params.company_demand_factor, 1.0)
-        self.demand = size * rng.lognormal(np.log(params.demand_median), params.demand_sigma, n)
+        self.demand = self.weight * size * rng.lognormal(np.log(params.demand_median), params.demand_sigma, n)
         self.capacity = (
             self.behaviour.capacity_multiple * self.demand
         )  # debt a borrower can carry; above it, default risk rises

@@ -108,7 +108,7 @@ def close(model: SandboxModel, rows: np.ndarray) -> None:
     """End wind-downs: sell the remaining loans, pay investors pro rata, write off the rest."""
     if rows.size == 0:
         return
-    book, res = model.book, model.config.market.resolution
+    book, res = model.book, model.config.market.wind_down
     n, size = book.n, book.capacity + 1
     mark = np.zeros(size, dtype=bool)
     mark[rows] = True

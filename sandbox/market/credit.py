@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sandbox.market.arrays import guide_pick, guide_table, row_any, row_sum, standard_normal, sum_by
+from sandbox.market.arrays import guide_pick, guide_table, row_any, row_sum, standard_normal, stratified, sum_by
 from sandbox.market.platforms import INTERMEDIARY, POOL
 
 if TYPE_CHECKING:
@@ -102,7 +102,9 @@ def clear_credit(
     size = np.exp(
         behaviour.borrowers.loan_size_sigma * standard_normal(rng, who.size)
     )  # lognormal; drawn whatever the regime
-    pick = rng.random(who.size)
+    # Each simulated borrower stands for `weight` real ones: spread the requests over
+    # platforms as that many people would (stratified), not in lumps.
+    pick = stratified(rng, who.size) if b.weight > 1 else rng.random(who.size)
     accept_draw = rng.random(who.size)
     term = b.draw_terms(who.size, rng)
     b.refinance[who] = False
@@ -121,8 +123,9 @@ def clear_credit(
     declined = apr > max_rate  # too dear for the borrower, cap or no cap
     # Per-borrower limits, per platform and across platforms.
     company = b.company[who]
-    lim_p = np.where(company, pol.limit_company_platform, pol.limit_individual_platform)
-    lim_t = np.where(company, pol.limit_company_total, pol.limit_individual_total)
+    # Limits are per real borrower; a simulated one borrows for `weight` of them.
+    lim_p = np.where(company, pol.limit_company_platform, pol.limit_individual_platform) * b.weight
+    lim_t = np.where(company, pol.limit_company_total, pol.limit_individual_total) * b.weight
     lenders, owed = np.take(b.platform, who, axis=0), np.take(b.principal, who, axis=0)
     on_plat = row_sum(np.where(lenders == plat[:, None], owed, 0.0))
     room = np.maximum(np.minimum(lim_p - on_plat, lim_t - row_sum(owed)), 0.0)

@@ -24,11 +24,14 @@ from sandbox.market.arrays import (
     column_max,
     entry_months,
     first_index,
+    guide_pick,
     guide_sample,
     guide_table,
     pair,
+    sampled,
     shifted_counts,
     standard_normal,
+    stratified,
 )
 from sandbox.market.params import InformationParams, InvestorBehaviour, InvestorParams
 
@@ -162,10 +165,10 @@ class MarketView:
     # value-weighted mean, the empty slot's row when it holds nothing) or one number.
     confidence: float | np.ndarray
     new_money: float  # in [0, 1]: share of the top-up that can be placed (a funding stop cuts it)
-    exposure_cap: float  # most yuan one investor may hold on one platform
+    exposure_cap: float  # most yuan one real investor may hold on one platform
     exposure_share_cap: float  # most share of its budget one investor may hold on one platform
-    platform_exposure_cap: np.ndarray  # per platform: most yuan one customer may hold there (pilots)
-    customer_room: np.ndarray  # per platform: new customers still allowed
+    platform_exposure_cap: np.ndarray  # per platform: most yuan one real customer may hold there (pilots)
+    customer_room: np.ndarray  # per platform: new simulated customers still allowed
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,6 +207,7 @@ class InvestorPopulation:
     """All investors as struct-of-arrays.
 
     Attributes:
+        weight: real investors each simulated one stands for (all its yuan are theirs together).
         budget: yuan each investor would keep in online lending at full confidence.
         literacy: financial literacy in [0, 1]; education raises it.
         region: the investor's region (its neighbours share it and its literacy band).
@@ -225,13 +229,17 @@ class InvestorPopulation:
         rng: np.random.Generator,
         behaviour: InvestorBehaviour | None = None,
         regions: int = 1,
+        resolution: float = 1.0,
     ) -> None:
-        n, K = params.count, params.max_holdings
+        n, K = sampled(params.count, resolution), params.max_holdings
         self.n, self.K = n, K
+        # Each simulated investor stands for `weight` real ones who act alike: its
+        # money is theirs together, so platforms' books are in real yuan.
+        self.weight = params.count / n
         self.params = params
         self.behaviour = b = behaviour if behaviour is not None else InvestorBehaviour()
         self.bands = info.bands
-        self.budget = rng.lognormal(np.log(params.wealth_median), params.wealth_sigma, n)
+        self.budget = self.weight * rng.lognormal(np.log(params.wealth_median), params.wealth_sigma, n)
         self.literacy = np.clip(rng.normal(params.literacy_mean, params.literacy_sd, n), 0, 1).astype(np.float32)
         self.tolerance = (params.tolerance_median * rng.lognormal(0, params.tolerance_sigma, n)).astype(np.float32)
         self.risk_aversion = (params.risk_aversion * rng.lognormal(0, b.risk_aversion_sigma, n)).astype(np.float32)
@@ -346,7 +354,7 @@ class InvestorPopulation:
         # least a share of it (nobody reinvests every small shortfall).
         stays = ~run.any(axis=0) & ~need
         gap = (target - total) * view.new_money
-        placing = np.flatnonzero(stays & (gap > np.maximum(b.min_top_up, b.top_up_share * target)))
+        placing = np.flatnonzero(stays & (gap > np.maximum(b.min_top_up * self.weight, b.top_up_share * target)))
         placers = _Placers(
             investor=active[placing],
             platform=np.take(pid, placing, axis=1),
@@ -489,7 +497,11 @@ class InvestorPopulation:
         # Candidates, (C, len(v)), only for the investors with a free slot: only they can take one.
         vacant = pid == EMPTY
         v = np.flatnonzero(vacant.any(axis=0))
-        cand = guide_sample(guide_table(np.where(is_open, view.visibility, 0.0)), (C, v.size), rng)
+        table = guide_table(np.where(is_open, view.visibility, 0.0))
+        if self.weight > 1:  # each stands for many: spread them over platforms as many would be
+            cand = guide_pick(table, stratified(rng, (C, v.size)))
+        else:
+            cand = guide_sample(table, (C, v.size), rng)
         cand_score = self._score(rng, seen, join, cand, offset[v], herding[v], ra12[v])
         for k in range(K):
             np.copyto(cand_score, -np.inf, where=cand == pid[k, v])  # top up a holding, never a second slot
@@ -507,10 +519,11 @@ class InvestorPopulation:
         ok = np.flatnonzero(np.isfinite(best))  # some had nothing they could take
         chosen, slot, existing = chosen[ok], slot[ok], existing[ok]
         current = np.where(existing, value.ravel()[slot * m + ok], 0.0)
-        cap = np.minimum(view.exposure_cap, view.exposure_share_cap * self.budget[inv[ok]])
-        cap = np.minimum(cap, view.platform_exposure_cap[chosen])
+        # Caps are per real investor; a simulated one holds for `weight` of them.
+        cap = np.minimum(view.exposure_cap * self.weight, view.exposure_share_cap * self.budget[inv[ok]])
+        cap = np.minimum(cap, view.platform_exposure_cap[chosen] * self.weight)
         amount = np.minimum(gap[ok], np.maximum(cap - current, 0.0))
-        keep = amount > 1.0
+        keep = amount > self.weight  # at least a yuan each
         # Two newcomers to a platform in the same month may share its last
         # customer place: pilot caps are enforced again at settlement.
         investor = inv[ok][keep]

@@ -125,9 +125,14 @@ class SandboxModel(mesa.Model):
         self.n_clusters = 2 * m.platforms.regions
         self.book = PlatformBook(capacity=max(64, 2 * m.platforms.initial))
         self.investors = InvestorPopulation(
-            m.investors, m.information, self.streams.investor_population, beh.investors, m.platforms.regions
+            m.investors,
+            m.information,
+            self.streams.investor_population,
+            beh.investors,
+            regions=m.platforms.regions,
+            resolution=m.resolution,
         )
-        self.borrowers = BorrowerPopulation(m.borrowers, self.streams.borrower_population, beh.borrowers)
+        self.borrowers = BorrowerPopulation(m.borrowers, self.streams.borrower_population, beh.borrowers, m.resolution)
         self.environment = Environment(scenario.environment, scenario.start, self.n_clusters, beh.sentiment)
         self.exposures = ExposureNetwork(m.exposures)
         self.channels = scenario.channels
@@ -394,7 +399,7 @@ class SandboxModel(mesa.Model):
         size_share = book.claims() / max(book.claims()[alive[:n]].sum(), 1.0)
         ramp = np.minimum(1.0, age / b.visibility_ramp_months)  # a new platform is not yet known
         visibility[:n] = book.visibility[:n] * np.sqrt(1.0 + size_share * n) * ramp
-        customer_room = np.maximum(pol.customer_cap - book.customers, 0.0)
+        customer_room = self._customer_room(np.arange(size))
         view = MarketView(
             perception=self.perception(),
             unit_value=book.unit_value,
@@ -478,9 +483,14 @@ class SandboxModel(mesa.Model):
         plat_sorted = plat[order]
         first = np.searchsorted(plat_sorted, plat_sorted, side="left")
         rank = np.arange(plat_sorted.size) - first
-        room = np.maximum(cap[plat_sorted] - self.book.customers[plat_sorted], 0)
-        keep[idx[order[rank >= room]]] = False
+        keep[idx[order[rank >= self._customer_room(plat_sorted)]]] = False
         return keep
+
+    def _customer_room(self, rows: np.ndarray) -> np.ndarray:
+        """New simulated customers platforms ``rows`` may still take under their caps (real persons;
+        ``book.customers`` counts simulated investors, each ``weight`` real ones)."""
+        cap = np.floor(self.policy.customer_cap[rows] / self.investors.weight)
+        return np.maximum(cap - self.book.customers[rows], 0.0)
 
     def _divert(self, amount: np.ndarray) -> None:
         book = self.book
@@ -668,7 +678,7 @@ class SandboxModel(mesa.Model):
         rows, absconded = rows[live], absconded[live]
         if rows.size == 0:
             return
-        res = self.config.market.resolution
+        res = self.config.market.wind_down
         draw = self.streams.platforms.random(rows.size)
         ordered = np.full(rows.size, orderly) | (draw < pol.orderly_share)
         # An absconding controller takes the cash a custodian does not hold back.

@@ -40,12 +40,12 @@ __all__ = [
     "PlatformParams",
     "RegulatorBehaviour",
     "RegulatorParams",
-    "ResolutionParams",
     "Section",
     "SentimentBehaviour",
     "SentimentParams",
     "Shock",
     "Tie",
+    "WindDownParams",
 ]
 
 if TYPE_CHECKING:
@@ -204,8 +204,8 @@ class InformationParams(Section):
     fraud_transparency: float = Field(0.3, ge=0, le=1, description="how much of a fraud's true risk disclosure reveals")
 
 
-class ResolutionParams(Section):
-    """How failed platforms are wound down without a resolution rule."""
+class WindDownParams(Section):
+    """How failed platforms are wound down without a resolution rule (``market.wind_down``)."""
 
     orderly_months: int = Field(18, ge=1, le=120, description="months an orderly wind-down collects loans")
     disorderly_months: int = Field(6, ge=1, le=120)
@@ -262,8 +262,15 @@ class MarketParams(Section):
     investors: InvestorParams = Field(default_factory=InvestorParams)
     borrowers: BorrowerParams = Field(default_factory=BorrowerParams)
     information: InformationParams = Field(default_factory=InformationParams)
-    resolution: ResolutionParams = Field(default_factory=ResolutionParams)
+    wind_down: WindDownParams = Field(default_factory=WindDownParams)
     exposures: ExposureParams = Field(default_factory=ExposureParams)
+    resolution: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="simulated investors and borrowers per real one (0.002: one in 500); each simulated "
+        "person stands for 1/resolution real ones, and every output is in real persons and yuan",
+    )
 
 
 class MacroParams(Section):

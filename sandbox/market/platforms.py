@@ -104,7 +104,7 @@ class PlatformBook:
     investor_loss: Floats  # investors' realised losses here, per holding (InvestorPopulation.platform_results)
     recovered: Floats  # paid to investors at the end of the wind-down
     # Behaviour and supervision
-    customers: Ints  # investors holding units now
+    customers: Ints  # simulated investors holding units now (each stands for the investors' weight)
     loss_months: Floats  # consecutive months with a negative margin
     overdue: Floats  # smoothed annual loss rate on loans (weight 0.2 on the latest month)
     complaints: Floats  # smoothed share of withdrawals left unserved (decays by 0.7 a month)

@@ -55,8 +55,15 @@ class Recorder:
         self._month["loans_due"] += performing
 
     def record_failures(self, rows: np.ndarray, cause: int) -> None:
+        """Log failures of platform ``rows`` (their wind-downs already set up) by cause, and
+        count them as WDZJ does: an orderly wind-down, exit or conversion is a closed
+        platform (停业, 转型); any other failure a problem platform (跑路 absconded,
+        提现困难 withdrawal stop, 经侦介入 police case)."""
         self.failures.extend((self.model.month, int(r), cause) for r in rows)
         self._month[f"failures_{CAUSES[cause]}"] += rows.size
+        closed = int(np.count_nonzero(self.model.book.orderly[rows]))
+        self._month["new_closed"] += closed
+        self._month["new_problem"] += rows.size - closed
 
     def end_month(self, accounting_error: float, market_size: float) -> None:
         """Close the month: take the snapshot that becomes one row of ``monthly``."""
@@ -82,6 +89,8 @@ class Recorder:
         for cause in CAUSES:
             row[f"failures_{cause}"] = int(c[f"failures_{cause}"])
         row["failures_total"] = sum(int(c[f"failures_{cause}"]) for cause in CAUSES)
+        row["new_problem"] = int(c["new_problem"])
+        row["new_closed"] = int(c["new_closed"])
         loans = float(book.loans[:n][alive].sum())
         new_credit = c["new_credit"]
         row.update(
@@ -97,8 +106,8 @@ class Recorder:
             if alive.any()
             else float("nan"),
             avg_apr=c["apr_weighted"] / new_credit if new_credit > 0 else float("nan"),
-            defaults=int(c["defaults"]),
-            loans_due=int(c["loans_due"]),
+            defaults=round(c["defaults"] * m.borrowers.weight),  # real borrowers' loans
+            loans_due=round(c["loans_due"] * m.borrowers.weight),
             default_rate=c["defaults"] / c["loans_due"] if c["loans_due"] > 0 else 0.0,
             overindebted_share=self._overindebted_share(),
             sentiment=env.sentiment,
@@ -107,7 +116,7 @@ class Recorder:
             inspections=sum(r.inspections for r in m.regulators),
             enforcement_actions=sum(sum(r.actions.values()) for r in m.regulators),
             public_warnings=sum(r.public_warnings for r in m.regulators),
-            run_requests=int(c["run_requests"]),
+            run_requests=round(c["run_requests"] * m.investors.weight),  # real investors' holdings
             **self._book_losses(),
             diverted_cumulative=m.ledger.diverted,
             accounting_error=accounting_error,
@@ -145,7 +154,7 @@ class Recorder:
         book.investor_loss[: book.n] = inv.platform_results(book.n)[0]
         return {
             "cumulative_investor_loss": float(inv.lost.sum()),
-            "investors_with_loss": int(np.count_nonzero(inv.lost)),
+            "investors_with_loss": round(np.count_nonzero(inv.lost) * inv.weight),
             "cumulative_holding_loss": float(book.investor_loss[: book.n].sum()),
         }
 

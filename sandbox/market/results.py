@@ -279,29 +279,33 @@ def _platform_table(model: SandboxModel) -> pd.DataFrame:
 
 
 def _investor_table(model: SandboxModel) -> pd.DataFrame:
+    """Each simulated investor, in yuan per real investor it stands for (``represents`` of them);
+    or, above :data:`INVESTOR_DETAIL_MAX` of them, percentiles of loss per real investor."""
     inv = model.investors
+    w = inv.weight
     if inv.n <= INVESTOR_DETAIL_MAX:
         return pd.DataFrame(
             {
                 "investor": np.arange(inv.n),
-                "budget": inv.budget,
+                "represents": w,
+                "budget": inv.budget / w,
                 "literacy": inv.literacy,
-                "invested": inv.invested,
-                "received": inv.received,
-                "held": inv.held(),
-                "lost": inv.lost,
+                "invested": inv.invested / w,
+                "received": inv.received / w,
+                "held": inv.held() / w,
+                "lost": inv.lost / w,
             }
         )
     took_part = inv.invested > 0
-    lost = inv.lost[took_part]
-    share = lost / inv.invested[took_part]
+    lost = inv.lost[took_part] / w
+    share = inv.lost[took_part] / inv.invested[took_part]
     return pd.DataFrame(
         {
             "kind": "percentile",
             "percentile": PERCENTILES,
             "lost": np.percentile(lost, PERCENTILES) if lost.size else np.zeros(len(PERCENTILES)),
             "lost_share_of_invested": np.percentile(share, PERCENTILES) if share.size else 0.0,
-            "investors": int(took_part.sum()),
+            "investors": round(int(took_part.sum()) * w),
         }
     )
 
@@ -388,7 +392,7 @@ def summarize(
         "investors_losing_over_10pct": share_over(0.10),
         "investors_losing_over_50pct": share_over(0.50),
         "loss_gini": gini(lost),
-        "loss_p99": float(np.percentile(lost, 99)) if lost.size else 0.0,
+        "loss_p99": float(np.percentile(lost, 99)) / inv.weight if lost.size else 0.0,  # per real investor
         "platform_failures": failures,
         "failures_by_cause": causes,
         "largest_wave_share": largest_wave_share(monthly),
@@ -417,6 +421,11 @@ def summarize(
         "regulator_inspections": int(monthly["inspections"].iloc[-1]) if len(monthly) else 0,
         "enforcement_actions": int(monthly["enforcement_actions"].iloc[-1]) if len(monthly) else 0,
         "peak_investor_money": peak,
+        "peak_loan_balance": float(monthly["loan_balance"].max()) if len(monthly) else 0.0,
+        "represented_investors": model.config.market.investors.count,
+        "represented_borrowers": model.config.market.borrowers.count,
+        "investors_took_part": round(int(took_part.sum()) * inv.weight),
+        "resolution": model.config.market.resolution,
         "accounting_max_abs_error": model.recorder.max_error,
         "accounting_max_rel_error": model.recorder.max_rel_error,
     }

@@ -122,9 +122,9 @@ class FirmPlatform(Platform):
         if state is not None:
             inv = model.investors
             mask = inv.platform == row
-            state.holders_at_failure = int(mask.any(axis=0).sum())
+            state.holders_at_failure = round(int(mask.any(axis=0).sum()) * model.investors.weight)
             if mask.any():
-                state.largest_claim = float((inv.units * mask).sum(axis=0).max() * book.unit_value[row])
+                state.largest_claim = float((inv.units * mask).sum(axis=0).max() * book.unit_value[row]) / inv.weight
         if self.exit_months is not None:
             # The plan: a prepared, orderly wind-down of the stated length (its borrowers default
             # strategically at an orderly wind-down's rate: market/collections.py).
@@ -262,7 +262,7 @@ class PilotFirm(Rule):
         ok = book.alive() & (book.kind[:n] != FRAUD) & (age >= 12) & (book.customers[:n] > 0)
         if ok.sum() < 5:
             return 1.0
-        rate = book.customers[:n][ok] / age[ok] / book.visibility[:n][ok]
+        rate = book.customers[:n][ok] * model.investors.weight / age[ok] / book.visibility[:n][ok]  # real persons
         wanted = self.target_customers / self.growth_months
         return float(np.clip(wanted / max(float(np.median(rate)), 1e-9), 0.05, 200.0))
 
@@ -272,9 +272,11 @@ class PilotFirm(Rule):
         uv = float(book.unit_value[row])
         state.uv_min = min(state.uv_min, uv)
         mask = inv.platform == row
-        k = int(mask.any(axis=0).sum())  # distinct customers (holdings are (slot, investor))
+        # Distinct customers (holdings are (slot, investor)), in real persons: each simulated
+        # investor stands for `weight`; the largest holding is per real customer too.
+        k = round(int(mask.any(axis=0).sum()) * inv.weight)
         claims = float(book.units[row] * uv)
-        biggest = float((inv.units * mask).sum(axis=0).max()) * uv if mask.any() else 0.0
+        biggest = float((inv.units * mask).sum(axis=0).max()) * uv / inv.weight if mask.any() else 0.0
         state.customers.append(k)
         state.claims.append(claims)
         state.peak_customers = max(state.peak_customers, k)
@@ -391,7 +393,7 @@ def stress_month(req: PilotRequirements, duration: int) -> str:
 def horizon(scenario: Scenario, req: PilotRequirements, firm: FirmFile) -> int:
     """Months simulated: to the end of the test plus a tail for a wind-down."""
     duration = min(firm.test.duration_months, req.max_duration)
-    resolution = scenario.market.resolution
+    resolution = scenario.market.wind_down
     tail = firm.exit_plan.wind_down_months if firm.exit_plan else resolution.disorderly_months
     return scenario.month(req.test_start) + duration + min(tail, TAIL_MAX) + 1
 

@@ -35,7 +35,8 @@ def test_run_writes_all_outputs(tmp_path):
         platforms.columns
     )
     investors = pd.read_parquet(out / "investors.parquet")
-    assert investors["lost"].sum() == pytest.approx(summary["investor_loss_total"])
+    # Per real investor: each row stands for `represents` of them.
+    assert (investors["lost"] * investors["represents"]).sum() == pytest.approx(summary["investor_loss_total"])
     assert (out / "failures.csv").exists()
 
 

@@ -64,7 +64,7 @@ def test_controls_replace_add_and_remove_rules():
         "disclosure_level": 0.0,
         "custody": False,
         "screening_accuracy": 0.8,
-        "inspection_capacity": 2,
+        "inspection_capacity": 25,
         "education_intensity": 0.0,
     }
     s = build_scenario(
@@ -138,7 +138,7 @@ def test_each_control_reads_its_value_in_its_units():
         "disclosure_level": "off",
         "custody": "off",
         "screening_accuracy": "80% of frauds caught",
-        "inspection_capacity": "2",
+        "inspection_capacity": "25",
         "education_intensity": "off",
     }
     assert specs["education_intensity"].reading(0.005) == "0.5% of the literacy gap a month"
@@ -364,7 +364,7 @@ def test_dashboard_in_a_browser(dashboard, tmp_path):
             readout = page.locator(".sandbox-readout")
             month = page.get_by_test_id("month")
             expect(month).to_have_text("0", timeout=30_000)
-            expect(readout).to_contain_text("inspections 2 a month")
+            expect(readout).to_contain_text("inspections 25 a month")
 
             # every control's value reads without dragging; Mesa's technical controls and tabs are gone
             sidebar = page.locator(".v-navigation-drawer")
@@ -385,7 +385,7 @@ def test_dashboard_in_a_browser(dashboard, tmp_path):
             track = page.locator(".v-input__slider", has_text="Inspections a month").locator(".v-slider")
             box = track.bounding_box()
             page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + box["height"] / 2)
-            expect(slider).not_to_have_attribute("aria-valuenow", "2")
+            expect(slider).not_to_have_attribute("aria-valuenow", "25")
             capacity = slider.get_attribute("aria-valuenow")
             expect(sidebar).to_contain_text(f"Inspections a month: {capacity}")
 

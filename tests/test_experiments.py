@@ -23,7 +23,14 @@ from sandbox.experiments.store import StoreMismatch
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-SMALL = {"market.investors.count": 2000, "market.borrowers.count": 1000, "market.platforms.initial": 40}
+# A small market, every person simulated (the baseline is China's, at resolution 0.01).
+SMALL = {
+    "market.resolution": 1.0,
+    "market.investors.count": 2000,
+    "market.borrowers.count": 1000,
+    "market.platforms.initial": 40,
+    "market.platforms.entry_per_month": 2,
+}
 MONTHS = 12
 CAP = (0.12, 0.36)
 LITERACY = (0.2, 0.8)
@@ -667,7 +674,13 @@ def test_counterfactual_counts_reach_the_experiment_tables(tmp_path):
     from sandbox.api import CHANNELS
 
     scenario = sandbox.load_scenario(BASELINE).with_updates(
-        {"market.investors.count": 1500, "market.borrowers.count": 800, "market.platforms.initial": 30, "months": 12}
+        {
+            **SMALL,
+            "market.investors.count": 1500,
+            "market.borrowers.count": 800,
+            "market.platforms.initial": 30,
+            "months": 12,
+        }
     )
     result = experiments.replicate(scenario, runs=2, seed=5, workers=1, progress=False, counterfactuals=True)
     for channel in CHANNELS:

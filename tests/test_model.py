@@ -71,10 +71,12 @@ def test_failures_recorded_with_month_and_cause_and_losses_booked_to_investors()
     # Losses and gains booked per platform (per holding) net to what investors put in, less
     # what they took out, less what they hold; so do the investors' own losses and gains.
     inv, plat = result.investors, result.platforms
-    net = (inv["invested"] - inv["received"] - inv["held"]).sum()
+    # The investor table is per real investor; each row stands for `represents` of them.
+    people = inv["represents"]
+    net = ((inv["invested"] - inv["received"] - inv["held"]) * people).sum()
     assert (plat["investor_loss"] - plat["investor_gain"]).sum() == pytest.approx(net, rel=1e-9)
     assert result.summary["investor_loss_total"] - result.summary["investor_gain_total"] == pytest.approx(net, rel=1e-9)
-    assert result.summary["investor_loss_total"] == pytest.approx(result.investors["lost"].sum(), rel=1e-12)
+    assert result.summary["investor_loss_total"] == pytest.approx((inv["lost"] * people).sum(), rel=1e-12)
 
 
 def test_monthly_series_cover_the_horizon_with_the_spec_columns():

@@ -73,7 +73,7 @@ def test_rate_cap_24_keeps_the_baselines_cap_before_its_own_date() -> None:
     assert rate_caps(cap4x) == [("2014-01", "2015-01", 0.36, None), ("2015-01", None, None, 4.0)]
     interim = load_scenario(ROOT / "scenarios/interim_measures_2016.yaml")
     inspections = [(r.start, r.until, r.capacity) for r in interim.rules if r.name == "inspections"]
-    assert inspections == [("2014-01", "2016-08", 2), ("2016-08", None, 10)]
+    assert inspections == [("2014-01", "2016-08", 25), ("2016-08", None, 125)]
     laissez = load_scenario(ROOT / "scenarios/laissez_faire.yaml")
     assert laissez.rules == []
 
@@ -82,6 +82,8 @@ def test_rate_cap_24_in_2014_runs_as_the_baseline(tmp_path: Path) -> None:
     """Credit excluded by the cap in 2014 equals the baseline's with the same seed (was 0)."""
     shrink = {
         "months": 14,
+        "market.resolution": 1.0,
+        "market.platforms.entry_per_month": 2,
         "market.investors.count": 2000,
         "market.borrowers.count": 1000,
         "market.platforms.initial": 20,

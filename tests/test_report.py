@@ -226,7 +226,13 @@ def test_sweep_report(folders: dict, reports: dict) -> None:
 def test_morris_sweep_from_python_matches_sensitivity(tmp_path: Path) -> None:
     """A store written by the Python API: the report's indices are the experiment's own."""
     scenario = sandbox.load_scenario(ROOT / "scenarios" / "baseline.yaml").with_updates(
-        {"market.investors.count": 1500, "market.borrowers.count": 800, "market.platforms.initial": 30}
+        {
+            "market.resolution": 1.0,
+            "market.platforms.entry_per_month": 2,
+            "market.investors.count": 1500,
+            "market.borrowers.count": 800,
+            "market.platforms.initial": 30,
+        }
     )
     parameters = {"regime.rate_cap.apr": (0.2, 0.36), "market.platforms.initial": (20, 40)}
     result = ex.sweep(

@@ -27,7 +27,13 @@ from sandbox.experiments import store as st
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-TINY = {"market.investors.count": 800, "market.borrowers.count": 400, "market.platforms.initial": 15}
+TINY = {
+    "market.resolution": 1.0,
+    "market.platforms.entry_per_month": 1,
+    "market.investors.count": 800,
+    "market.borrowers.count": 400,
+    "market.platforms.initial": 15,
+}
 MONTHS = 6
 DEAD_PID = 99_999_999  # above any pid_max: no such process
 

@@ -236,3 +236,29 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
     (tmp_path / "other" / "notes.txt").write_text("x")
     refused = CliRunner().invoke(app, [*args[:-12], "--out", str(tmp_path / "other"), *args[-8:]])
     assert refused.exit_code == 2 and "not empty and not a calibration folder" in refused.output
+
+
+def test_priors_and_data_can_come_from_the_scenarios_calibration_section(tmp_path: Path) -> None:
+    synthetic().to_csv(tmp_path / "data.csv", index=False, columns=["month", "series", "value"])
+    section = f"calibration:\n  data: {tmp_path / 'data.csv'}\n  priors:\n    {WEALTH}: [5000, 40000]\n"
+    (tmp_path / "small.yaml").write_text(SMALL_YAML + section)
+    out = tmp_path / "out"
+    args = ["calibrate", str(tmp_path / "small.yaml"), "--out", str(out), "--particles", "6", "--populations", "1"]
+    result = CliRunner().invoke(app, [*args, "--workers", "1", "--draws", "4"])
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_csv(out / "posterior.csv").columns) == [WEALTH, "weight"]
+    # --param adds to the section's priors.
+    more = CliRunner().invoke(app, [*args[:2], "--out", str(tmp_path / "more"), *args[4:], "--workers", "1",
+                                    "--draws", "4", "-p", f"{LITERACY}=0.2:0.8"])  # fmt: skip
+    assert more.exit_code == 0, more.output
+    assert list(pd.read_csv(tmp_path / "more" / "posterior.csv").columns) == [WEALTH, LITERACY, "weight"]
+
+
+def test_a_calibration_section_is_validated_and_nothing_to_fit_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL_YAML + f"calibration:\n  priors:\n    {WEALTH}: [40000, 5000]\n")
+    with pytest.raises(sandbox.ScenarioError, match="allowed: \\[low, high\\] with low < high"):
+        load_scenario(bad)
+    (tmp_path / "small.yaml").write_text(SMALL_YAML)
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "small.yaml"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "no parameters to fit" in result.output

@@ -26,17 +26,25 @@ def register(app: typer.Typer) -> None:
 
 def calibrate(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) to fit.")],
-    data: Annotated[
-        str,
-        typer.Option(help="Observed data: a CSV (month, series, value[, sd]) or a built-in set (china_2014_2017)."),
-    ],
-    param: Annotated[
-        list[str],
-        typer.Option("--param", "-p", help="PATH=LOW:HIGH, a dotted scenario path and its uniform prior (repeatable)."),
-    ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Calibration folder (resumable: the same command continues).")
     ],
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Observed data: a CSV (month, series, value[, sd]) or a built-in set (china_2014_2017); "
+            "default: the scenario's calibration.data."
+        ),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            help="PATH=LOW:HIGH, a dotted scenario path and its uniform prior (repeatable); added to, or "
+            "replacing, the scenario's calibration.priors.",
+        ),
+    ] = None,
     particles: Annotated[int, typer.Option(help="Particles per population.", min=2)] = 100,
     populations: Annotated[
         int, typer.Option(help="Populations in all (more than stored extends a calibration).", min=1)
@@ -58,8 +66,15 @@ def calibrate(
     """Fit parameters by ABC-SMC; write posterior.csv, populations.csv, fit.csv, goodness.json, calibrated.yaml."""
     from sandbox.experiments import calibration, fit
 
-    priors = parse_params(param)
     spec = load(scenario)
+    section = spec.calibration
+    written = {path: (low, high) for path, (low, high) in (section.priors if section else {}).items()}
+    priors = {**written, **parse_params(param or [])}
+    if not priors:
+        fail("no parameters to fit: give --param PATH=LOW:HIGH, or priors in the scenario's calibration: section")
+    data = data or (section.data if section else None)
+    if data is None:
+        fail("no observed data: give --data FILE|NAME, or data in the scenario's calibration: section")
     # Progress on stderr: pyabc logs each population (epsilon, acceptance, ESS) through its own
     # handler on the 'ABC' logger; ours says which populations run, and when one resumes.
     logging.getLogger("ABC").setLevel(logging.INFO)
@@ -70,6 +85,10 @@ def calibrate(
     logger.addHandler(handler)
     try:
         observed = calibration.read_observed(data)
+        if data in calibration.BUILTIN:
+            observed, left_out = calibration.within_run(spec, observed)
+            if left_out:
+                typer.echo(f"note: {left_out} targets of {data} fall outside {spec.name}'s months: left out", err=True)
         fitted = calibration.calibrate(
             spec,
             observed,

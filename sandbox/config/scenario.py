@@ -61,6 +61,32 @@ from sandbox.rules import registry
 from sandbox.rules.base import Rule
 
 
+class CalibrationParams(Section):
+    """What ``sandbox calibrate`` fits when no ``--param`` is given (``calibration:``).
+
+    ``priors`` maps a dotted scenario path (``sweep``'s notation) to the low and high
+    ends of its uniform prior; ``data`` names the observed data (a CSV file, or a
+    built-in set such as ``china_2014_2017``).
+    """
+
+    priors: dict[str, list[float]] = Field(
+        default_factory=dict, description="dotted path: [low, high] of a uniform prior"
+    )
+    data: str | None = Field(None, min_length=1, description="observed data: a CSV file or a built-in set")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> CalibrationParams:
+        for path, bounds in self.priors.items():
+            if not path or path.startswith(".") or path.endswith("."):
+                raise FieldProblem(("priors",), f"found path {path!r}; allowed: a dotted scenario path")
+            if len(bounds) != 2:
+                raise FieldProblem(("priors", path), f"found {bounds}; allowed: [low, high]")
+            low, high = bounds
+            if not low < high:
+                raise FieldProblem(("priors", path), f"found [{low:g}, {high:g}]; allowed: [low, high] with low < high")
+        return self
+
+
 class ScenarioBase(Section):
     """Fields every scenario has; the regime's entries are added per registry."""
 
@@ -74,6 +100,9 @@ class ScenarioBase(Section):
     channels: ChannelParams = Field(default_factory=ChannelParams)
     behaviour: BehaviourParams = Field(
         default_factory=BehaviourParams, description="agents' response strengths, hazards and thresholds"
+    )
+    calibration: CalibrationParams | None = Field(
+        None, description="priors and data for sandbox calibrate (the simulation ignores it)"
     )
 
     def month(self, label: str) -> int:

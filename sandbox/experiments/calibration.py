@@ -407,6 +407,18 @@ def check_targets(scenario: Scenario, observed: pd.DataFrame, columns: list[str]
     return last + 1
 
 
+def within_run(scenario: Scenario, observed: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The targets dated within ``scenario``'s months, and how many were left out.
+
+    For a built-in target set, which spans more years than a scenario may
+    (``china_2014_2017`` against a scenario that starts in 2015-01); a file of
+    the user's own is checked whole instead (:func:`check_targets`).
+    """
+    index = observed["month"].map(lambda m: month_index(m, scenario.start))
+    inside = (index >= 0) & (index < scenario.months)
+    return observed[inside].reset_index(drop=True), int((~inside).sum())
+
+
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

@@ -11,6 +11,7 @@ from scipy import stats
 from sandbox.market.arrays import (
     bernoulli_indices,
     column_max,
+    count_at_most,
     first_index,
     guide_pick,
     guide_sample,
@@ -132,3 +133,11 @@ def test_keep_freed_memory_can_be_switched_off(setting, expected):
     env = dict(os.environ, SANDBOX_KEEP_FREED_MEMORY=setting)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+def test_count_at_most_counts_entered_prefix():
+    """Entry months are sorted: the count at a month is searchsorted's, at every month and past the end."""
+    months = np.array([0, 0, 0, 2, 5, 5, 9], dtype=np.int32)
+    for month in range(-1, 12):
+        assert count_at_most(months, month) == int(np.sum(months <= month))
+    assert count_at_most(np.zeros(0, dtype=np.int32), 3) == 0

@@ -173,6 +173,16 @@ def entry_months(rng: np.random.Generator, n: int, active_at_start: float, adopt
     return np.sort(np.where(joins_later, rng.integers(1, adoption_months + 1, n), 0).astype(np.int32))
 
 
+def count_at_most(sorted_values: np.ndarray, value: int) -> int:
+    """How many of ``sorted_values`` (ascending) are at most ``value``.
+
+    ``value`` is cast to the array's dtype first: numpy would otherwise convert the
+    whole int32 array to int64 to compare it with a Python int (a full pass over
+    millions of entry months, several times a month at national scale).
+    """
+    return int(np.searchsorted(sorted_values, sorted_values.dtype.type(value), side="right"))
+
+
 def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     """Sorted indices in ``range(n)``, each chosen independently with probability ``p``.
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from sandbox.market.arrays import (
     bernoulli_indices,
+    count_at_most,
     entry_months,
     first_index,
     row_any,
@@ -108,7 +109,7 @@ class BorrowerPopulation:
 
     def entered(self, month: int) -> int:
         """How many borrowers are in the market in ``month``: they are the first that many."""
-        return int(np.searchsorted(self.entry_month, month, side="right"))
+        return count_at_most(self.entry_month, month)
 
     def request(self, month: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Step 3a: who seeks credit this month. Returns (borrowers, refinancing flag)."""

@@ -22,6 +22,7 @@ import numpy as np
 from sandbox.market.arrays import (
     bernoulli_indices,
     column_max,
+    count_at_most,
     entry_months,
     first_index,
     guide_pick,
@@ -278,7 +279,7 @@ class InvestorPopulation:
 
     def entered(self, month: int) -> int:
         """How many investors are in the market in ``month``: they are the first that many."""
-        return int(np.searchsorted(self.entry_month, month, side="right"))
+        return count_at_most(self.entry_month, month)
 
     def educate(self, intensity: float, month: int) -> None:
         """Investor education: literacy closes ``intensity`` of its gap to 1 each month."""

@@ -117,6 +117,8 @@ def test_builtin_china_set_uses_one_vintage_and_the_training_window() -> None:
     assert operating.set_index("month").at["2015-06", "value"] == 2028  # WDZJ as reported
     problem = observed[observed["series"] == "new_problem"]
     assert (problem["month"].min(), problem["month"].max(), len(problem)) == ("2014-01", "2017-06", 42)
+    balance = observed[observed["series"] == "loan_balance"].set_index("month")["value"]
+    assert balance["2014-12"] == 1.036e11 and balance["2017-12"] == pytest.approx(1.224587e12)  # yuan, as reported
 
 
 def test_named_statistic_sums_a_year() -> None:

@@ -339,7 +339,9 @@ def test_a_same_date_rule_through_extends_names_no_index_of_the_merged_regime(tm
 def test_the_loaded_from_file_is_not_a_key_a_file_can_set_or_be_told_to_use(tmp_path: Path, key: str) -> None:
     path = write(tmp_path, "src.yaml", f"months: 12\n{key}: other.yaml\n")
     [found] = problems(path)
-    assert found.startswith(f"{path}:2: {key}: unknown key '{key}' (allowed: behaviour, calibration, channels, description,")
+    assert found.startswith(
+        f"{path}:2: {key}: unknown key '{key}' (allowed: behaviour, calibration, channels, description,"
+    )
     assert "did you mean" not in found and "source" not in found.split("(allowed:")[1]
     assert load_scenario(write(tmp_path, "ok.yaml", "months: 12\n")).source == str(tmp_path / "ok.yaml")
 

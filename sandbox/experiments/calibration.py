@@ -140,9 +140,8 @@ def builtin_targets(name: str) -> pd.DataFrame:
     (sqrt of the count, at least 1); and operating platforms at each month-end reported,
     ``alive_total``, one vintage only (``as reported``: the most month-ends, 2013-12..2017-12),
     with an sd of 10% of the value, set by hand from the gap between vintages (end-2015:
-    2,595 against 3,433). ``new_problem`` and ``new_closed`` are the real-units market's
-    columns (issue 14); a model without them refuses them by name in :func:`calibrate`:
-    fit ``alive_total`` alone with a CSV until then.
+    2,595 against 3,433); and the outstanding loan balance in yuan at the month-ends
+    reported, ``loan_balance``, one vintage (``as reported``), with the same relative sd.
     """
     if name != "china_2014_2017":
         raise CalibrationError(f"data {name!r}: not a built-in set; allowed: {', '.join(BUILTIN)}")
@@ -160,6 +159,15 @@ def builtin_targets(name: str) -> pd.DataFrame:
     rows += [
         (m, "alive_total", float(v), OPERATING_SD * float(v))
         for m, v in zip(operating["month"], operating["value"], strict=True)
+    ]
+    # The loan balance (yuan) at the month-ends reported, one vintage, with the same
+    # relative sd: the market's size in money, which the platform counts do not give.
+    balance = series("WDZJ outstanding loan balance", "as reported").dropna(subset=["month", "value"])
+    balance = balance.drop_duplicates("month")
+    balance = balance[(balance["month"] >= "2014-01") & (balance["month"] <= TRAINING_END)]
+    rows += [
+        (m, "loan_balance", float(v), OPERATING_SD * float(v))
+        for m, v in zip(balance["month"], balance["value"], strict=True)
     ]
     return check_observed(pd.DataFrame(rows, columns=["month", "series", "value", "sd"]), name)
 

@@ -17,6 +17,7 @@ from sandbox.market.arrays import (
     guide_sample,
     guide_table,
     pair,
+    shifted_counts,
     standard_normal,
     uniform32,
 )
@@ -141,3 +142,24 @@ def test_count_at_most_counts_entered_prefix():
     for month in range(-1, 12):
         assert count_at_most(months, month) == int(np.sum(months <= month))
     assert count_at_most(np.zeros(0, dtype=np.int32), 3) == 0
+
+
+def test_shifted_counts_sums_each_id_in_order_and_ignores_empty_slots():
+    """Sums per id are bit-identical to a sequential sum in array order; -1 (empty) counts nowhere,
+    whatever the empty slots hold, also when the array is longer than one spreading chunk."""
+    rng = np.random.default_rng(3)
+    size = 7
+    ids = rng.integers(-1, size, (3, 50_000))
+    ids[:, 20_000:45_000] = -1  # a long run of empty slots
+    weights = rng.lognormal(0, 3, ids.shape)
+    buffer: list = []
+    got = shifted_counts(ids, weights, size, buffer)
+    flat_ids, flat_w = ids.ravel(), weights.ravel()
+    for row in range(size):
+        total = 0.0
+        for w in flat_w[flat_ids == row]:
+            total += w  # the order bincount adds in
+        assert got[row] == total
+    assert got.shape == (size,)
+    again = shifted_counts(ids[:, :10], weights[:, :10], size + 2, buffer)  # the buffer adapts
+    assert np.array_equal(again, np.bincount(ids[:, :10].ravel() + 1, weights[:, :10].ravel(), size + 3)[1:])

@@ -92,6 +92,35 @@ def test_interim_payouts_and_the_closing_payout_book_the_shortfall_once():
     assert inv.platform_results(1)[0][0] == pytest.approx(500.0)
 
 
+def test_payouts_searched_within_one_scan_of_the_holdings_pay_the_same():
+    """Given the holdings on paying and closing platforms (one scan, as the month's end does),
+    distributions and closures pay exactly as when each scans every holding itself."""
+    rng = np.random.default_rng(5)
+    uv = np.ones(5)  # platforms 0-3, then the outside buyer's row
+    pops = [population(n=60, holdings=3), population(n=60, holdings=3)]
+    for inv in pops:
+        for investor, slot, platform, yuan in zip(
+            rng.integers(0, 60, 90),
+            rng.integers(0, 3, 90),
+            rng.integers(0, 4, 90),
+            rng.uniform(100, 900, 90),
+            strict=True,
+        ):
+            if inv.platform[slot, investor] in (-1, platform):
+                place(inv, int(investor), int(slot), int(platform), float(yuan), uv)
+        rng = np.random.default_rng(5)  # the same holdings in both
+    paying = np.array([0.0, 0.4, 0.0, 0.0, 0.0])  # platform 1 pays an interim distribution
+    closing = np.array([False, False, True, False, False])  # platform 2 closes
+    held = pops[1].holdings_on((paying > 0) | closing)
+    assert 0 < held.size < (pops[1].platform != -1).sum()
+    pops[0].receive_distribution(paying)
+    pops[1].receive_distribution(paying, held)
+    newly = [pops[0].pay_out_failed(closing, np.full(5, 0.5)), pops[1].pay_out_failed(closing, np.full(5, 0.5), held)]
+    assert newly[0].size > 0 and np.array_equal(newly[0], newly[1])
+    for name in ("platform", "units", "cost", "received", "lost"):
+        assert np.array_equal(getattr(pops[0], name), getattr(pops[1], name)), name
+
+
 def exit_campaign(seed: int, **sections: object) -> sandbox.RunResult:
     """A small market of intermediaries told at month 4 to stop new business, operating illegal after a year."""
     scenario = small_market(

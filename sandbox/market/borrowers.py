@@ -232,7 +232,10 @@ class BorrowerPopulation:
         Returns the principal moved per platform row.
         """
         pid = self.platform.ravel()
-        idx = np.flatnonzero(mask_platform[pid] & (pid != NONE))
+        marked = mask_platform[pid]
+        if mask_platform[NONE]:  # the buyer's row, which an empty slot's -1 also reads
+            marked &= pid != NONE
+        idx = np.flatnonzero(marked)
         pick = idx[rng.random(idx.size) < share[pid[idx]]]
         moved = sum_by(pid[pick], self.principal.ravel()[pick], mask_platform.size)
         pid[pick] = to

@@ -149,16 +149,17 @@ def clear_credit(
     scale = np.minimum(np.divide(can_lend, acc, out=np.ones_like(acc), where=acc > 0), 1.0)
     lent = limited * scale[plat]
     ok &= lent > 0
-    b.book_loans(who[ok], plat[ok], lent[ok], apr[ok], term[ok])
-    orig = sum_by(plat[ok], lent[ok], book.n)
+    # The loans made, gathered once (each boolean selection is a pass over the requests).
+    taken = np.flatnonzero(ok)
+    refinanced, lender, loan = who[taken], plat[taken], lent[taken]
+    b.book_loans(refinanced, lender, loan, apr[taken], term[taken])
+    orig = sum_by(lender, loan, book.n)
     book.cash[: book.n] -= orig
     book.loans[: book.n] += orig
-    b.borrowed_total += float(lent[ok].sum())
-    refinanced = who[ok]
+    new_credit = float(loan.sum())
+    b.borrowed_total += new_credit
     b.stress_source[refinanced[b.stressed_until[refinanced] < month]] = -1  # no longer stranded
     # A rollover borrower who could not refinance is under stress: credit contagion.
     if stress:
         b.stressed_until[who[refinancing & ~ok]] = month + b.params.contagion_months
-    return CreditMonth(
-        float(lent[ok].sum()), excluded_cap, excluded_limit, float((apr[ok] * lent[ok]).sum()), informal, sought
-    )
+    return CreditMonth(new_credit, excluded_cap, excluded_limit, float((apr[taken] * loan).sum()), informal, sought)

@@ -19,7 +19,7 @@ from sandbox.market.arrays import sum_by
 from sandbox.market.attribution import attribute_failures
 from sandbox.market.borrowers import BorrowerPopulation
 from sandbox.market.choices import choose
-from sandbox.market.collections import close, distribute, ending, strategic_default
+from sandbox.market.collections import close, distribute, ending, holdings_paid, strategic_default
 from sandbox.market.credit import clear_credit
 from sandbox.market.entry import draw_applicants, screen
 from sandbox.market.environment import Environment
@@ -787,18 +787,19 @@ class SandboxModel(mesa.Model):
         book = self.book
         n = book.n
         closing = ending(self)
-        distribute(self, closing)  # recoveries reach investors month by month (market/collections.py)
-        self.close(closing)
+        held = holdings_paid(self, closing)  # one scan of the holdings serves both payouts
+        distribute(self, closing, held)  # recoveries reach investors month by month (market/collections.py)
+        self.close(closing, held)
         size = max(1.0, float(book.claims()[book.alive()].sum()))
         book.claims_peak[:n] = np.maximum(book.claims_peak[:n], book.claims())
         errors = self.ledger.errors(self)
         self.recorder.end_month(worst(errors)[1], size)
         enforce(errors, self.month_label(), max(size, self.ledger.capital_in), self.accounting, self._accounting_warned)
 
-    def close(self, rows: np.ndarray) -> None:
+    def close(self, rows: np.ndarray, held: np.ndarray | None = None) -> None:
         """End wind-downs: sell the remaining loans, pay investors, write off the rest
-        (:func:`~sandbox.market.collections.close`)."""
-        close(self, rows)
+        (:func:`~sandbox.market.collections.close`; ``held``: its ``among``)."""
+        close(self, rows, held)
 
     def finish(self) -> None:
         """At the horizon, settle wind-downs still running as if their loans were sold now,

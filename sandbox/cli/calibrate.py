@@ -62,6 +62,13 @@ def calibrate(
         float | None, typer.Option(help="market.resolution: simulated persons per real person.", min=0.0)
     ] = None,
     draws: Annotated[int, typer.Option(help="Posterior predictive runs for fit.csv and goodness.json.", min=2)] = 50,
+    holdout: Annotated[
+        str | None,
+        typer.Option(
+            help="Targets not fitted (a CSV or a built-in set, to 2017-12): how well the posterior predicts "
+            "them goes to holdout.csv and holdout.json."
+        ),
+    ] = None,
 ) -> None:
     """Fit parameters by ABC-SMC; write posterior.csv, populations.csv, fit.csv, goodness.json, calibrated.yaml."""
     from sandbox.experiments import calibration, fit
@@ -111,4 +118,29 @@ def calibrate(
     predictive = fit.posterior_predictive(fitted, draws, workers=workers, scheduler=scheduler)
     goodness = fit.write_outputs(fitted, out, data, predictive)
     typer.echo(fit.summary(fitted, goodness))
+    if holdout is not None:
+        _held_out(fitted, holdout, spec, out, draws, workers)
     typer.echo(f"written to {out}: posterior.csv, populations.csv, fit.csv, goodness.json, calibrated.yaml")
+
+
+def _held_out(fitted, holdout: str, spec, out: Path, draws: int, workers: int | None) -> None:
+    """Score the posterior on targets it was not fitted to; write holdout.csv and holdout.json."""
+    from sandbox.common.outputs import dumps
+    from sandbox.experiments import calibration, fit
+
+    try:
+        observed = calibration.read_observed(holdout)
+        if holdout in calibration.BUILTIN:
+            observed, _ = calibration.within_run(spec, observed)
+        typer.echo(f"held out: {len(observed)} targets, {draws} posterior predictive runs", err=True)
+        goodness, table = fit.held_out(fitted, observed, draws, workers=workers)
+    except calibration.CalibrationError as err:
+        fail(f"--holdout {holdout}: {err}")
+    table.to_csv(out / "holdout.csv", index=False)
+    (out / "holdout.json").write_text(dumps(goodness.to_dict()) + "\n")
+    typer.echo(
+        f"held out ({len(observed)} targets): moment coverage ratio {goodness.coverage_ratio:.2f}; "
+        f"targets covered in >= half the runs: {int((goodness.per_target['coverage'] >= 0.5).sum())} of "
+        f"{len(observed)}; distance to data {goodness.model_distance:.3g} (a logistic curve fitted to "
+        f"the held-out data themselves: {goodness.benchmark_distance:.3g})"
+    )

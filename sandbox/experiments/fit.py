@@ -20,6 +20,7 @@ studies state it (``docs/calibration.md``):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -33,7 +34,7 @@ import pandas as pd
 import yaml
 
 from sandbox.common.outputs import dumps
-from sandbox.experiments.calibration import Calibration, target_key
+from sandbox.experiments.calibration import Calibration, check_targets, target_key, targets_of
 from sandbox.experiments.design import child_seeds
 from sandbox.experiments.executors import open_backend
 
@@ -108,6 +109,29 @@ def posterior_predictive(
     table = pd.DataFrame(points)
     table.insert(0, "draw", range(draws))
     return pd.concat([table, pd.DataFrame(results)], axis=1)
+
+
+def held_out(
+    calibration: Calibration, observed: pd.DataFrame, draws: int = DRAWS, workers: int | None = 1
+) -> tuple[Goodness, pd.DataFrame]:
+    """How well the posterior predicts targets it was not fitted to (``--holdout``).
+
+    Runs the posterior predictive (:func:`posterior_predictive`, same draws and seeds)
+    on the held-out targets and scores them as :func:`goodness` does. Its logistic
+    benchmark is fitted to the held-out data themselves, so it is a bar the model,
+    which never saw them, is not expected to clear.
+
+    Returns:
+        The goodness of fit on the held-out targets, and ``fit.csv``'s table for them.
+    """
+    from sandbox.api import run
+
+    columns = list(run(calibration.scenario, seed=calibration.simulator.seed, months=1).monthly.columns)
+    months = check_targets(calibration.scenario, observed, columns)
+    simulator = dataclasses.replace(calibration.simulator, targets=targets_of(observed), months=months, calls=0)
+    later = dataclasses.replace(calibration, observed=observed, simulator=simulator)
+    predictive = posterior_predictive(later, draws, workers=workers)
+    return goodness(observed, predictive), fit_table(observed, predictive)
 
 
 def bands(observed: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

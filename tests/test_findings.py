@@ -100,6 +100,8 @@ def test_several_proposals_one_sentence_each() -> None:
     [
         (1.52e9, "yuan", "1.5 billion yuan"),
         (15.2e9, "yuan", "15.2 billion yuan"),
+        (2.936e12, "yuan", "2.9 trillion yuan"),  # China's market in real units
+        (999.9e9, "yuan", "1 trillion yuan"),
         (999_999.0, "yuan", "1M yuan"),
         (820_000.0, "yuan", "820K yuan"),
         (640.0, "yuan", "640 yuan"),

@@ -80,14 +80,14 @@ def signed(text: str, value: float) -> str:
 
 
 def yuan(value: float, sign: bool = False) -> str:
-    """An amount in yuan with K/M/billion: 1.5 billion yuan, 820K yuan, 640 yuan."""
+    """An amount in yuan with K/M/billion/trillion: 1.5 billion yuan, 820K yuan, 640 yuan."""
     return f"{scaled(value, sign)} yuan"
 
 
 def scaled(value: float, sign: bool = False) -> str:
-    """A large number with K, M or billion (no unit): 1.5 billion, 820K, 640."""
+    """A large number with K, M, billion or trillion (no unit): 2.9 trillion, 1.5 billion, 820K, 640."""
     size = abs(value)
-    for scale, suffix in ((1e9, " billion"), (1e6, "M"), (1e3, "K")):
+    for scale, suffix in ((1e12, " trillion"), (1e9, " billion"), (1e6, "M"), (1e3, "K")):
         if size >= scale * 0.9995:  # so that 999,999 reads 1M, not 1,000K
             text = significant(size / scale) + suffix
             break

@@ -14,10 +14,10 @@ import pandas as pd
 
 
 def human(x: float, pos: int | None = None) -> str:  # noqa: ARG001 - matplotlib FuncFormatter passes pos
-    """A short number for axis ticks: 1.5M, 20k, 0.3."""
+    """A short number for axis ticks: 2.9T, 1.5M, 20k, 0.3."""
     if not math.isfinite(x):
         return ""
-    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(x) >= scale:
             return f"{x / scale:.3g}{suffix}"
     return f"{x:.3g}"
@@ -87,7 +87,7 @@ def _in_unit(value: Any, unit: str) -> str:
     if unit == "share":
         return f"{100 * value:.4g}%"
     if unit == "yuan":
-        return f"{human(value).replace('B', ' billion').replace('k', 'K')} yuan"
+        return f"{human(value).replace('T', ' trillion').replace('B', ' billion').replace('k', 'K')} yuan"
     return f"{value:g}"
 
 

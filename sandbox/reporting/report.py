@@ -67,7 +67,7 @@ from sandbox.reporting.tables import (
     sweep_result,
 )
 
-_AMOUNT = r"[-+–]?[\d.,]*(?:%| pp|K|M| billion)?"
+_AMOUNT = r"[-+–]?[\d.,]*(?:%| pp|K|M| billion| trillion)?"
 NUMBER = re.compile(rf"{_AMOUNT}( \(.*\)| to {_AMOUNT})?|–|")
 
 

@@ -338,7 +338,7 @@ def fmt(value: Any, metric: str = "") -> str:
 
 def _suffixes(text: str) -> str:
     """The report's thousands and billions: 20K, 1.5 billion (axis ticks keep the short k and B)."""
-    return text.replace("k", "K").replace("B", " billion")
+    return text.replace("k", "K").replace("B", " billion").replace("T", " trillion")
 
 
 def fmt_ci(low: float, high: float, metric: str = "", change: bool = False) -> str:

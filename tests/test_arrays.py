@@ -13,11 +13,13 @@ from sandbox.market.arrays import (
     column_max,
     count_at_most,
     first_index,
+    flat_columns,
     guide_pick,
     guide_sample,
     guide_table,
     pair,
     shifted_counts,
+    split_flat,
     standard_normal,
     uniform32,
 )
@@ -163,3 +165,15 @@ def test_shifted_counts_sums_each_id_in_order_and_ignores_empty_slots():
     assert got.shape == (size,)
     again = shifted_counts(ids[:, :10], weights[:, :10], size + 2, buffer)  # the buffer adapts
     assert np.array_equal(again, np.bincount(ids[:, :10].ravel() + 1, weights[:, :10].ravel(), size + 3)[1:])
+
+
+@pytest.mark.parametrize("width", [1, 4, 1000])
+def test_split_flat_is_divmod_for_ascending_indices(width):
+    """Row and column of ascending flat indices, as np.divmod gives them, including rows with no index."""
+    rng = np.random.default_rng(2)
+    flat = np.flatnonzero(rng.random(5 * width) < 0.3)
+    flat = flat[(flat // width) != 2]  # a row with nothing in it
+    row, column = split_flat(flat, width)
+    assert np.array_equal(row, flat // width) and np.array_equal(column, flat % width)
+    assert np.array_equal(flat_columns(flat, width), flat % width)
+    assert split_flat(np.zeros(0, dtype=np.intp), width)[0].size == 0

@@ -151,3 +151,14 @@ def test_price_is_funding_cost_plus_a_premium_on_pd():
     pop.pd[:] = [0.1, 0.2]
     apr = pop.price(np.array([0, 1]), np.array([0, 1]), np.array([0.12, 0.14, 0.0, 0.0]))
     assert apr == pytest.approx([0.12 + 0.15, 0.14 + 0.30])
+
+
+@pytest.mark.parametrize(("terms", "weights"), [([3, 6, 12], [0.3, 0.4, 0.3]), ([1, 24, 36, 60], [0.5, 0.0, 0.2, 0.3])])
+def test_loan_terms_are_numpys_choice_draw_for_draw(terms, weights):
+    """draw_terms gives exactly rng.choice(terms, p=weights) from the same stream (a zero weight included),
+    so seeded runs keep their draws."""
+    pop = population(10, term_months=terms, term_weights=weights)
+    got = pop.draw_terms(50_000, np.random.default_rng(8))
+    want = np.random.default_rng(8).choice(np.asarray(terms, dtype=np.int16), size=50_000, p=pop._term_p)
+    assert np.array_equal(got, want) and got.dtype == want.dtype
+    assert pop.draw_terms(0, np.random.default_rng(8)).size == 0

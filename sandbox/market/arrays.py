@@ -67,6 +67,35 @@ def shifted_counts(ids: np.ndarray, weights: np.ndarray, size: int, buffer: list
     return sum_by(buffer[0], weights.ravel(), size + EMPTY_BINS)[:size]
 
 
+def _row_ends(flat: np.ndarray, width: int) -> np.ndarray:
+    """Where each row's indices end in ascending indices ``flat`` into a raveled ``(rows, width)`` array."""
+    rows = int(flat[-1]) // width + 1 if flat.size else 0
+    return np.searchsorted(flat, np.arange(1, rows + 1) * width)
+
+
+def flat_columns(flat: np.ndarray, width: int) -> np.ndarray:
+    """``flat % width`` for ascending non-negative indices into a raveled ``(rows, width)`` array.
+
+    Ascending indices come row by row, so each index's column is the index less its
+    row's start, found by one ``searchsorted`` per row: a subtraction per element
+    instead of numpy's 64-bit integer remainder (about three times slower, over
+    millions of holdings a month).
+    """
+    column = flat.copy()
+    start = 0
+    for r, end in enumerate(_row_ends(flat, width).tolist()):
+        column[start:end] -= r * width
+        start = end
+    return column
+
+
+def split_flat(flat: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.divmod(flat, width)`` for ascending non-negative ``flat`` (see :func:`flat_columns`)."""
+    ends = _row_ends(flat, width)
+    row = np.repeat(np.arange(ends.size, dtype=flat.dtype), np.diff(ends, prepend=0))
+    return row, flat_columns(flat, width)
+
+
 def row_any(a: np.ndarray) -> np.ndarray:
     """``a.any(axis=1)`` for a 2-D boolean array with few columns."""
     out = a[:, 0].copy()

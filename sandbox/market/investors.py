@@ -25,12 +25,14 @@ from sandbox.market.arrays import (
     count_at_most,
     entry_months,
     first_index,
+    flat_columns,
     guide_pick,
     guide_sample,
     guide_table,
     pair,
     sampled,
     shifted_counts,
+    split_flat,
     standard_normal,
     stratified,
 )
@@ -327,7 +329,7 @@ class InvestorPopulation:
         run = np.zeros_like(withdrawing)
         if runs:
             f = np.flatnonzero(withdrawing)
-            i, j = f % m, pid.ravel()[f]
+            i, j = flat_columns(f, m), pid.ravel()[f]
             risk = self._reading(rng, seen, offset[i] + j)
             risk += herding[i] * flight[j]
             run.ravel()[f] = risk > self.tolerance[active][i]
@@ -348,7 +350,7 @@ class InvestorPopulation:
         )
         excess = (total - b.consumption_slack * target) / np.maximum(total, 1e-9)  # not positive when nothing is held
         wf = np.flatnonzero(run | liquidity | (withdrawing & (excess > 0)))
-        w_slot, wi = np.divmod(wf, m)
+        w_slot, wi = split_flat(wf, m)
         share = np.maximum(
             np.where(run.ravel()[wf], 1.0, np.where(liquidity.ravel()[wf], b.liquidity_share, 0.0)),
             np.clip(excess[wi], 0.0, 1.0),
@@ -455,7 +457,11 @@ class InvestorPopulation:
         by_row = np.asarray(confidence, dtype=float)
         if by_row.ndim == 0:
             return np.full(total.shape, float(by_row))
-        held = (value * by_row[pid]).sum(axis=0) / np.maximum(total, 1e-9)
+        # Slot by slot, adding in slot order as a sum over axis 0 does, without (K, m) temporaries.
+        held = value[0] * by_row[pid[0]]
+        for k in range(1, pid.shape[0]):
+            held += value[k] * by_row[pid[k]]
+        held /= np.maximum(total, 1e-9)
         return np.where(total > 0, held, by_row[-1])
 
     def _place(
@@ -584,8 +590,9 @@ class InvestorPopulation:
         np.add.at(self.received, orders.w_investor, paid)
         emptied = left <= 1e-9
         share = np.where(emptied, 1.0, np.divide(units, before, out=np.ones_like(units), where=before > 0))
-        removed = flat_cost[h] * share
-        flat_cost[h] = np.where(emptied, 0.0, flat_cost[h] - removed)
+        cost = flat_cost[h]  # gathered once: each order is one distinct holding
+        removed = cost * share
+        flat_cost[h] = np.where(emptied, 0.0, cost - removed)
         gone = h[emptied]
         flat_units[gone] = 0.0
         self.platform.ravel()[gone] = EMPTY
@@ -624,7 +631,7 @@ class InvestorPopulation:
         if not closing.any():
             return np.zeros(0, dtype=np.intp)
         flat = self._holdings_among(closing, among)
-        inv = flat % self.n
+        inv = flat_columns(flat, self.n)
         pid = self.platform.ravel()[flat]
         units = self.units.ravel()[flat]
         paid = units * payout_per_unit[pid]
@@ -652,7 +659,7 @@ class InvestorPopulation:
         flat = self._holdings_among(paying, among)
         if flat.size == 0:
             return
-        inv, pid = flat % self.n, self.platform.ravel()[flat]
+        inv, pid = flat_columns(flat, self.n), self.platform.ravel()[flat]
         paid = self.units.ravel()[flat] * per_unit[pid]
         np.add.at(self.received, inv, paid)
         cost = self.cost.ravel()[flat]
@@ -695,7 +702,7 @@ class InvestorPopulation:
         calling it twice gives the same result.
         """
         flat = np.flatnonzero(self.platform.ravel() != EMPTY)
-        inv, pid = flat % self.n, self.platform.ravel()[flat]
+        inv, pid = flat_columns(flat, self.n), self.platform.ravel()[flat]
         value = self.units.ravel()[flat] * unit_value[pid]
         self.held_at_end = np.bincount(inv, weights=value, minlength=self.n)
         result = self.cost.ravel()[flat] - value

@@ -29,8 +29,10 @@ def sampled(count: int, resolution: float) -> int:
 
 def row_sum(a: np.ndarray) -> np.ndarray:
     """``a.sum(axis=1)`` for a 2-D array with few columns."""
-    out = a[:, 0].copy()
-    for k in range(1, a.shape[1]):
+    if a.shape[1] == 1:
+        return a[:, 0].copy()
+    out = a[:, 0] + a[:, 1]  # the first two in one pass, no copy of the first column first
+    for k in range(2, a.shape[1]):
         out += a[:, k]
     return out
 
@@ -98,8 +100,10 @@ def split_flat(flat: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 def row_any(a: np.ndarray) -> np.ndarray:
     """``a.any(axis=1)`` for a 2-D boolean array with few columns."""
-    out = a[:, 0].copy()
-    for k in range(1, a.shape[1]):
+    if a.shape[1] == 1:
+        return a[:, 0].copy()
+    out = a[:, 0] | a[:, 1]
+    for k in range(2, a.shape[1]):
         out |= a[:, k]
     return out
 

@@ -56,15 +56,20 @@ def attribute_failures(
     out: dict[int, Attribution] = {}
     recent = [(r, m) for m, r, _ in failures if m >= month - TRIGGER_WINDOW_MONTHS]
     failed_before = {r for _, r, _ in failures}  # a trigger has failed already
+    # The recent failures as arrays with their clusters, once: a month of runs can name
+    # hundreds of rows, each compared with every recent failure.
+    recent_rows = np.array([r for r, _ in recent], dtype=np.int64)
+    recent_cluster = cluster_of(recent_rows) if cause == ILLIQUIDITY_RUN and recent_rows.size else recent_rows
     for row in rows:
         row = int(row)
         trigger: str | None = None
         channel: str | None = None
         if cause == ILLIQUIDITY_RUN:
             channel = "sentiment"
-            others = np.array([r for r, _ in recent if r != row], dtype=np.int64)
+            other = recent_rows != row
+            others = recent_rows[other]
             if others.size:
-                same = others[cluster_of(others) == cluster_of(np.array([row]))[0]]
+                same = others[recent_cluster[other] == cluster_of(np.array([row]))[0]]
                 pool = same if same.size else others
                 trigger = f"platform {pool[np.argmax(book.claims_at_failure[pool])]}"
         elif cause == CREDIT_CONTAGION:

@@ -140,10 +140,22 @@ class BorrowerPopulation:
         return self._terms[index]
 
     def book_loans(
-        self, who: np.ndarray, platform: np.ndarray, amount: np.ndarray, rate: np.ndarray, term: np.ndarray
+        self,
+        who: np.ndarray,
+        platform: np.ndarray,
+        amount: np.ndarray,
+        rate: np.ndarray,
+        term: np.ndarray,
+        lenders: np.ndarray | None = None,
     ) -> None:
-        """Record new loans in each borrower's first free slot."""
-        loan = who * self.L + first_index(np.take(self.platform, who, axis=0).T, NONE)  # flat loan index
+        """Record new loans in each borrower's first free slot (``who`` distinct).
+
+        ``lenders``: the borrowers' rows of :attr:`platform` if the caller has them
+        already (they are gathered otherwise).
+        """
+        if lenders is None:
+            lenders = np.take(self.platform, who, axis=0)
+        loan = who * self.L + first_index(lenders.T, NONE)  # flat loan index
         self.platform.ravel()[loan] = platform
         self.principal.ravel()[loan] = amount
         self.rate.ravel()[loan] = rate
@@ -175,8 +187,11 @@ class BorrowerPopulation:
         principal = self.principal.ravel()[due]
         # Hazards per borrower (one pass each), then gathered once per loan.
         stressed = self.stressed_until >= month
-        overload = np.maximum(self.debt() / self.capacity, 1.0)
-        hazard = self.monthly_pd * np.float32(hazard_multiplier) * overload
+        overload = self.debt()
+        overload /= self.capacity
+        np.maximum(overload, 1.0, out=overload)
+        # (pd x multiplier, float32) x overload: multiplied into overload, the same products
+        hazard = np.multiply(self.monthly_pd * np.float32(hazard_multiplier), overload, out=overload)
         hazard[stressed] *= p.contagion_multiplier
         default = rng.random(due.size, dtype=np.float32) < hazard[who]
         # Borrowers of failed platforms stop paying them (strategic default).
@@ -185,7 +200,8 @@ class BorrowerPopulation:
         # Performing loans pay interest and an equal instalment; the few defaults
         # are handled on their own (about 1% of loans a month).
         remaining = self.remaining.ravel()[due]
-        interest = principal * self.rate.ravel()[due] / 12.0
+        interest = principal * self.rate.ravel()[due]
+        interest /= 12.0
         instalment = principal / np.maximum(remaining, 1)
         d = np.flatnonzero(default)
         interest[d] = 0.0

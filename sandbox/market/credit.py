@@ -152,7 +152,7 @@ def clear_credit(
     # The loans made, gathered once (each boolean selection is a pass over the requests).
     taken = np.flatnonzero(ok)
     refinanced, lender, loan = who[taken], plat[taken], lent[taken]
-    b.book_loans(refinanced, lender, loan, apr[taken], term[taken])
+    b.book_loans(refinanced, lender, loan, apr[taken], term[taken], lenders[taken])
     orig = sum_by(lender, loan, book.n)
     book.cash[: book.n] -= orig
     book.loans[: book.n] += orig

@@ -261,6 +261,7 @@ class InvestorPopulation:
         # (investors entered, band array, members per group): membership changes only as
         # investors enter or education moves bands, so most months reuse the count.
         self._members: tuple[int, np.ndarray, np.ndarray] = (-1, np.zeros(0), np.zeros(0))
+        self._groups: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0, dtype=np.int32))  # (band, group)
         self.invested = np.zeros(n)
         self.received = np.zeros(n)
         self.lost = np.zeros(n)
@@ -400,7 +401,7 @@ class InvestorPopulation:
             # loss_memory ** (months since), looked up from one power per month back
             own[took] = self._remembered(month)[month - heard[took].astype(np.int64)]
         shares = self.neighbour_shares(month)
-        group = self.region[who].astype(np.intp) * self.bands + self.band[who]
+        group = self._group()[who]
         return np.maximum(1.0 - b.loss_aversion * own - b.neighbour_loss_aversion * shares[group], 0.0)
 
     def neighbour_shares(self, month: int) -> np.ndarray:
@@ -414,18 +415,26 @@ class InvestorPopulation:
         members = self._group_members(self.entered(month))
         losers = self._losers
         remembered = self._remembered(month)[month - self.heard[losers].astype(np.int64)]
-        group = self.region[losers].astype(np.intp) * self.bands + self.band[losers]
+        group = self._group()[losers]
         scarred = np.bincount(group, weights=remembered, minlength=groups)
         shares = scarred / np.maximum(members, 1)
         self._neighbours = (month, shares)
         return shares
 
+    def _group(self) -> np.ndarray:
+        """Each investor's neighbour group, ``region x bands + literacy band`` (int32), kept
+        until education moves bands: one gather then serves every lookup of a month."""
+        band, group = self._groups
+        if band is not self.band:
+            group = (self.region.astype(np.int32) * self.bands + self.band).astype(np.int32)
+            self._groups = (self.band, group)
+        return group
+
     def _group_members(self, entered: int) -> np.ndarray:
         """Investors in the market per group (region x literacy band), the first ``entered`` of them."""
         cached_entered, cached_band, members = self._members
         if cached_entered != entered or cached_band is not self.band:  # educate() replaces the band array
-            group = self.region[:entered].astype(np.intp) * self.bands + self.band[:entered]
-            members = np.bincount(group, minlength=self.regions * self.bands)
+            members = np.bincount(self._group()[:entered], minlength=self.regions * self.bands)
             self._members = (entered, self.band, members)
         return members
 

@@ -167,7 +167,7 @@ class Recorder:
             return 0.0
         # Few borrowers owe more than they can carry: check only those for a second lender.
         few = np.flatnonzero(debt > b.capacity)
-        plat = b.platform[few]
+        plat = np.take(b.platform, few, axis=0)  # take: several times faster than fancy indexing
         first = plat[:, 0].copy()
         for k in range(1, plat.shape[1]):
             first = np.where(first >= 0, first, plat[:, k])

@@ -192,11 +192,14 @@ class BorrowerPopulation:
         np.maximum(overload, 1.0, out=overload)
         # (pd x multiplier, float32) x overload: multiplied into overload, the same products
         hazard = np.multiply(self.monthly_pd * np.float32(hazard_multiplier), overload, out=overload)
-        hazard[stressed] *= p.contagion_multiplier
+        np.multiply(hazard, p.contagion_multiplier, out=hazard, where=stressed)
         default = rng.random(due.size, dtype=np.float32) < hazard[who]
-        # Borrowers of failed platforms stop paying them (strategic default).
-        exposed = np.flatnonzero(~default & (strategic_default[plat] > 0))
-        default[exposed[rng.random(exposed.size) < strategic_default[plat[exposed]]]] = True
+        # Borrowers of failed platforms stop paying them (strategic default). With no
+        # platform stopped there is nothing to draw (an empty draw takes nothing from rng).
+        stopped = strategic_default > 0
+        if stopped.any():
+            exposed = np.flatnonzero(~default & stopped[plat])
+            default[exposed[rng.random(exposed.size) < strategic_default[plat[exposed]]]] = True
         # Performing loans pay interest and an equal instalment; the few defaults
         # are handled on their own (about 1% of loans a month).
         remaining = self.remaining.ravel()[due]
@@ -212,14 +215,15 @@ class BorrowerPopulation:
 
         new_remaining = (remaining - 1).astype(np.int16)
         new_remaining[d] = 0
-        ended = new_remaining <= 0
+        ended = np.flatnonzero(new_remaining <= 0)  # a minority of the loans due: index them
         new_principal = principal - instalment
         new_principal[ended] = 0.0  # defaulted, or the last instalment (clears rounding)
         self.principal.ravel()[due] = new_principal
         self.remaining.ravel()[due] = new_remaining
         flat_platform[due[ended]] = NONE
         # A rollover borrower whose loan matured must refinance next month.
-        self.refinance[who[ended & ~default & self.rollover[who]]] = True
+        ended_by = who[ended]
+        self.refinance[ended_by[~default[ended] & self.rollover[ended_by]]] = True
         self.defaults_total += d.size
         return Repayments(
             plat,

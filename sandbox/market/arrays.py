@@ -186,7 +186,8 @@ def uniform32(rng: np.random.Generator, n: int) -> np.ndarray:
     ``rng.random(n, dtype=np.float32)``, which draws 32 bits at a time.
     """
     bits = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
-    out = (bits >> np.uint32(8)).astype(np.float32)
+    np.right_shift(bits, np.uint32(8), out=bits)  # in place: the raw draws are ours
+    out = bits.astype(np.float32)
     out *= np.float32(2.0**-24)
     return out
 
@@ -201,7 +202,8 @@ def standard_normal(rng: np.random.Generator, shape: int | tuple[int, ...]) -> n
     n = int(np.prod(shape))
     half = (n + 1) // 2
     u = uniform32(rng, 2 * half)
-    radius = np.log1p(-u[:half])  # 1 - u is in (0, 1]
+    radius = np.negative(u[:half], out=u[:half])  # in place: the uniforms are ours
+    np.log1p(radius, out=radius)  # 1 - u is in (0, 1]
     radius *= -2.0
     np.sqrt(radius, out=radius)
     angle = u[half:]
@@ -252,7 +254,8 @@ def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     chunks, start = [], 0
     while start < n:
         k = int((n - start) * p + 6 * np.sqrt((n - start) * p) + 16)  # nearly always enough in one go
-        gaps = np.log1p(-uniform32(rng, k))
+        gaps = np.negative(uniform32(rng, k))
+        np.log1p(gaps, out=gaps)
         gaps *= scale  # failures before the next success: floor(log(1 - u) / log(1 - p))
         np.minimum(gaps, np.float32(n), out=gaps)  # so the cast below cannot overflow
         index = np.cumsum(gaps.astype(np.int32) + 1, dtype=np.intp)

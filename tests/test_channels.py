@@ -323,3 +323,17 @@ def test_look_alike_clusters_follow_the_liquidity_promise():
     assert promised[kind == INTERMEDIARY].any() and not promised[kind == INTERMEDIARY].all()
     assert (clusters % 2 == promised).all()
     assert (book.note_months[:n][(kind == INTERMEDIARY) & promised] == 3).all()
+
+
+def test_a_transfer_sale_with_only_rounding_left_on_the_book_sells_nothing():
+    """A platform whose book shows a few yuan-millionths of loans (rounding after its last
+    instalments) but holds no loan: the transfer market sells nothing instead of failing
+    (found by a calibration run of china_2015_2020)."""
+    from sandbox.market.liquidity import _transfer
+
+    model = SandboxModel(small_market(), seed=1)  # month 0: no loan booked yet
+    n = model.book.n
+    model.book.loans[:n] = 1e-6
+    need = np.full(n, 100.0)
+    for cover in (True, False):
+        np.testing.assert_array_equal(_transfer(model, need, cover=cover), np.zeros(n))

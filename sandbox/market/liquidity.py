@@ -100,6 +100,8 @@ def _transfer(model: SandboxModel, need: np.ndarray, cover: bool) -> np.ndarray:
         return np.zeros(n)
     pid = borrowers.platform.ravel()
     idx = np.flatnonzero(marked[pid])  # an empty loan slot's -1 reads the buyer's row: unmarked
+    if idx.size == 0:  # the book's loans are rounding left after the last instalments
+        return np.zeros(n)
     idx = idx[np.lexsort((model.streams.liquidity.random(idx.size), pid[idx]))]
     owner, principal = pid[idx], borrowers.principal.ravel()[idx]
     first = np.r_[True, owner[1:] != owner[:-1]]

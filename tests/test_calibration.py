@@ -264,6 +264,9 @@ def test_a_calibration_section_is_validated_and_nothing_to_fit_is_refused(tmp_pa
     (tmp_path / "small.yaml").write_text(SMALL_YAML)
     result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "small.yaml"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "no parameters to fit" in result.output
+    args = ["calibrate", str(tmp_path / "small.yaml"), "--out", str(tmp_path / "o"), "-p", f"{WEALTH}=5000:40000"]
+    zero = CliRunner().invoke(app, [*args, "--data", "china_2014_2017", "--resolution", "0"])
+    assert zero.exit_code == 2 and "--resolution: found 0; allowed" in zero.output
 
 
 def test_holdout_scores_targets_the_fit_never_saw(tmp_path: Path) -> None:

@@ -42,6 +42,17 @@ def exiting_market(seed: int, variant: str, exit_now: bool = True) -> tuple[Sand
     Returns the model, the exiting rows, and the yuan recovered by their investors each month after.
     """
     model = SandboxModel(small_market(months=BEFORE + AFTER, **FIXTURE, **VARIANTS[variant]), seed=seed)
+    rows = honest_lenders_after(model, exit_now)
+    book = model.book
+    recovered = []
+    for _ in range(AFTER):
+        model.step()  # raises AccountingError if any identity breaks in any month
+        recovered.append(float(book.recovered[rows].sum()))
+    return model, rows, recovered
+
+
+def honest_lenders_after(model: SandboxModel, exit_now: bool) -> np.ndarray:
+    """Run ``BEFORE`` months; return the honest platforms with loans, ordered to exit if ``exit_now``."""
     for _ in range(BEFORE):
         model.step()
     book = model.book
@@ -49,11 +60,7 @@ def exiting_market(seed: int, variant: str, exit_now: bool = True) -> tuple[Sand
     rows = np.flatnonzero(book.alive() & (book.kind[:n] != FRAUD) & (book.loans[:n] > 0))
     if exit_now:
         model.order_exit(rows)
-    recovered = []
-    for _ in range(AFTER):
-        model.step()  # raises AccountingError if any identity breaks in any month
-        recovered.append(float(book.recovered[rows].sum()))
-    return model, rows, recovered
+    return rows
 
 
 @cache
@@ -86,13 +93,8 @@ def test_the_probability_follows_effort_reporting_and_resolution_support():
 def monthly_loss_rate(seed: int, exit_now: bool) -> float:
     """Principal lost on defaults in the month after the exit order, over the loans held at the order."""
     model = SandboxModel(small_market(months=BEFORE + 2), seed=seed)
-    for _ in range(BEFORE):
-        model.step()
+    rows = honest_lenders_after(model, exit_now)
     book = model.book
-    n = book.n
-    rows = np.flatnonzero(book.alive() & (book.kind[:n] != FRAUD) & (book.loans[:n] > 0))
-    if exit_now:
-        model.order_exit(rows)
     loans, lost = book.loans[rows].sum(), book.default_loss[rows].sum()
     model.step()
     return float((book.default_loss[rows].sum() - lost) / loans)

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from sandbox.cli.common import fail, load
+from sandbox.cli.common import Resolution, check_resolution, fail, load
 from sandbox.cli.experiments import parse_params
 
 
@@ -58,9 +58,7 @@ def calibrate(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask: 'local' starts a LocalCluster; tcp://host:8786 uses a running one.")
     ] = None,
-    resolution: Annotated[
-        float | None, typer.Option(help="market.resolution: simulated persons per real person.", min=0.0)
-    ] = None,
+    resolution: Resolution = None,
     draws: Annotated[int, typer.Option(help="Posterior predictive runs for fit.csv and goodness.json.", min=2)] = 50,
     holdout: Annotated[
         str | None,
@@ -73,6 +71,7 @@ def calibrate(
     """Fit parameters by ABC-SMC; write posterior.csv, populations.csv, fit.csv, goodness.json, calibrated.yaml."""
     from sandbox.experiments import calibration, fit
 
+    check_resolution(resolution)
     spec = load(scenario)
     section = spec.calibration
     written = {path: (low, high) for path, (low, high) in (section.priors if section else {}).items()}
@@ -91,11 +90,9 @@ def calibrate(
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
     try:
-        observed = calibration.read_observed(data)
-        if data in calibration.BUILTIN:
-            observed, left_out = calibration.within_run(spec, observed)
-            if left_out:
-                typer.echo(f"note: {left_out} targets of {data} fall outside {spec.name}'s months: left out", err=True)
+        observed, left_out = calibration.targets_for(spec, data)
+        if left_out:
+            typer.echo(f"note: {left_out} targets of {data} fall outside {spec.name}'s months: left out", err=True)
         fitted = calibration.calibrate(
             spec,
             observed,
@@ -129,9 +126,7 @@ def _held_out(fitted, holdout: str, spec, out: Path, draws: int, workers: int | 
     from sandbox.experiments import calibration, fit
 
     try:
-        observed = calibration.read_observed(holdout)
-        if holdout in calibration.BUILTIN:
-            observed, _ = calibration.within_run(spec, observed)
+        observed, _ = calibration.targets_for(spec, holdout)
         typer.echo(f"held out: {len(observed)} targets, {draws} posterior predictive runs", err=True)
         goodness, table = fit.held_out(fitted, observed, draws, workers=workers)
     except calibration.CalibrationError as err:

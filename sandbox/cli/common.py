@@ -30,8 +30,7 @@ def load(path: Path, resolution: float | None = None) -> Scenario:
     """
     from sandbox.config.scenario import ScenarioError, load_scenario
 
-    if resolution is not None and not 0 < resolution <= 1:
-        fail(f"--resolution: found {resolution:g}; allowed: simulated persons per real one, above 0 and at most 1")
+    check_resolution(resolution)
     try:
         scenario = load_scenario(path)
         return scenario if resolution is None else scenario.with_updates({"market.resolution": resolution})
@@ -57,6 +56,12 @@ Resolution = Annotated[
         "market.resolution). Outputs stay in real persons and yuan."
     ),
 ]
+
+
+def check_resolution(resolution: float | None) -> None:
+    """``--resolution`` in range, or a one-line exit."""
+    if resolution is not None and not 0 < resolution <= 1:
+        fail(f"--resolution: found {resolution:g}; allowed: simulated persons per real one, above 0 and at most 1")
 
 
 def check_options(seed: int | None = None, months: int | None = None) -> None:

@@ -376,16 +376,8 @@ class Calibration:
 
 
 def with_resolution(scenario: Scenario, resolution: float | None) -> Scenario:
-    """``scenario`` with ``market.resolution`` set, where the scenario has that field.
-
-    Raises:
-        CalibrationError: a resolution given for a scenario without the field.
-    """
-    if resolution is None:
-        return scenario
-    if not isinstance(getattr(scenario.market, "resolution", None), float):
-        raise CalibrationError("--resolution: this version's scenarios have no market.resolution")
-    return with_values(scenario, {"market.resolution": float(resolution)})
+    """``scenario`` with ``market.resolution`` set (unchanged for ``None``)."""
+    return scenario if resolution is None else with_values(scenario, {"market.resolution": float(resolution)})
 
 
 def check_targets(scenario: Scenario, observed: pd.DataFrame, columns: list[str]) -> int:
@@ -413,6 +405,20 @@ def check_targets(scenario: Scenario, observed: pd.DataFrame, columns: list[str]
                 )
             last = max(last, index)
     return last + 1
+
+
+def targets_for(scenario: Scenario, source: str) -> tuple[pd.DataFrame, int]:
+    """The observed targets of ``source`` (:func:`read_observed`) to fit ``scenario`` to, and how
+    many of a built-in set fall outside its months and are left out (:func:`within_run`)."""
+    observed = read_observed(source)
+    return within_run(scenario, observed) if source in BUILTIN else (observed, 0)
+
+
+def model_columns(scenario: Scenario, seed: int) -> list[str]:
+    """The columns of ``monthly.csv`` that ``scenario`` records (one month is run to see them)."""
+    from sandbox.api import run
+
+    return list(run(scenario, seed=seed, months=1).monthly.columns)
 
 
 def within_run(scenario: Scenario, observed: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -521,10 +527,7 @@ def calibrate(
         raise
     except ExperimentError as err:
         raise CalibrationError(str(err)) from None
-    from sandbox.api import run
-
-    columns = list(run(scenario, seed=seed, months=1).monthly.columns)
-    months = check_targets(scenario, observed, columns)
+    months = check_targets(scenario, observed, model_columns(scenario, seed))
     db = Path(db)
     inputs = _inputs(scenario, observed, bounds, particles, seed)
     run_id = _open_manifest(db, inputs)

@@ -34,7 +34,7 @@ import pandas as pd
 import yaml
 
 from sandbox.common.outputs import dumps
-from sandbox.experiments.calibration import Calibration, check_targets, target_key, targets_of
+from sandbox.experiments.calibration import Calibration, check_targets, model_columns, target_key, targets_of
 from sandbox.experiments.design import child_seeds
 from sandbox.experiments.executors import open_backend
 
@@ -124,10 +124,8 @@ def held_out(
     Returns:
         The goodness of fit on the held-out targets, and ``fit.csv``'s table for them.
     """
-    from sandbox.api import run
-
-    columns = list(run(calibration.scenario, seed=calibration.simulator.seed, months=1).monthly.columns)
-    months = check_targets(calibration.scenario, observed, columns)
+    scenario = calibration.scenario
+    months = check_targets(scenario, observed, model_columns(scenario, calibration.simulator.seed))
     simulator = dataclasses.replace(calibration.simulator, targets=targets_of(observed), months=months, calls=0)
     later = dataclasses.replace(calibration, observed=observed, simulator=simulator)
     predictive = posterior_predictive(later, draws, workers=workers)

@@ -4,7 +4,7 @@ many of its people are simulated, each standing for ``1 / resolution`` real ones
 Headline results must not depend on it beyond noise (issue 14, item 2): at
 resolutions r and 4r, means over the same seeds agree within 15% or within two
 pooled standard errors. docs/model.md states the smallest resolution at which
-this holds (about 60 sampled investors and 40 sampled borrowers per platform).
+this holds (about 30 sampled investors and 20 sampled borrowers per platform).
 """
 
 from __future__ import annotations

@@ -99,6 +99,8 @@ def clear_credit(
     b, pol, p = borrowers, policy, params
     who, refinancing = b.request(month, rng)
     can_lend = lendable(book, p, behaviour.platforms)
+    # A balance-reduction path (an exit campaign's): no lending above it.
+    np.minimum(can_lend, np.maximum(pol.loan_ceiling[: book.n] - book.loans[: book.n], 0.0), out=can_lend)
     size = np.exp(
         behaviour.borrowers.loan_size_sigma * standard_normal(rng, who.size)
     )  # lognormal; drawn whatever the regime
@@ -144,7 +146,11 @@ def clear_credit(
     req = sum_by(plat[ok], limited[ok], book.n)
     sought = float(req.sum())
     fill = np.divide(can_lend, req, out=np.ones_like(req), where=req > 0)
-    ok &= accept_draw < np.minimum(fill, 1.0)[plat]
+    if b.weight <= 1:
+        ok &= accept_draw < np.minimum(fill, 1.0)[plat]
+    # A simulated borrower standing for many: the share `fill` of its people are served
+    # (the scaling below), as each of them would be with that chance; accepting or
+    # refusing the whole group would leave small platforms' cash idle at low resolution.
     acc = sum_by(plat[ok], limited[ok], book.n)
     scale = np.minimum(np.divide(can_lend, acc, out=np.ones_like(acc), where=acc > 0), 1.0)
     lent = limited * scale[plat]

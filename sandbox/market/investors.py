@@ -37,6 +37,7 @@ from sandbox.market.arrays import (
     stratified,
 )
 from sandbox.market.params import InformationParams, InvestorBehaviour, InvestorParams
+from sandbox.market.placement import GroupOptions, spread
 
 EMPTY = -1
 #: The month an investor who never lost "heard" of its loss: so long ago that nothing is left.
@@ -518,15 +519,15 @@ class InvestorPopulation:
         top_up = pair(np.where(is_open, yield32, -np.inf), flight)  # (yield, flight) for a holding
         join = pair(np.where(is_open & (customer_room > 0), yield32, -np.inf), flight)  # and for a newcomer
         ra12 = 12 * self.risk_aversion[inv]
-        held_score = self._score(rng, seen, top_up, pid, offset, herding, ra12)  # (K, m)
         # Candidates, (C, len(v)), only for the investors with a free slot: only they can take one.
         vacant = pid == EMPTY
         v = np.flatnonzero(vacant.any(axis=0))
         table = guide_table(np.where(is_open, view.visibility, 0.0))
         if self.weight > 1:  # each stands for many: spread them over platforms as many would be
             cand = guide_pick(table, stratified(rng, (C, v.size)))
-        else:
-            cand = guide_sample(table, (C, v.size), rng)
+            return self._spread(view, placers, (seen, top_up, join), cand, v)
+        held_score = self._score(rng, seen, top_up, pid, offset, herding, ra12)  # (K, m)
+        cand = guide_sample(table, (C, v.size), rng)
         cand_score = self._score(rng, seen, join, cand, offset[v], herding[v], ra12[v])
         for k in range(K):
             np.copyto(cand_score, -np.inf, where=cand == pid[k, v])  # top up a holding, never a second slot
@@ -555,6 +556,56 @@ class InvestorPopulation:
         return dict(
             p_investor=investor, p_holding=slot[keep] * n + investor, p_platform=chosen[keep], p_amount=amount[keep]
         )
+
+    def _spread(
+        self,
+        view: MarketView,
+        placers: _Placers,
+        terms: tuple[np.ndarray, np.ndarray, np.ndarray],
+        cand: np.ndarray,
+        v: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """Placement by simulated investors that stand for many people (``weight > 1``):
+        each group's new money is split over its holdings and candidates by the share of
+        its people for whom each is best (:mod:`sandbox.market.placement`).
+
+        ``terms`` is (seen, top_up, join) as in :meth:`_place`; ``cand`` the candidates of
+        the placers ``v`` that have a free slot.
+        """
+        seen, top_up, join = terms
+        inv, pid, offset, herding = placers.investor, placers.platform, placers.offset, placers.herding
+        m, C, n = inv.size, cand.shape[0], self.n
+        ra12 = 12 * self.risk_aversion[inv]
+        held, held_sd = self._expected_score(seen, top_up, pid, offset, herding, ra12)
+        cand_all = np.zeros((C, m), dtype=np.intp)
+        cand_all[:, v] = cand
+        score = np.full((C, m), -np.inf, dtype=np.float32)
+        sd = np.zeros((C, m), dtype=np.float32)
+        score[:, v], sd[:, v] = self._expected_score(seen, join, cand, offset[v], herding[v], ra12[v])
+        for k in range(self.K):
+            np.copyto(score, -np.inf, where=cand_all == pid[k])  # top up a holding, never a second slot
+        options = GroupOptions(pid, held, held_sd, cand_all, score, sd, pid == EMPTY)
+        s = spread(options, self.behaviour.spread_floor)
+        who = inv[s.placer]
+        current = np.where(s.new, 0.0, placers.value[s.slot, s.placer])
+        # Caps are per real investor; a simulated one holds for `weight` of them.
+        cap = np.minimum(view.exposure_cap * self.weight, view.exposure_share_cap * self.budget[who])
+        cap = np.minimum(cap, view.platform_exposure_cap[s.platform] * self.weight)
+        amount = np.minimum(placers.gap[s.placer] * s.share, np.maximum(cap - current, 0.0))
+        keep = amount > self.weight  # at least a yuan each
+        who = who[keep]
+        return dict(
+            p_investor=who, p_holding=s.slot[keep] * n + who, p_platform=s.platform[keep], p_amount=amount[keep]
+        )
+
+    @staticmethod
+    def _expected_score(seen, terms, platform, offset, herding, ra12) -> tuple[np.ndarray, np.ndarray]:
+        """Expected score of each option (:meth:`_score` without the private noise) and the sd
+        of one person's score, ``ra12 x`` the noise of its reading."""
+        g = np.take(seen, platform + offset)
+        t = np.take(terms, platform)
+        risk = np.maximum(g.imag, 0.0) + t.imag * herding
+        return t.real - ra12 * risk, ra12 * g.real
 
     @classmethod
     def _score(cls, rng, seen, terms, platform, offset, herding, ra12) -> np.ndarray:
@@ -613,11 +664,12 @@ class InvestorPopulation:
         self, inv: np.ndarray, holding: np.ndarray, platform: np.ndarray, amount: np.ndarray, unit_value: np.ndarray
     ) -> None:
         """Buy units with the accepted placements (``holding``: flat holding index)."""
-        # One placement per investor a month, so plain fancy indexing adds correctly.
+        # One placement per holding a month, so plain fancy indexing adds correctly; a
+        # simulated investor standing for many may place on several holdings at once.
         self.platform.ravel()[holding] = platform
         self.units.ravel()[holding] += amount / unit_value[platform]
         self.cost.ravel()[holding] += amount
-        self.invested[inv] += amount
+        np.add.at(self.invested, inv, amount)
 
     def pay_out_failed(
         self, closing: np.ndarray, payout_per_unit: np.ndarray, among: np.ndarray | None = None

@@ -467,6 +467,12 @@ class InvestorBehaviour(Section):
     liquidity_share: float = Field(0.5, ge=0, le=1, description="share of one holding a liquidity need withdraws")
     top_up_share: float = Field(0.1, ge=0, le=1, description="smallest top-up placed, share of the target holding")
     min_top_up: float = Field(100.0, ge=0, le=1e7, description="smallest top-up placed, yuan")
+    spread_floor: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="smallest share of a simulated group's new money placed on one platform (resolution < 1)",
+    )
     loss_aversion: float = Field(
         0.5, ge=0, le=1, description="share of its budget a household withdraws from the market right after a loss"
     )

@@ -97,3 +97,57 @@ def test_only_well_capitalised_solvent_platforms_convert():
     high_bar = campaign().model_copy(deep=True)
     high_bar.behaviour.campaign.conversion_capital = 1.0e12
     assert sandbox.run(high_bar, seed=1).monthly["failures_converted"].sum() == 0
+
+
+def loans_path(**rule: Any) -> list[np.ndarray]:
+    return [sandbox.run(campaign(**rule), seed=s).monthly["loan_balance"].to_numpy() for s in SEEDS]
+
+
+def test_a_balance_reduction_path_keeps_business_going_but_shrinks_the_book():
+    """China's 2019 "three reductions": with ``balance_reduction`` platforms go on lending
+    within a falling path instead of stopping new business at once. Paired seeds: the book
+    six months in is below the market's without a campaign and above a campaign's that stops
+    new business."""
+    t = START + 6
+    stop = loans_path(inspection_capacity=0)
+    path = loans_path(inspection_capacity=0, balance_reduction=0.05)
+    none = [
+        sandbox.run(small_market(months=36, market__platforms=campaign().market.platforms.model_dump()), seed=s)
+        .monthly["loan_balance"]
+        .to_numpy()
+        for s in SEEDS
+    ]
+    for s, p, n in zip(stop, path, none, strict=True):
+        assert s[t] < p[t] < n[t]
+
+
+def test_no_platform_lends_above_its_reduction_path():
+    model = SandboxModel(campaign(inspection_capacity=0, balance_reduction=0.02), seed=2)
+    for _ in range(START):
+        model.step()
+    start = model.book.loans[: model.book.n].copy()
+    lent = 0.0
+    for k in range(6):
+        before = model.book.loans[: model.book.n].copy()
+        model.step()
+        lent += float(model.recorder.rows[-1]["new_credit"])
+        path = start * 0.98**k  # the path in force in the month just simulated
+        after = model.book.loans[: model.book.n]
+        # Lending never takes a platform above its path (repayments only lower loans).
+        assert (after <= np.maximum(path, before) + 1.0).all()
+    assert lent > 0  # business went on
+
+
+def test_platforms_off_their_reduction_path_are_caught_before_the_deadline():
+    """Books of 12-month loans run off about 8% a month: a path of 30% a month leaves
+    most platforms in breach, and inspectors find them from the first month; a path of 1%
+    leaves none in breach, so nobody is caught before the deadline."""
+
+    def caught_before_deadline(rate: float) -> int:
+        total = 0
+        for s in SEEDS:
+            m = sandbox.run(campaign(inspection_capacity=5, balance_reduction=rate), seed=s).monthly
+            total += int(m["enforcement_actions"].iloc[START : START + DEADLINE].sum())
+        return total
+
+    assert caught_before_deadline(0.3) > 10 * max(caught_before_deadline(0.01), 1)

@@ -21,7 +21,7 @@ README = (ROOT / "README.md").read_text()
 
 
 def tasks(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(TASKS), *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    return subprocess.run([str(TASKS), *args], capture_output=True, text=True, cwd=ROOT, timeout=180)
 
 
 def task_commands() -> set[str]:

@@ -47,9 +47,12 @@ if TYPE_CHECKING:
 
 
 def operating_illegally(model: SandboxModel, policy: Policy) -> np.ndarray:
-    """Platforms still operating in a month at or after their exit deadline (mask over the book)."""
+    """Platforms still operating in a month at or after their exit deadline, or carrying more
+    loans than their balance-reduction path allows (mask over the book)."""
     book = model.book
-    return book.alive() & (policy.exit_deadline[: book.n] <= model.month)
+    n = book.n
+    breach = book.loans[:n] > policy.loan_ceiling[:n]
+    return book.alive() & ((policy.exit_deadline[:n] <= model.month) | breach)
 
 
 def inspection_chance(model: SandboxModel, policy: Policy) -> np.ndarray:

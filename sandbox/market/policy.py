@@ -71,6 +71,9 @@ class Policy:
     customer_cap: np.ndarray = field(init=False)
     customer_exposure_cap: np.ndarray = field(init=False)
     exit_deadline: np.ndarray = field(init=False)
+    # Most outstanding loans a platform may carry (yuan; inf: no target): a campaign's
+    # balance-reduction path. It may not lend above it, and carrying more is a breach.
+    loan_ceiling: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         n = self.n_platforms
@@ -83,6 +86,7 @@ class Policy:
         self.customer_cap = np.full(n, math.inf)
         self.customer_exposure_cap = np.full(n, math.inf)
         self.exit_deadline = np.full(n, math.inf)
+        self.loan_ceiling = np.full(n, math.inf)
 
     def require_exit(self, rows: np.ndarray, deadline: int, fine: float, capacity: int) -> None:
         """Platforms ``rows`` (a mask or indices) may not operate from month ``deadline``.

@@ -37,6 +37,7 @@ from dataclasses import fields, replace
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
+import pandas as pd
 
 from sandbox.common.dates import value_at
 from sandbox.market.entry import draw_applicants, screen
@@ -446,3 +447,58 @@ class Jurisdictions:
             self.rows.append(row)
         for counts in self._month.values():
             counts[:] = 0.0
+
+    # -------------------------------------------------------------- results
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``monthly_by_jurisdiction``, ``relocations`` and ``summary_by_jurisdiction``.
+
+        The last month's loss columns are taken again after the horizon is settled,
+        as ``monthly.csv``'s are.
+        """
+        monthly = pd.DataFrame(self.rows)
+        if len(monthly):
+            model = self.model
+            book, inv, k = model.book, model.investors, len(self.names)
+            last = monthly.index[-k:]
+            holding = np.bincount(self.home[: book.n], weights=book.investor_loss[: book.n], minlength=k)
+            resident = np.bincount(self.investor_home, weights=inv.lost, minlength=k)
+            monthly.loc[last, "cumulative_holding_loss"] = holding
+            monthly.loc[last, "cumulative_resident_loss"] = resident
+        moves = pd.DataFrame(self.relocations, columns=["month", "platform", "from", "to", "reason"])
+        return {
+            "monthly_by_jurisdiction": monthly,
+            "relocations": moves,
+            "summary_by_jurisdiction": self.summary_table(monthly),
+        }
+
+    def summary_table(self, monthly: pd.DataFrame) -> pd.DataFrame:
+        """One row per jurisdiction: platforms at the start, peak and end, failures (by cause),
+        moves in and out, returning controllers admitted, losses, peak loan balance."""
+        rows = []
+        causes = [f"failures_{c}" for c in CAUSES]
+        for name in self.names:
+            m = monthly[monthly["jurisdiction"] == name]
+            if m.empty:
+                continue
+            row: dict[str, float | int | str] = {"jurisdiction": name}
+            row["alive_first"] = int(m["alive_total"].iloc[0])
+            row["alive_peak"] = int(m["alive_total"].max())
+            row["alive_last"] = int(m["alive_total"].iloc[-1])
+            for c in [*causes, "failures_total", "relocations_in", "relocations_out", "controllers_returned"]:
+                row[c] = int(m[c].sum())
+            row["foreign_placements_refused"] = float(m["foreign_placements_refused"].sum())
+            row["peak_loan_balance"] = float(m["loan_balance"].max())
+            row["holding_loss"] = float(m["cumulative_holding_loss"].iloc[-1])
+            row["resident_loss"] = float(m["cumulative_resident_loss"].iloc[-1])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def summary(self) -> dict[str, float | int]:
+        """Run totals for ``summary.json``: moves, returning controllers admitted, placements refused abroad."""
+        monthly = pd.DataFrame(self.rows)
+        return {
+            "relocations": len(self.relocations),
+            "controllers_returned": int(monthly["controllers_returned"].sum()) if len(monthly) else 0,
+            "foreign_placements_refused": float(monthly["foreign_placements_refused"].sum()) if len(monthly) else 0.0,
+            "jurisdictions": len(self.names),
+        }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import ROOT, small_market
 
@@ -15,6 +16,7 @@ import sandbox
 from sandbox import ScenarioError, load_scenario
 from sandbox.market.model import SandboxModel
 from sandbox.market.relocation import arrive
+from sandbox.reporting.report import build_report
 
 SEEDS = (1, 2, 3)
 BAN = [{"exit_campaign": {"from": "2016-07", "months": 12}}]
@@ -125,6 +127,11 @@ def test_residents_reach_foreign_platforms_only_as_their_home_allows():
     held = inv.platform[:, owner.investor_home == 0]
     foreign = (held >= 0) & (owner.home[np.maximum(held, 0)] == 1)
     assert not foreign.any()  # home's residents placed nothing abroad
+    lenders = model.borrowers.platform[owner.borrower_home == 0]
+    assert (lenders >= 0).any()
+    assert not ((lenders >= 0) & (owner.home[np.maximum(lenders, 0)] == 1)).any()  # nor borrowed there
+    next_lenders = model.borrowers.platform[owner.borrower_home == 1]
+    assert ((next_lenders >= 0) & (owner.home[np.maximum(next_lenders, 0)] == 0)).any()  # next's are open
     assert sum(r["foreign_placements_refused"] for r in owner.rows if r["jurisdiction"] == "home") > 0
 
 
@@ -197,3 +204,21 @@ def test_the_provinces_scenario_homes_the_2015_platform_counts():
     assert shares["Beijing"] == pytest.approx(334 / 2474, abs=1e-3)
     assert shares["Guangdong"] == pytest.approx(490 / 2474, abs=1e-3)
     assert counts.sum() == scenario.market.platforms.initial
+
+
+def test_outputs_and_report_by_jurisdiction(tmp_path):
+    result = sandbox.run(two(BAN), seed=1)
+    out = result.save(tmp_path / "run")
+    monthly = pd.read_csv(out / "monthly_by_jurisdiction.csv")
+    assert len(monthly) == 2 * 36 and set(monthly["jurisdiction"]) == {"home", "next"}
+    # Failures by jurisdiction add up to the run's; so do operating platforms.
+    assert monthly["failures_total"].sum() == result.summary["platform_failures"]
+    last = monthly[monthly["month"] == monthly["month"].max()]
+    assert last["alive_total"].sum() == result.monthly["alive_total"].iloc[-1]
+    assert last["cumulative_resident_loss"].sum() == pytest.approx(result.summary["investor_loss_total"])
+    assert (out / "relocations.csv").is_file() and (out / "summary_by_jurisdiction.csv").is_file()
+    report = build_report(out)
+    titles = [f.title for f in report.figures]
+    assert "Operating platforms and failures by jurisdiction" in titles
+    moves = next(t for t in report.tables if t.title == "Moves and returning controllers").table
+    assert moves.set_index("jurisdiction").loc["home", "relocations_out"] == result.summary["relocations"]

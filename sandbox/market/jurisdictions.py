@@ -220,6 +220,8 @@ class Jurisdictions:
         self.pending: np.ndarray | None = None  # homes of the platforms being added
         inv_shares = shares["investors"] / shares["investors"].sum()
         self.investor_home = self.rng.choice(len(self.names), size=model.investors.n, p=inv_shares).astype(np.int8)
+        bor_shares = shares["borrowers"] / shares["borrowers"].sum()
+        self.borrower_home = self.rng.choice(len(self.names), size=model.borrowers.n, p=bor_shares).astype(np.int8)
         self.controllers = np.zeros((0, 3), dtype=np.int64)  # (controller, home at failure, month of failure)
         self.mover = Mover(size)
         self.relocations: list[tuple[str, int, str, str, str]] = []
@@ -392,16 +394,25 @@ class Jurisdictions:
         model.book.registered[rows] = licensing[self.home[rows]]  # screened where it applied
         model.recorder.count("entries", int(admitted.sum()))
 
-    # ------------------------------------------------------ investors abroad
-    def reachable(self, orders: Orders) -> Orders:
-        """Placements an investor's home lets it make: at home always; abroad if access is open,
-        or under ``licence`` with a licensed platform (registered, with the home's minimum capital)."""
+    # ------------------------------------------------------ people abroad
+    def allowed(self, where: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Whether residents of ``where`` may do new business with platforms ``rows``: at home
+        always; abroad if their home's access is open, or under ``licence`` with a licensed
+        platform (registered, with at least the home's minimum capital)."""
         book = self.model.book
-        rows, where = orders.p_platform, self.investor_home[orders.p_investor].astype(np.int64)
         access = self.access()[where]
         min_capital = np.array([p.min_capital for p in self.policies])[where]
         licensed = book.registered[rows] & (book.capital[rows] >= min_capital)
-        ok = (self.home[rows] == where) | (access == 0) | ((access == 1) & licensed)
+        return (self.home[rows] == where) | (access == 0) | ((access == 1) & licensed)
+
+    def borrower_reach(self, who: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Which of borrowers ``who``'s requests to platforms ``rows`` their homes allow."""
+        return self.allowed(self.borrower_home[who].astype(np.int64), rows)
+
+    def reachable(self, orders: Orders) -> Orders:
+        """The placements investors' homes allow (:meth:`allowed`); the rest are not made."""
+        rows, where = orders.p_platform, self.investor_home[orders.p_investor].astype(np.int64)
+        ok = self.allowed(where, rows)
         np.add.at(self._month["refused_abroad"], where[~ok], orders.p_amount[~ok])
         if ok.all():
             return orders

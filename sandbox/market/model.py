@@ -332,6 +332,7 @@ class SandboxModel(mesa.Model):
             self.streams.borrowers,
             self.month,
             stress=self.channels.credit_contagion,
+            reach=None if self.jurisdictions is None else self.jurisdictions.borrower_reach,
         )
         self.recorder.add_credit(credit)
 

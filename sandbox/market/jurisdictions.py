@@ -190,6 +190,14 @@ class JurisdictionRegulator(Regulator):
         """Platforms this regulator supervises (mask over the book)."""
         return self.owner.covered(self.j)
 
+    def risk_scores(self, policy: Policy, rng: np.random.Generator) -> np.ndarray:
+        """The month's scores, computed once for every regulator that scores the same way
+        (each reads only its own platforms' scores, so they may share one draw of the noise)."""
+        key = (self.model.month, self.model.book.n, policy.early_warning, policy.information_sharing)
+        if self.owner.scores_key != key:
+            self.owner.scores_key, self.owner.scores = key, super().risk_scores(policy, rng)
+        return self.owner.scores
+
     def share_of(self, total: int) -> int:
         """Its jurisdiction's policy already holds its own capacity."""
         return total
@@ -232,6 +240,10 @@ class Jurisdictions:
         model.regulators = [JurisdictionRegulator(model, self, j) for j in range(len(self.names))]
         self.views = [LocalMarket(self, j) for j in range(len(self.names))]
         self.policies: list[Policy] = []
+        self._sharing: tuple[np.ndarray, np.ndarray] | None = None  # of the policies in force
+        self._covered: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None  # (month, n), homes, masks
+        self.scores_key: tuple | None = None
+        self.scores = np.zeros(0)
         model.policy = self.build_policy()
 
     # ----------------------------------------------------------- the regime
@@ -266,6 +278,7 @@ class Jurisdictions:
                 rule.apply(national, model)
         merged = copy_policy(national)
         self.policies = []
+        self._sharing = None
         home = self.home[:n]
         for j, rules in enumerate(self.local_rules):
             live = [rule for rule in rules if rule.in_force(model)]
@@ -294,6 +307,8 @@ class Jurisdictions:
 
     def sharing(self) -> tuple[np.ndarray, np.ndarray]:
         """``(level, delay)``, each ``(J, J)``: what jurisdiction ``a`` tells ``b`` this month, and how late."""
+        if self._sharing is not None:
+            return self._sharing
         k = len(self.names)
         level = np.zeros((k, k), dtype=np.int64)
         delay = np.zeros((k, k), dtype=np.int64)
@@ -303,7 +318,8 @@ class Jurisdictions:
                 for b in targets:
                     if b != a and lv >= level[a, b]:
                         level[a, b], delay[a, b] = lv, dl
-        return level, delay
+        self._sharing = (level, delay)
+        return self._sharing
 
     def access(self) -> np.ndarray:
         """Each jurisdiction's cross-border access code (0 open, 1 licence, 2 ban)."""
@@ -312,12 +328,21 @@ class Jurisdictions:
     def covered(self, j: int) -> np.ndarray:
         """Platforms jurisdiction ``j`` supervises: homed there, or moved away to a home that
         shares everything with ``j`` (cooperation), once the delay has passed."""
-        n = self.model.book.n
-        home, former = self.home[:n], self.former[:n]
+        n, month = self.model.book.n, self.model.month
+        home = self.home[:n]
+        cached = self._covered
+        if cached is not None and cached[0] == (month, n) and np.array_equal(cached[1], home):
+            return cached[2][j]
+        former = self.former[:n]
         level, delay = self.sharing()
-        abroad = (former == j) & (home != j)
-        coop = abroad & (level[home, j] >= FULL) & (self.model.month >= self.moved_month[:n] + delay[home, j])
-        return (home == j) | coop
+        masks = home[None, :] == np.arange(len(self.names))[:, None]
+        moved = np.flatnonzero(former >= 0)
+        if moved.size:
+            to, back = home[moved], former[moved]
+            coop = (to != back) & (level[to, back] >= FULL) & (month >= self.moved_month[moved] + delay[to, back])
+            masks[back[coop], moved[coop]] = True
+        self._covered = ((month, n), home.copy(), masks)
+        return masks[j]
 
     def regulator_policy(self, regulator: Regulator) -> Policy:
         """The policy ``regulator`` enforces: its jurisdiction's, with its share of national capacity.
@@ -328,8 +353,8 @@ class Jurisdictions:
         assert isinstance(regulator, JurisdictionRegulator)
         model, j = self.model, regulator.j
         book = model.book
-        alive = book.alive()
-        share = float(np.mean(self.home[: book.n][alive] == j)) if alive.any() else 0.0
+        alive = self.home[: book.n][book.alive()]
+        share = float(np.count_nonzero(alive == j) / alive.size) if alive.size else 0.0
         national, own = model.policy, self.policies[j]
         policy = copy.copy(own)
         for name in ("inspection_capacity", "enforcement_capacity"):

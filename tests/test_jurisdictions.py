@@ -15,7 +15,7 @@ from conftest import ROOT, small_market
 import sandbox
 from sandbox import ScenarioError, load_scenario
 from sandbox.market.model import SandboxModel
-from sandbox.market.relocation import arrive
+from sandbox.market.relocation import admits, arrive
 from sandbox.reporting.report import build_report
 
 SEEDS = (1, 2, 3)
@@ -222,3 +222,22 @@ def test_outputs_and_report_by_jurisdiction(tmp_path):
     assert "Operating platforms and failures by jurisdiction" in titles
     moves = next(t for t in report.tables if t.title == "Moves and returning controllers").table
     assert moves.set_index("jurisdiction").loc["home", "relocations_out"] == result.summary["relocations"]
+
+
+@pytest.mark.parametrize("level", ["none", "full"])
+def test_with_full_sharing_records_travel_and_home_supervises_platforms_that_left(level):
+    shared = [{"information_sharing": {"from": "2016-01", "level": level}}]
+    model = SandboxModel(two(top=shared), seed=1)
+    model.step()
+    owner, book = model.jurisdictions, model.book
+    rows = np.flatnonzero(book.alive() & (owner.home[: book.n] == 0))[:2]
+    book.rung[rows[0]] = 2  # under a rectification order at home
+    admitted = admits(owner, rows)
+    assert admitted[1, 1]  # a clean record moves in either way
+    assert admitted[1, 0] == (level == "none")  # the order is known next door only with full sharing
+    owner.mover.dest[rows], owner.mover.due[rows] = 1, model.month
+    arrive(owner)
+    assert (owner.home[rows] == 1).all()
+    assert owner.covered(1)[rows].all()  # the new home supervises them
+    assert owner.covered(0)[rows].all() == (level == "full")  # the old one too, if the new one cooperates
+    assert book.rung[rows[0]] == (2 if level == "full" else 0)  # without it, the ladder starts again

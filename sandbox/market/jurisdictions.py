@@ -425,7 +425,10 @@ class Jurisdictions:
         always; abroad if their home's access is open, or under ``licence`` with a licensed
         platform (registered, with at least the home's minimum capital)."""
         book = self.model.book
-        access = self.access()[where]
+        codes = self.access()
+        if not codes.any():  # open everywhere
+            return np.ones(rows.size, dtype=bool)
+        access = codes[where]
         min_capital = np.array([p.min_capital for p in self.policies])[where]
         licensed = book.registered[rows] & (book.capital[rows] >= min_capital)
         return (self.home[rows] == where) | (access == 0) | ((access == 1) & licensed)

@@ -55,23 +55,25 @@ def move_platforms(owner: Jurisdictions) -> None:
     book, beh = model.book, model.behaviour.relocation
     arrive(owner)
     n, month, k = book.n, model.month, len(owner.names)
-    home = owner.home[:n]
     horizon = beh.horizon_months
-    deadline = np.stack([policy.exit_deadline[:n] for policy in owner.policies])  # (k, n)
-    stay = np.clip(deadline[home, np.arange(n)] - month, 0, horizon)
-    stay = np.where(book.exiting[:n], 0, stay)  # no new business at home: nothing to earn by staying
-    review = owner.rng.random(n) < beh.review
-    rows = np.flatnonzero(book.alive() & (stay < horizon) & (owner.mover.dest[:n] < 0) & review)
+    review = owner.rng.random(n) < beh.review  # drawn whatever the regime
+    rows = np.flatnonzero(book.alive() & review & (owner.mover.dest[:n] < 0))
+    deadline = np.stack([policy.exit_deadline[rows] for policy in owner.policies])  # (k, rows)
+    home = owner.home[rows]
+    stay = np.clip(deadline[home, np.arange(rows.size)] - month, 0, horizon)
+    stay = np.where(book.exiting[rows], 0, stay)  # no new business at home: nothing to earn by staying
+    pressed = stay < horizon
+    rows, deadline, home, stay = rows[pressed], deadline[:, pressed], home[pressed], stay[pressed]
     if rows.size == 0 or k < 2:
         return
     arrival = month + beh.delay_months
-    abroad = np.clip(deadline[:, rows] - arrival, 0, max(horizon - beh.delay_months, 0)).astype(float)
+    abroad = np.clip(deadline - arrival, 0, max(horizon - beh.delay_months, 0)).astype(float)
     abroad[~admits(owner, rows)] = -1.0
-    abroad[home[rows], np.arange(rows.size)] = -1.0  # moving home is no move
+    abroad[home, np.arange(rows.size)] = -1.0  # moving home is no move
     best = np.argmax(abroad, axis=0)
     months_abroad = abroad[best, np.arange(rows.size)]
     margin = model.config.market.platforms.fee / 12.0 * book.claims_peak[rows]
-    gain = margin * (months_abroad - stay[rows]) - beh.cost * book.capital[rows]
+    gain = margin * (months_abroad - stay) - beh.cost * book.capital[rows]
     go = (months_abroad > 0) & (gain > 0)
     owner.mover.dest[rows[go]] = best[go]
     owner.mover.due[rows[go]] = arrival

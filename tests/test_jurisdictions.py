@@ -241,3 +241,27 @@ def test_with_full_sharing_records_travel_and_home_supervises_platforms_that_lef
     assert owner.covered(1)[rows].all()  # the new home supervises them
     assert owner.covered(0)[rows].all() == (level == "full")  # the old one too, if the new one cooperates
     assert book.rung[rows[0]] == (2 if level == "full" else 0)  # without it, the ladder starts again
+
+
+def test_one_jurisdiction_holding_everything_runs_as_without_jurisdictions():
+    # The hooks change nothing by themselves: same policy, entry, screening, access, regulator
+    # and draws of the market's streams. (Returning fraud controllers are left out: with
+    # jurisdictions they are listed where they failed and retry even when blacklisted.)
+    sizes = {
+        "market__platforms__initial": 40,
+        "market__platforms__entry_per_month": 2.0,
+        "market__platforms__controller_reentry": 0.0,
+        "market__investors__count": 3000,
+        "months": 36,
+    }
+    regime = [
+        {"inspections": {"from": "2016-01", "capacity": 4}},
+        {"licensing": {"from": "2016-06", "grace_months": 6, "min_capital": 5.0e5}},
+        {"rate_cap": {"from": "2016-03", "apr": 0.2}},
+    ]
+    alone = sandbox.run(small_market(regime=regime, **sizes), seed=4)
+    everything = {"all": {"platforms": 1, "investors": 1, "borrowers": 1}}
+    one = sandbox.run(small_market(regime=regime, jurisdictions=everything, **sizes), seed=4)
+    assert alone.summary["platform_failures"] > 5
+    pd.testing.assert_frame_equal(alone.monthly, one.monthly)
+    assert one.summary["relocations"] == 0

@@ -430,7 +430,7 @@ def jurisdiction_panels(by_jurisdiction: pd.DataFrame, columns: Sequence[str]) -
     names = list(pd.unique(by_jurisdiction["jurisdiction"]))
     cols = min(4, max(len(names), 1))
     rows = math.ceil(len(names) / cols)
-    fig, axes = _new_figure(rows, cols, panel=(2.5, 2.0), sharex=True, sharey=True)
+    fig, axes = _new_figure(rows, cols, panel=(min(10.0 / cols, 4.0), 2.0), sharex=True, sharey=True)
     for k, ax in enumerate(axes.flat):
         if k >= len(names):
             ax.set_visible(False)
@@ -439,9 +439,11 @@ def jurisdiction_panels(by_jurisdiction: pd.DataFrame, columns: Sequence[str]) -
         dates = months_to_dates(data["month"])
         for i, column in enumerate(columns):
             values = data[column].to_numpy(dtype=float)
-            if column.startswith(("failures_", "relocations_")):
+            name = label(column)
+            if column.startswith(("failures_", "relocations_")):  # monthly counts, drawn as running totals
                 values = np.cumsum(values)
-            ax.plot(dates, values, color=color_for(i), linestyle=linestyle_for(i), label=label(column))
+                name = f"{name.removesuffix(' in the month')} so far"
+            ax.plot(dates, values, color=color_for(i), linestyle=linestyle_for(i), label=name)
         ax.set_title(str(names[k]), fontsize=9)
         _date_axis(ax)
         if k == 0:

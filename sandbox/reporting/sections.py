@@ -515,10 +515,15 @@ def jurisdictions_section(b: Builder, experiment: Experiment, plots: Any) -> Non
         "homed there when they failed.",
     )
     b.figure(
-        "Investor losses and loan balance by jurisdiction",
-        plots.jurisdiction_panels(places, ["cumulative_resident_loss", "loan_balance"]),
-        "One panel per jurisdiction: losses so far of investors living there (yuan, wherever the platform "
-        "was), and the loans outstanding on platforms homed there.",
+        "Investor losses by jurisdiction",
+        plots.jurisdiction_panels(places, ["cumulative_resident_loss", "cumulative_holding_loss"]),
+        "One panel per jurisdiction, in yuan: losses so far of investors living there (wherever the platform "
+        "was), and losses so far on platforms homed there (whoever invested).",
+    )
+    b.figure(
+        "Loan balance by jurisdiction",
+        plots.jurisdiction_panels(places, ["loan_balance"]),
+        "One panel per jurisdiction: loans outstanding on the platforms homed there (yuan).",
     )
     totals = places.groupby("jurisdiction", sort=False)[["relocations_in", "relocations_out"]].sum()
     totals["controllers_returned"] = places.groupby("jurisdiction", sort=False)["controllers_returned"].sum()

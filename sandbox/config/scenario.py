@@ -48,6 +48,7 @@ from pydantic import Field, PrivateAttr, ValidationError, create_model, model_va
 
 from sandbox.common.dates import DatedValues, Month, month_index, month_label
 from sandbox.common.horizon import MAX_MONTHS, MIN_MONTHS
+from sandbox.config.jurisdictions import JurisdictionBase, jurisdiction_problems
 from sandbox.config.yamlio import FieldProblem, ScenarioError, format_validation_error, load_yaml
 from sandbox.market.params import (
     BehaviourParams,
@@ -164,10 +165,13 @@ def scenario_model() -> type[Scenario]:
             raise ValueError(f"a rule may not be named {clash[0]!r} (a regime entry's own attribute)")
         fields: dict[str, Any] = {name: (cls | None, None) for name, cls in rules}
         entry = create_model("RegimeEntry", __base__=RegimeEntry, **fields)
+        regime: tuple[Any, Any] = (list[entry], Field(default_factory=list, description="dated rules"))
+        place = create_model("Jurisdiction", __base__=Jurisdiction, regime=regime)
         _model_cache[rules] = create_model(
             "Scenario",
             __base__=Scenario,
-            regime=(list[entry], Field(default_factory=list, description="dated rules")),
+            regime=regime,
+            jurisdictions=(dict[str, place] | None, Field(None, description="jurisdictions by name")),
         )
     return _model_cache[rules]
 
@@ -179,6 +183,12 @@ def _range_text(count: int) -> str:
     return "only 0" if count == 1 else f"0 to {count - 1}"
 
 
+class Jurisdiction(JurisdictionBase):
+    """One jurisdiction of ``jurisdictions:`` (:mod:`sandbox.config.jurisdictions`), with its own regime."""
+
+    regime: list[RegimeEntry] = Field(default_factory=list, description="dated rules binding only here")
+
+
 class Scenario(ScenarioBase):
     """A validated scenario. Build one with :func:`load_scenario` or :func:`scenario_from_dict`.
 
@@ -188,6 +198,9 @@ class Scenario(ScenarioBase):
     """
 
     regime: list[RegimeEntry] = Field(default_factory=list, description="dated rules")
+    jurisdictions: dict[str, Jurisdiction] | None = Field(
+        None, description="jurisdictions by name, each with its shares, regulator and regime (default: one)"
+    )
 
     # Private, not a field: it is not something a scenario file may set, and an
     # unknown key must not be told "did you mean 'source'?".
@@ -211,6 +224,7 @@ class Scenario(ScenarioBase):
     def _dates_within_horizon(self) -> Scenario:
         """Cross-field checks, each reported at the field a user would change."""
         problems = [*self._regime_problems(), *self._shock_problems(), *self._tie_problems()]
+        problems += jurisdiction_problems(self)
         if problems:
             raise FieldProblem(problems)
         return self

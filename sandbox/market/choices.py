@@ -128,7 +128,7 @@ def catch_illegal_operators(regulator: Regulator, policy: Policy, capacity: int)
     deadline, at random: each pays the fine and is ordered to exit (a fraud is revoked)."""
     model = regulator.model
     book = model.book
-    mine = np.isin(book.region[: book.n], regulator.regions)
+    mine = regulator.covers()
     illegal = np.flatnonzero(operating_illegally(model, policy) & mine)
     if capacity <= 0 or illegal.size == 0:
         return

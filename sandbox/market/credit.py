@@ -14,6 +14,7 @@ goes without; informal loans stay outside the platforms' books.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -88,13 +89,15 @@ def clear_credit(
     rng: np.random.Generator,
     month: int,
     stress: bool,
+    reach: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> CreditMonth:
     """Borrowers seek loans; platforms price them under any cap; limits and cash ration them.
 
     Books the loans on the borrowers and the platforms' cash and loans. With
     ``stress`` (the credit-contagion channel on), a rollover borrower who could
     not refinance comes under stress for ``contagion_months``. Draws from
-    ``rng`` in a fixed order whatever the regime.
+    ``rng`` in a fixed order whatever the regime. ``reach(who, platforms)``, with
+    jurisdictions, says which requests a borrower's home lets it make abroad.
     """
     b, pol, p = borrowers, policy, params
     who, refinancing = b.request(month, rng)
@@ -135,6 +138,8 @@ def clear_credit(
     has_slot = row_any(lenders < 0)
     would_take = ~declined & (limited > 0) & has_slot
     ok = ~capped & would_take
+    if reach is not None:
+        ok &= reach(who, plat)  # a platform abroad the borrower's home does not let it use
     # Excluded by the cap: what the borrower would have taken at the platform's
     # price (within its limits, with a free slot) had there been no cap.
     shut_out = capped & would_take

@@ -25,6 +25,7 @@ from sandbox.market.entry import draw_applicants, screen
 from sandbox.market.environment import Environment
 from sandbox.market.exposures import ExposureNetwork
 from sandbox.market.investors import InvestorPopulation, MarketView, Orders, Perception, RiskSignals, perceive
+from sandbox.market.jurisdictions import Jurisdictions
 from sandbox.market.liquidity import liquidity_promise, pay_withdrawals
 from sandbox.market.memory import keep_freed_memory
 from sandbox.market.platforms import (
@@ -149,9 +150,11 @@ class SandboxModel(mesa.Model):
         self._failed_pending: list[np.ndarray] = []
         self._short = np.zeros(0, dtype=bool)
         self._abscond = np.zeros(0, dtype=bool)
+        self.jurisdictions: Jurisdictions | None = None  # several regulators and regimes (jurisdictions.py)
         self._create_platforms(m.platforms.initial, self.streams.initial_platforms, initial=True)
         self.exposures.declare()  # declared ties of initial platforms replace their draws
         self.environment.census(self.cluster_of(np.arange(self.book.n)), np.zeros(self.book.n))  # before money
+        self.jurisdictions = Jurisdictions(self) if scenario.jurisdictions else None
 
     # ------------------------------------------------------------------ month
     def step(self) -> None:
@@ -218,11 +221,15 @@ class SandboxModel(mesa.Model):
         for rule in self.rules:
             if rule.in_force(self):
                 rule.act(self)
+        if self.jurisdictions is not None:
+            self.jurisdictions.act()  # local rules act; platforms weigh moving home
         return self.policy
 
     def _build_policy(self) -> Policy:
         """The regime in force: every live rule writes its requirements into a fresh Policy."""
         book = self.book
+        if self.jurisdictions is not None:
+            return self.jurisdictions.build_policy()  # each platform bound by its home's rules
         policy = Policy(book.capacity + 1)
         for rule in self.rules:
             if rule.in_force(self):
@@ -233,6 +240,8 @@ class SandboxModel(mesa.Model):
     # --------------------------------------------------------------- 2. entry
     def entry(self) -> None:
         """New platforms apply; under licensing the regulator screens them."""
+        if self.jurisdictions is not None:
+            return self.jurisdictions.entry()  # applicants apply in one jurisdiction, under its rules
         p, beh = self.config.market.platforms, self.behaviour.platforms
         rate = value_at(p.entry_per_month, self.month, self.config.start)
         k = int(self.streams.entry.poisson(rate))
@@ -323,6 +332,7 @@ class SandboxModel(mesa.Model):
             self.streams.borrowers,
             self.month,
             stress=self.channels.credit_contagion,
+            reach=None if self.jurisdictions is None else self.jurisdictions.borrower_reach,
         )
         self.recorder.add_credit(credit)
 
@@ -423,7 +433,7 @@ class SandboxModel(mesa.Model):
             runs=self.channels.runs,
         )
         self.recorder.count("run_requests", int(orders.w_run.sum()))
-        return orders
+        return orders if self.jurisdictions is None else self.jurisdictions.reachable(orders)
 
     # ---------------------------------------------- 5. platform operations
     def platform_operations(self, orders: Orders) -> None:
@@ -734,7 +744,7 @@ class SandboxModel(mesa.Model):
         investor education raises literacy; audits catch falsified disclosure."""
         pol, book, rng = self.policy, self.book, self.streams.regulator
         for regulator in self.regulators:
-            regulator.step_month(pol, rng)
+            regulator.step_month(self.jurisdictions.regulator_policy(regulator) if self.jurisdictions else pol, rng)
         n = book.n
         audit = book.alive() & (book.kind[:n] == FRAUD) & (rng.random(n) < pol.audit_probability)
         book.audited[:n] |= audit
@@ -795,6 +805,8 @@ class SandboxModel(mesa.Model):
         errors = self.ledger.errors(self)
         self.recorder.end_month(worst(errors)[1], size)
         enforce(errors, self.month_label(), max(size, self.ledger.capital_in), self.accounting, self._accounting_warned)
+        if self.jurisdictions is not None:
+            self.jurisdictions.record()
 
     def close(self, rows: np.ndarray, held: np.ndarray | None = None) -> None:
         """End wind-downs: sell the remaining loans, pay investors, write off the rest

@@ -622,6 +622,24 @@ class CampaignBehaviour(Section):
     )
 
 
+class RelocationBehaviour(Section):
+    """How a platform weighs moving its home to another jurisdiction (regulatory arbitrage,
+    :mod:`sandbox.market.relocation`); used only with a ``jurisdictions:`` section."""
+
+    review: float = Field(
+        0.2, ge=0, le=1, description="monthly probability a platform whose home set it a deadline weighs moving"
+    )
+    horizon_months: int = Field(
+        24, ge=1, le=240, description="months of business a platform weighs when comparing home and abroad"
+    )
+    delay_months: int = Field(
+        3, ge=0, le=60, description="months a move takes: business abroad starts this much later than the decision"
+    )
+    cost: float = Field(
+        0.05, ge=0, le=10, description="cost of moving, as a share of the platform's paid-in capital (paid at the move)"
+    )
+
+
 class BehaviourParams(Section):
     """Behaviour: the response strengths, hazards and thresholds of every agent (``behaviour:``)."""
 
@@ -632,3 +650,4 @@ class BehaviourParams(Section):
     sentiment: SentimentBehaviour = Field(default_factory=SentimentBehaviour)
     regulator: RegulatorBehaviour = Field(default_factory=RegulatorBehaviour)
     campaign: CampaignBehaviour = Field(default_factory=CampaignBehaviour)
+    relocation: RelocationBehaviour = Field(default_factory=RelocationBehaviour)

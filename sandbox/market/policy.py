@@ -61,6 +61,12 @@ class Policy:
     # and one caught pays ``illegal_fine`` (yuan) and is ordered to exit.
     enforcement_capacity: int = 0
     illegal_fine: float = 0.0
+    # Between jurisdictions (a scenario's ``jurisdictions:``; :mod:`sandbox.market.jurisdictions`):
+    # who may serve residents from abroad ("open", "licence", "ban"), and what this
+    # jurisdiction's regulator tells others: partner name ("*": all) -> (level, delay in months),
+    # level 0 none, 1 blacklist, 2 full (blacklists, warnings and inspection findings).
+    cross_border: str = "open"
+    sharing: dict[str, tuple[int, int]] = field(default_factory=dict)
     # Per-platform requirements (filled by __post_init__); pilot caps are inf outside a pilot
     disclosure_required: np.ndarray = field(init=False)
     rate_cap: np.ndarray = field(init=False)

@@ -50,6 +50,16 @@ class Regulator(mesa.Agent):
         self.actions = {"warning": 0, "rectification": 0, "fine": 0, "suspension": 0, "revocation": 0}
         self.public_warnings = 0
 
+    def covers(self) -> np.ndarray:
+        """Platforms this regulator supervises: those of its regions (a mask over the book)."""
+        book = self.model.book
+        return np.isin(book.region[: book.n], self.regions)
+
+    def share_of(self, total: int) -> int:
+        """Its share of a capacity all regulators split evenly (the first ones take the remainder)."""
+        k, i = len(self.model.regulators), self.model.regulators.index(self)
+        return total // k + (i < total % k)
+
     def risk_scores(self, policy: Policy, rng: np.random.Generator) -> np.ndarray:
         """Risk score per platform row from observable signals (higher is riskier).
 
@@ -84,11 +94,10 @@ class Regulator(mesa.Agent):
         model = self.model
         book = model.book
         n = book.n
-        mine = np.isin(book.region[:n], self.regions) & book.alive()
+        mine = self.covers() & book.alive()
         scores = self.risk_scores(policy, rng)
         book.risk_score[:n] = np.where(mine, scores, book.risk_score[:n])
-        k, i = len(model.regulators), model.regulators.index(self)
-        capacity = policy.inspection_capacity // k + (i < policy.inspection_capacity % k)
+        capacity = self.share_of(policy.inspection_capacity)
         candidates = np.flatnonzero(mine)
         if capacity > 0 and candidates.size:
             if policy.targeting == "random":
@@ -98,7 +107,7 @@ class Regulator(mesa.Agent):
             self.inspect(np.sort(chosen), policy, rng)
         self.enforce_deadlines(policy)
         # Platforms operating after an exit deadline: this regulator's share of the checks.
-        checks = policy.enforcement_capacity // k + (i < policy.enforcement_capacity % k)
+        checks = self.share_of(policy.enforcement_capacity)
         catch_illegal_operators(self, policy, checks)
         if policy.early_warning and policy.publish_warnings:
             flagged = candidates[(scores[candidates] > policy.warning_threshold) & ~book.warned[candidates]]
@@ -160,7 +169,7 @@ class Regulator(mesa.Agent):
         book = self.model.book
         n = book.n
         due = np.flatnonzero(book.alive() & (book.rung[:n] >= 2) & (book.deadline[:n] == self.model.month))
-        due = due[np.isin(book.region[due], self.regions)]
+        due = due[self.covers()[due]]
         for row in due[self.misconduct(due, policy)]:
             self.climb(int(row), policy)
 

@@ -45,6 +45,9 @@ class RunResult:
         counterfactuals: with ``run(..., counterfactuals=True)``, per channel the
             failures attributed to it (the primary figure), the failures with and
             without it, and how many disappear (and appear) without it.
+        tables: further tables by name, each saved as ``<name>.csv``: with
+            jurisdictions, ``monthly_by_jurisdiction``, ``relocations`` and
+            ``summary_by_jurisdiction`` (:mod:`sandbox.market.jurisdictions`).
     """
 
     monthly: pd.DataFrame
@@ -54,6 +57,7 @@ class RunResult:
     summary: dict[str, Any] = field(default_factory=dict)
     counterfactuals: pd.DataFrame | None = None
     scenario: dict[str, Any] | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # more tables, each written as <name>.csv
 
     def save(self, out: str | Path | OutputFolder, overwrite: bool = False) -> Path:
         """Write ``monthly.csv``, ``platforms.csv``, ``failures.csv``, ``investors.parquet``
@@ -89,6 +93,8 @@ class RunResult:
             write_csv(self.investors, out / "investors.csv")
         if self.counterfactuals is not None:
             write_csv(self.counterfactuals, out / "counterfactuals.csv")
+        for name, table in self.tables.items():
+            write_csv(table, out / f"{name}.csv")
         if self.scenario is not None:  # what was run, resolved (reports mark rule dates from it)
             write_json(self.scenario, out / "scenario.json")
         write_json(self.summary, out / "summary.json")
@@ -213,6 +219,9 @@ def collect(model: SandboxModel) -> RunResult:
     failures = cascades(model)
     result = RunResult(monthly, platforms, investors, failures, scenario=model.config.to_dict())
     result.summary = summarize(model, monthly, platforms, failures)
+    if model.jurisdictions is not None:  # by jurisdiction (market/jurisdictions.py)
+        result.tables = model.jurisdictions.tables()
+        result.summary |= model.jurisdictions.summary()
     return result
 
 

@@ -54,6 +54,7 @@ class Experiment:
         investors: a single run's investor table (one row each, or a percentile summary).
         failures: a single run's failure log with cascades.
         counterfactuals: a single run's counterfactuals table, if saved.
+        by_jurisdiction: a single run's ``monthly_by_jurisdiction.csv``, if it had jurisdictions.
     """
 
     kind: str
@@ -71,6 +72,7 @@ class Experiment:
     investors: pd.DataFrame | None = None
     failures: pd.DataFrame | None = None
     counterfactuals: pd.DataFrame | None = None
+    by_jurisdiction: pd.DataFrame | None = None
 
     @property
     def run_count(self) -> int:
@@ -134,6 +136,8 @@ def _load_run(path: Path, scenario: Scenario | str | Path | None) -> Experiment:
         investors = None
     failures = pd.read_csv(path / "failures.csv", dtype={"month": str}) if (path / "failures.csv").is_file() else None
     counterfactuals = pd.read_csv(path / "counterfactuals.csv") if (path / "counterfactuals.csv").is_file() else None
+    places = path / "monthly_by_jurisdiction.csv"
+    by_jurisdiction = pd.read_csv(places, dtype={"month": str, "jurisdiction": str}) if places.is_file() else None
     name = str(summary.get("scenario", "scenario"))
     return Experiment(
         kind="run",
@@ -146,6 +150,7 @@ def _load_run(path: Path, scenario: Scenario | str | Path | None) -> Experiment:
         investors=investors,
         failures=failures,
         counterfactuals=counterfactuals,
+        by_jurisdiction=by_jurisdiction,
     )
 
 

@@ -417,6 +417,41 @@ def failures_over_time(
 
 
 @styled
+def jurisdiction_panels(by_jurisdiction: pd.DataFrame, columns: Sequence[str]) -> Figure:
+    """Small multiples: one panel per jurisdiction, each with ``columns`` (failures cumulated).
+
+    Args:
+        by_jurisdiction: ``monthly_by_jurisdiction.csv`` of a run (``month``, ``jurisdiction``, ...).
+        columns: series to draw; ``failures_*`` and ``relocations_*`` are drawn as running totals.
+
+    Returns:
+        The Figure: panels share both axes, so jurisdictions compare at a glance.
+    """
+    names = list(pd.unique(by_jurisdiction["jurisdiction"]))
+    cols = min(4, max(len(names), 1))
+    rows = math.ceil(len(names) / cols)
+    fig, axes = _new_figure(rows, cols, panel=(min(10.0 / cols, 4.0), 2.0), sharex=True, sharey=True)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(names):
+            ax.set_visible(False)
+            continue
+        data = by_jurisdiction[by_jurisdiction["jurisdiction"] == names[k]]
+        dates = months_to_dates(data["month"])
+        for i, column in enumerate(columns):
+            values = data[column].to_numpy(dtype=float)
+            name = label(column)
+            if column.startswith(("failures_", "relocations_")):  # monthly counts, drawn as running totals
+                values = np.cumsum(values)
+                name = f"{name.removesuffix(' in the month')} so far"
+            ax.plot(dates, values, color=color_for(i), linestyle=linestyle_for(i), label=name)
+        ax.set_title(str(names[k]), fontsize=9)
+        _date_axis(ax)
+        if k == 0:
+            ax.legend(fontsize=7)
+    return fig
+
+
+@styled
 def failures_by_cause(
     runs: pd.DataFrame,
     ax: Axes | None = None,

@@ -44,6 +44,7 @@ from sandbox.reporting.sections import (
     compare_section,
     failures_section,
     headline_section,
+    jurisdictions_section,
     losses_section,
     report_meta,
     report_title,
@@ -185,6 +186,7 @@ def build_report(
     series_section(b, experiment, go_live, plots)
     failures_section(b, experiment, go_live, plots)
     losses_section(b, experiment, plots)
+    jurisdictions_section(b, experiment, plots)
     if experiment.kind == "sweep":
         sweep_section(b, experiment, list(outcomes or []), report.notes, plots)
     report.blocks = b.blocks

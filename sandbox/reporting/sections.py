@@ -501,6 +501,40 @@ def losses_section(b: Builder, experiment: Experiment, plots: Any) -> None:
     )
 
 
+def jurisdictions_section(b: Builder, experiment: Experiment, plots: Any) -> None:
+    """A single run with jurisdictions: small multiples by jurisdiction, and the moves between them."""
+    places = experiment.by_jurisdiction
+    if experiment.kind != "run" or places is None or places.empty:
+        return
+    b.heading("By jurisdiction")
+    b.figure(
+        "Operating platforms and failures by jurisdiction",
+        plots.jurisdiction_panels(places, ["alive_total", "failures_total"]),
+        "One panel per jurisdiction, on the same scales: platforms operating there at each month's end "
+        "(homed there: a platform that moves counts where it moved to), and failures so far of platforms "
+        "homed there when they failed.",
+    )
+    b.figure(
+        "Investor losses by jurisdiction",
+        plots.jurisdiction_panels(places, ["cumulative_resident_loss", "cumulative_holding_loss"]),
+        "One panel per jurisdiction, in yuan: losses so far of investors living there (wherever the platform "
+        "was), and losses so far on platforms homed there (whoever invested).",
+    )
+    b.figure(
+        "Loan balance by jurisdiction",
+        plots.jurisdiction_panels(places, ["loan_balance"]),
+        "One panel per jurisdiction: loans outstanding on the platforms homed there (yuan).",
+    )
+    totals = places.groupby("jurisdiction", sort=False)[["relocations_in", "relocations_out"]].sum()
+    totals["controllers_returned"] = places.groupby("jurisdiction", sort=False)["controllers_returned"].sum()
+    b.table(
+        "Moves and returning controllers",
+        totals.reset_index(),
+        "Platforms that moved their home in and out of each jurisdiction over the run (relocations.csv "
+        "lists each move with its reason), and controllers of failed frauds who set up again there.",
+    )
+
+
 def sweep_section(b: Builder, experiment: Experiment, outcomes: list[str], notes: list[str], plots: Any) -> None:
     from sandbox.experiments.results import ExperimentError
     from sandbox.experiments.sensitivity import sensitivity

@@ -23,10 +23,12 @@ __all__ = ["Policy", "Rule", "register", "registry"]
 from sandbox.rules import (  # noqa: E402,F401
     blacklist,
     borrower_limits,
+    cross_border_access,
     custody,
     disclosure,
     early_warning,
     exit_campaign,
+    information_sharing,
     inspections,
     investor_education,
     investor_protection,

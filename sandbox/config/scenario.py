@@ -57,6 +57,7 @@ from sandbox.market.params import (
     RegulatorParams,
     Section,
 )
+from sandbox.market.product_params import ProductsParams
 from sandbox.rules import registry
 from sandbox.rules.base import Rule
 
@@ -103,6 +104,9 @@ class ScenarioBase(Section):
     )
     calibration: CalibrationParams | None = Field(
         None, description="priors and data for sandbox calibrate (the simulation ignores it)"
+    )
+    products: ProductsParams | None = Field(
+        None, description="online money-market fund, payment institutions, online insurance (docs/model.md 7)"
     )
 
     def month(self, label: str) -> int:

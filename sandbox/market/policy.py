@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sandbox.market.product_policy import ProductPolicy
+
 
 @dataclass
 class Policy:
@@ -61,6 +63,8 @@ class Policy:
     # and one caught pays ``illegal_fine`` (yuan) and is ordered to exit.
     enforcement_capacity: int = 0
     illegal_fine: float = 0.0
+    # Internet finance beyond P2P lending (money-market fund, payments, insurance): the product rules'
+    products: ProductPolicy = field(default_factory=ProductPolicy)
     # Per-platform requirements (filled by __post_init__); pilot caps are inf outside a pilot
     disclosure_required: np.ndarray = field(init=False)
     rate_cap: np.ndarray = field(init=False)

@@ -28,6 +28,7 @@ class Streams:
     initial_platforms: np.random.Generator
     campaign: np.random.Generator  # platforms' choices under a deadline, and the checks for illegal operation
     liquidity: np.random.Generator  # intermediaries' liquidity promise at entry, their transfer-market sales
+    products: np.random.Generator  # households of the products section, payment institutions, insurance sales
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:

@@ -100,7 +100,8 @@ class MoneyFund:
     def redeem(self, wanted: np.ndarray, reserve_left: float) -> tuple[np.ndarray, float]:
         """Pay households ``wanted`` yuan each (at most their holdings), at today's unit value.
 
-        Paid from the buffer, then by selling securities at a discount of
+        Paid from the buffer, then from securities maturing this month (one in
+        ``maturity_months`` of them), then by selling securities at a discount of
         ``fire_sale_impact`` times the share of securities sold (at most
         ``max_discount``). If even selling everything falls short, each gets the
         same share of what it asked. Returns (paid per household, reserve paid).
@@ -112,6 +113,10 @@ class MoneyFund:
         before = self.assets
         if total <= 0 or before <= 0:
             return np.zeros_like(wanted), 0.0
+        # Securities maturing this month pay at par before any is sold (short paper rolls off).
+        maturing = min(self.securities / self.params.maturity_months, max(total - self.liquid, 0.0))
+        self.securities -= maturing
+        self.liquid += maturing
         need = max(total - self.liquid, 0.0)
         sold = loss = 0.0
         if need > 0 and self.securities > 0:

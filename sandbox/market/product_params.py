@@ -20,9 +20,11 @@ from sandbox.market.params import Section
 if TYPE_CHECKING:
     type Rate = float | DatedValues
     type Yuan = float | DatedValues
+    type Share = float | DatedValues
 else:
     Rate = Dated(ge=-0.1, le=1)
     Yuan = Dated(ge=0, le=1e15)
+    Share = Dated(ge=0, le=1)
 
 __all__ = [
     "FundShock",
@@ -48,10 +50,10 @@ class HouseholdParams(Section):
     deposit_rate: Rate = Field(0.0035, description="what bank deposits earn, fraction a year (dated)")
     fear_memory: float = Field(0.6, ge=0, le=1, description="share of last month's fear of the fund still felt")
     fear_spillover: float = Field(
-        20.0, ge=0, le=1000, description="fear (logit units) per unit share of P2P platforms failing in a month"
+        5.0, ge=0, le=1000, description="fear (logit units) per unit share of P2P platforms failing in a month"
     )
     fear_herding: float = Field(
-        10.0, ge=0, le=1000, description="fear (logit units) per unit share of the fund redeemed last month"
+        2.0, ge=0, le=1000, description="fear (logit units) per unit share of the fund redeemed last month"
     )
     fear_loss: float = Field(
         200.0, ge=0, le=10_000, description="fear (logit units) per unit fall of the fund's unit value in a month"
@@ -76,15 +78,18 @@ class MoneyFundParams(Section):
     )
     risk_reserve: Yuan = Field(0.0, description="the manager's risk reserve, yuan (dated); covers losses first")
     max_share: float = Field(
-        0.5, ge=0, le=1, description="largest share of its liquid money a household puts in the fund"
+        0.4, ge=0, le=1, description="largest share of its liquid money a household puts in the fund"
     )
     yield_response: float = Field(
-        300.0, ge=0, le=10_000, description="logit of the fund share per unit of annual yield over deposits"
+        100.0, ge=0, le=10_000, description="logit of the fund share per unit of annual yield over deposits"
     )
     yield_threshold: float = Field(
         0.02, ge=-0.1, le=0.2, description="yield over deposits at which a household puts half of max_share"
     )
     adjust: float = Field(0.3, gt=0, le=1, description="share of the gap to its target a household closes a month")
+    maturity_months: float = Field(
+        3.0, ge=1, le=120, description="average maturity of its securities, months (a share 1/this matures a month)"
+    )
     fire_sale_impact: float = Field(
         0.5, ge=0, le=10, description="price discount per unit share of the fund's securities sold in a month"
     )
@@ -109,8 +114,8 @@ class PaymentParams(Section):
 
     institutions: int = Field(267, ge=1, le=10_000, description="payment institutions (one for one)")
     concentration: float = Field(1.0, ge=0, le=5, description="Zipf exponent of their market shares")
-    balance_share: float = Field(
-        0.05, ge=0, le=1, description="share of a household's liquid money in transit at its institution"
+    balance_share: Share = Field(
+        0.05, description="share of a household's liquid money in transit at its institution (dated)"
     )
     platform_cash_share: float = Field(
         0.3, ge=0, le=1, description="share of a P2P platform's cash held at a payment institution"

@@ -172,7 +172,7 @@ class ProductMarket:
         assert pay is not None and p is not None  # called only with payment institutions
         pol = model.policy.products
         money = self.deposits + self.balances
-        self.balances = p.balance_share * money
+        self.balances = value_at(p.balance_share, t, self.start) * money
         self.deposits = money - self.balances
         book = model.book
         n = book.n

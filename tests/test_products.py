@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import small_market
+from conftest import ROOT, small_market
 
 import sandbox
 from sandbox import SandboxModel, ScenarioError
@@ -211,3 +211,13 @@ def test_a_bad_product_value_is_refused_naming_the_field(products, said):
 def test_a_bad_rule_value_is_refused_naming_the_field():
     with pytest.raises(ScenarioError, match="per_day"):
         small_market([{"mmf_redemption_cap": {"from": "2016-01", "per_day": -5}}])
+
+
+def test_the_model_docs_list_every_product_parameter_with_its_default():
+    text = (ROOT / "docs" / "model.md").read_text()
+    for block in ProductsParams.model_fields:
+        value = getattr(ProductsParams.model_validate({block: {}}), block)  # each block at its defaults
+        for name in type(value).model_fields:
+            if name != "shocks":
+                shown = f"{getattr(value, name):g}"
+                assert f"| `products.{block}.{name}` | {shown} |" in text, f"docs/model.md: no row for {block}.{name}"

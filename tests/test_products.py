@@ -16,6 +16,7 @@ from sandbox.market.money_fund import MoneyFund
 from sandbox.market.product_params import MoneyFundParams, ProductsParams
 from sandbox.market.products import ProductMarket
 from sandbox.market.streams import Streams
+from sandbox.reporting.report import build_report
 
 P2P_COLUMNS = ["alive_total", "investor_money", "loan_balance", "failures_total", "cumulative_investor_loss"]
 
@@ -221,3 +222,14 @@ def test_the_model_docs_list_every_product_parameter_with_its_default():
             if name != "shocks":
                 shown = f"{getattr(value, name):g}"
                 assert f"| `products.{block}.{name}` | {shown} |" in text, f"docs/model.md: no row for {block}.{name}"
+
+
+def test_a_report_of_a_products_run_shows_the_products_and_their_headline(tmp_path):
+    products = {"households": households(), "fund": {"market_rate": 0.04}, "payments": {"institutions": 5}}
+    sandbox.run(small_market(products=products), seed=1).save(tmp_path / "run")
+    report = build_report(tmp_path / "run")
+    assert "Money-market fund assets" in [f.title for f in report.figures]
+    assert "Payment client funds lost" in [f.title for f in report.figures]
+    assert {"mmf_assets_peak", "mmf_max_monthly_outflow_share", "client_funds_lost"} <= set(report.headline["metric"])
+    sandbox.run(small_market(), seed=1).save(tmp_path / "p2p")
+    assert "Money-market fund assets" not in [f.title for f in build_report(tmp_path / "p2p").figures]

@@ -45,6 +45,7 @@ from sandbox.reporting.sections import (
     failures_section,
     headline_section,
     losses_section,
+    products_section,
     report_meta,
     report_title,
     rules_section,
@@ -185,6 +186,7 @@ def build_report(
     series_section(b, experiment, go_live, plots)
     failures_section(b, experiment, go_live, plots)
     losses_section(b, experiment, plots)
+    products_section(b, experiment, go_live, plots)
     if experiment.kind == "sweep":
         sweep_section(b, experiment, list(outcomes or []), report.notes, plots)
     report.blocks = b.blocks

@@ -25,10 +25,12 @@ def households(**kw: Any) -> dict[str, Any]:
     return {"count": 2000, "wealth_median": 50_000, "active_at_start": 1.0, "deposit_rate": 0.015, **kw}
 
 
-def fund_market(regime: list[dict[str, Any]] | None = None, **fund: Any) -> sandbox.Scenario:
-    """A small market whose fund suffers a credit event in its seventh month (a run)."""
+def fund_market(regime: list[dict[str, Any]] | None = None, resolution: float = 1.0, **fund: Any) -> sandbox.Scenario:
+    """A small market whose fund suffers a credit event in its seventh month (a run); at
+    ``resolution`` each of the 2,000 simulated households stands for 1/resolution persons."""
     block = {"market_rate": 0.04, "shocks": [{"month": "2016-07", "loss_share": 0.03}], **fund}
-    return small_market(regime, products={"households": households(), "fund": block})
+    people = households(count=round(2000 / resolution))
+    return small_market(regime, products={"households": people, "fund": block}, market__resolution=resolution)
 
 
 def payment_market(regime: list[dict[str, Any]] | None = None, **payments: Any) -> sandbox.Scenario:
@@ -121,8 +123,9 @@ def test_a_p2p_payout_reaches_the_households_deposits():
 
 # ------------------------------------------------------------ fund and its rules
 def test_the_t0_cap_lowers_the_worst_monthly_outflow_in_a_run():
-    free = run(fund_market())
-    capped = run(fund_market([{"mmf_redemption_cap": {"from": "2016-01", "per_day": 100}}]))
+    """Paired runs at resolution 0.1: the per-person cap applies times each household's weight (10)."""
+    free = run(fund_market(resolution=0.1))
+    capped = run(fund_market([{"mmf_redemption_cap": {"from": "2016-01", "per_day": 100}}], resolution=0.1))
     assert free.summary["mmf_max_monthly_outflow_share"] > 0.1  # the credit event starts a run
     assert capped.summary["mmf_max_monthly_outflow_share"] < 0.5 * free.summary["mmf_max_monthly_outflow_share"]
 
@@ -135,12 +138,12 @@ def test_a_fire_sale_raises_the_rate_the_rest_of_the_market_sees():
 
 
 def test_the_holding_cap_keeps_every_holding_near_the_cap():
-    free = run(fund_market(shocks=[]))
-    capped_model = SandboxModel(
-        fund_market([{"mmf_holding_cap": {"from": "2016-01", "per_person": 5000}}], shocks=[]), 1
-    )
+    free = run(fund_market(shocks=[], resolution=0.1))
+    capped = fund_market([{"mmf_holding_cap": {"from": "2016-01", "per_person": 5000}}], resolution=0.1, shocks=[])
+    capped_model = SandboxModel(capped, 1)
     capped_model.run()
     products = capped_model.products
+    assert products.weight == 10
     per_person = products.fund.holdings() / products.weight
     assert per_person.max() < 5000 * 1.05  # the cap, plus interest accrued since
     assert capped_model.result().summary["mmf_assets_peak"] < 0.5 * free.summary["mmf_assets_peak"]
@@ -233,3 +236,10 @@ def test_a_report_of_a_products_run_shows_the_products_and_their_headline(tmp_pa
     assert {"mmf_assets_peak", "mmf_max_monthly_outflow_share", "client_funds_lost"} <= set(report.headline["metric"])
     sandbox.run(small_market(), seed=1).save(tmp_path / "p2p")
     assert "Money-market fund assets" not in [f.title for f in build_report(tmp_path / "p2p").figures]
+
+
+def test_two_shocks_in_one_month_fail_both_institutions_and_the_accounts_hold():
+    both = [{"month": "2016-03", "rank": r, "loss_share": 0.9} for r in (0, 1)]
+    result = run(payment_market(institutions=2, shocks=both))
+    assert result.summary["payment_failures"] == 2  # clients of the last to fail stay where nothing is left
+    assert result.summary["accounting_max_rel_error"] < 1e-9

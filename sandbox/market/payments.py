@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sandbox.common.dates import month_index
-from sandbox.market.product_params import PaymentParams
+from sandbox.market.product_params import PaymentParams, PaymentShock
 
 
 @dataclass
@@ -57,14 +57,17 @@ class PaymentInstitutions:
         self.fail_month = np.full(k, -1)
         self.of_household = rng.choice(k, size=households, p=self.share)
         self.of_platform = np.zeros(0, dtype=np.intp)
-        self._shocks = {month_index(s.month, start): s for s in p.shocks}
+        self._shocks: dict[int, list[PaymentShock]] = {}
+        for shock in p.shocks:
+            self._shocks.setdefault(month_index(shock.month, start), []).append(shock)
         self.month = PaymentMonth()
 
     def _place(self, count: int, rng: np.random.Generator) -> np.ndarray:
-        """Institutions for ``count`` new clients, by the market shares of those alive."""
+        """Institutions for ``count`` new clients, by the market shares of those alive. With none
+        alive they stay with the largest (failed) one: nothing more can be lost there."""
         live = self.share * self.alive
         if live.sum() <= 0:
-            return np.full(count, -1)
+            return np.zeros(count, dtype=np.intp)
         return rng.choice(self.share.size, size=count, p=live / live.sum())
 
     def step(
@@ -100,9 +103,9 @@ class PaymentInstitutions:
         unprotected = (1 - policy.central_share) * held
         hazard = np.where(self.licensed, p.licensed_hazard, p.misappropriation_hazard)
         taken = np.where(self.alive & (rng.random(k) < hazard), p.misappropriation_share * unprotected, 0.0)
-        shock = self._shocks.get(month)
-        if shock is not None and shock.rank < k and self.alive[shock.rank]:
-            taken[shock.rank] += shock.loss_share * unprotected[shock.rank]
+        for shock in self._shocks.get(month, []):
+            if shock.rank < k and self.alive[shock.rank]:
+                taken[shock.rank] += shock.loss_share * unprotected[shock.rank]
         absorbed = np.minimum(taken, self.capital)
         self.capital -= absorbed
         lost = taken - absorbed

@@ -45,6 +45,13 @@ if TYPE_CHECKING:
 WORKING_DAYS = 21
 #: The identities the products add to the market's check.
 PRODUCT_IDENTITIES = ("products money", "fund units", "fund assets")
+#: Extended precision (80-bit on x86, at least float64 elsewhere) for the households' totals.
+EXACT = np.longdouble
+
+
+def total(values: np.ndarray) -> np.longdouble:
+    """The sum of ``values`` in extended precision."""
+    return values.sum(dtype=EXACT)
 
 
 class ProductMarket:
@@ -71,17 +78,22 @@ class ProductMarket:
         self.fund = MoneyFund(params.fund, n) if params.fund is not None else None
         self.payments = PaymentInstitutions(params.payments, n, rng, start) if params.payments is not None else None
         self.insurance = OnlineInsurance(params.insurance, n) if params.insurance is not None else None
-        self._fund_shocks = {} if params.fund is None else {month_index(s.month, start): s for s in params.fund.shocks}
+        self._fund_shocks: dict[int, float] = {}  # month -> share of securities written off
+        for shock in params.fund.shocks if params.fund is not None else []:
+            t = month_index(shock.month, start)
+            self._fund_shocks[t] = 1 - (1 - self._fund_shocks.get(t, 0.0)) * (1 - shock.loss_share)
         self.fear = 0.0  # households' fear of the fund, logit units
         self.max_outflow_share = 0.0
-        self._p2p_net = 0.0  # P2P investors' receipts less investments so far
+        self._p2p_net = EXACT(0)  # P2P investors' receipts less investments so far
         # Cumulative flows into and out of the households' money and the fund (yuan).
-        self.initial = float(self.deposits.sum())
-        self.interest = 0.0
-        self.p2p_in = 0.0
-        self.income = 0.0  # money put into P2P beyond the households' deposits (from earnings)
-        self.insurance_net = 0.0  # premiums less claims paid
+        # Totals of trillions: kept and summed in extended precision, so that rounding stays far below a yuan.
+        self.initial = total(self.deposits)
+        self.interest = EXACT(0)
+        self.p2p_in = EXACT(0)
+        self.income = EXACT(0)  # money put into P2P beyond the households' deposits (from earnings)
+        self.insurance_net = EXACT(0)  # premiums less claims paid
         self.lost_households = 0.0
+        self._lost_households = EXACT(0)
         self.lost_platforms = 0.0
         self.row_now: dict[str, float] = {}
 
@@ -92,7 +104,11 @@ class ProductMarket:
 
     def money(self) -> float:
         """All the households' money in products (deposits, balances, the fund's assets), yuan."""
-        return float(self.deposits.sum() + self.balances.sum()) + (self.fund.assets if self.fund else 0.0)
+        return float(self._money())
+
+    def _money(self) -> np.longdouble:
+        fund = (EXACT(self.fund.liquid) + EXACT(self.fund.securities)) if self.fund else EXACT(0)
+        return total(self.deposits) + total(self.balances) + fund
 
     # ---------------------------------------------------------------- the month
     def step(self, model: SandboxModel) -> None:
@@ -101,7 +117,7 @@ class ProductMarket:
         rate = value_at(self.params.households.deposit_rate, t, self.start)
         interest = self.deposits * rate / 12
         self.deposits += interest
-        self.interest += float(interest.sum())
+        self.interest += total(interest)
         self._take_p2p_flows(model)
         adopted = count_at_most(self.entry, t)
         if self.fund is not None:
@@ -115,14 +131,14 @@ class ProductMarket:
     def _take_p2p_flows(self, model: SandboxModel) -> None:
         """The P2P investors' net receipts this month reach (or leave) the deposits, pro rata."""
         inv = model.investors
-        net = float(inv.received.sum() - inv.invested.sum())
-        flow, self._p2p_net = net - self._p2p_net, net
-        total = float(self.deposits.sum())
-        moved = flow if flow >= 0 else -min(-flow, total)
-        if total > 0:
-            self.deposits *= 1 + moved / total
-        self.p2p_in += flow
-        self.income += moved - flow  # what the deposits could not pay came from earnings
+        net = total(inv.received) - total(inv.invested)
+        flow, self._p2p_net = float(net - self._p2p_net), net
+        held = float(total(self.deposits))
+        moved = flow if flow >= 0 else -min(-flow, held)
+        if held > 0:
+            self.deposits += moved * (self.deposits / held)  # pro rata: the parts add up to moved
+        self.p2p_in += EXACT(flow)
+        self.income += EXACT(moved) - EXACT(flow)  # what the deposits could not pay came from earnings
 
     def _fund_month(self, model: SandboxModel, t: int, deposit_rate: float, adopted: int) -> None:
         fund, p = self.fund, self.params.fund
@@ -134,9 +150,8 @@ class ProductMarket:
         last = fund.month
         fund.accrue(market_rate)
         reserve = value_at(p.risk_reserve, t, self.start)
-        shock = self._fund_shocks.get(t)
-        if shock is not None:
-            fund.credit_event(shock.loss_share, reserve - fund.reserve_paid)
+        if t in self._fund_shocks:
+            fund.credit_event(self._fund_shocks[t], reserve - fund.reserve_paid)
         book = model.book
         failed = np.count_nonzero(book.fail_month[: book.n] == t)
         alive = np.count_nonzero(book.alive()) + failed
@@ -180,7 +195,8 @@ class ProductMarket:
         view = PolicyView(pol.central_deposit_share, pol.payment_licensing, self.rng)
         loss_h, loss_p = pay.step(t, self.balances, cash, view)
         self.balances -= loss_h
-        self.lost_households += float(loss_h.sum())
+        self._lost_households += total(loss_h)
+        self.lost_households = float(self._lost_households)
         # A platform's loss is its equity's, as at a custodian bank's failure (model.fail_custodian).
         book.cash[:n] -= loss_p
         book.equity_flow[:n] -= loss_p
@@ -193,7 +209,7 @@ class ProductMarket:
         able = np.flatnonzero(self.deposits[:adopted] >= p.premium * self.weight)
         net = ins.sell(able, self.literacy, self.weight, model.policy.products.insurance_unlicensed_stopped, self.rng)
         self.deposits -= net
-        self.insurance_net += float(net.sum())
+        self.insurance_net += total(net)
 
     # --------------------------------------------------------------- accounts
     def errors(self) -> dict[str, float]:
@@ -207,13 +223,14 @@ class ProductMarket:
         3. fund assets: its assets equal its own flows.
         """
         fund = self.fund
-        expected = self.initial + self.interest + self.p2p_in + self.income - self.insurance_net - self.lost_households
+        expected = self.initial + self.interest + self.p2p_in + self.income - self.insurance_net - self._lost_households
         units = assets = 0.0
         if fund is not None:
-            expected += fund.income - fund.fees - fund.losses + fund.reserve_paid
+            expected += EXACT(fund.income) - EXACT(fund.fees) - EXACT(fund.losses) + EXACT(fund.reserve_paid)
             units = abs(float(fund.held.sum()) - fund.units) * fund.unit_value
             assets = fund.accounting_error()
-        return dict(zip(PRODUCT_IDENTITIES, (abs(self.money() - expected), units, assets), strict=True))
+        money = float(abs(self._money() - expected))
+        return dict(zip(PRODUCT_IDENTITIES, (money, units, assets), strict=True))
 
     # ---------------------------------------------------------------- outputs
     def _row(self) -> dict[str, float]:

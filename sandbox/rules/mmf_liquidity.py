@@ -23,7 +23,7 @@ class MmfLiquidity(Rule):
     name: ClassVar[str] = "mmf_liquidity"
     summary: ClassVar[str] = "money-market fund: least liquid share; largest size as a multiple of its risk reserve"
     stands_for: ClassVar[str] = (
-        "Measures for the liquidity risk of money-market funds (CSRC, 2017-09, in force 2017-10): "
+        "CSRC measures on the liquidity risk of open-ended funds (2017-08, in force 2017-10): "
         "size at most 200 times the risk reserve"
     )
 

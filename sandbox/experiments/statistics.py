@@ -22,11 +22,6 @@ CONFIDENCE = 0.95
 # effort: more is good or bad depending on what else happened.
 BETTER: dict[str, Literal["lower", "higher"]] = {
     "investor_loss_total": "lower",
-    "mmf_max_monthly_outflow_share": "lower",
-    "mmf_fire_sale_loss": "lower",
-    "client_funds_lost": "lower",
-    "misselling_harm": "lower",
-    "households_harmed": "lower",
     "investor_loss_share": "lower",
     "investors_with_loss_share": "lower",
     "investors_losing_over_10pct": "lower",

@@ -58,6 +58,7 @@ from sandbox.market.params import (
     RegulatorParams,
     Section,
 )
+from sandbox.market.product_params import ProductsParams
 from sandbox.rules import registry
 from sandbox.rules.base import Rule
 
@@ -104,6 +105,9 @@ class ScenarioBase(Section):
     )
     calibration: CalibrationParams | None = Field(
         None, description="priors and data for sandbox calibrate (the simulation ignores it)"
+    )
+    products: ProductsParams | None = Field(
+        None, description="online money-market fund, payment institutions, online insurance (docs/model.md 7)"
     )
 
     def month(self, label: str) -> int:

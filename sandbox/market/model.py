@@ -44,6 +44,7 @@ from sandbox.market.platforms import (
     PlatformBook,
 )
 from sandbox.market.policy import Policy
+from sandbox.market.products import ProductMarket
 from sandbox.market.recorder import Recorder
 from sandbox.market.regulator import Regulator
 from sandbox.market.streams import Streams
@@ -155,6 +156,8 @@ class SandboxModel(mesa.Model):
         self.exposures.declare()  # declared ties of initial platforms replace their draws
         self.environment.census(self.cluster_of(np.arange(self.book.n)), np.zeros(self.book.n))  # before money
         self.jurisdictions = Jurisdictions(self) if scenario.jurisdictions else None
+        pp = scenario.products  # internet finance beyond P2P lending (market/products.py); None: P2P alone
+        self.products = ProductMarket(pp, m.resolution, scenario.start, self.streams.products) if pp else None
 
     # ------------------------------------------------------------------ month
     def step(self) -> None:
@@ -215,6 +218,8 @@ class SandboxModel(mesa.Model):
     def scheduled_events(self) -> Policy:
         """Rules in force write this month's policy; then they act; shocks apply."""
         self.environment.begin_month(self.month)
+        if self.products is not None:  # the money-market fund's fire sales raise the rate for a while
+            self.environment.benchmark_rate += self.products.rate_premium
         for shock in self.environment.bank_failures(self.month):
             self.fail_custodian(shock.bank, shock.size)
         self.policy = self._build_policy()
@@ -802,8 +807,12 @@ class SandboxModel(mesa.Model):
         self.close(closing, held)
         size = max(1.0, float(book.claims()[book.alive()].sum()))
         book.claims_peak[:n] = np.maximum(book.claims_peak[:n], book.claims())
-        errors = self.ledger.errors(self)
+        if self.products is not None:  # the products' month; its identities join the market's
+            self.products.step(self)
+        errors = self.ledger.errors(self) | (self.products.errors() if self.products else {})
         self.recorder.end_month(worst(errors)[1], size)
+        if self.products is not None:
+            self.recorder.rows[-1].update(self.products.row())
         enforce(errors, self.month_label(), max(size, self.ledger.capital_in), self.accounting, self._accounting_warned)
         if self.jurisdictions is not None:
             self.jurisdictions.record()

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sandbox.market.product_policy import ProductPolicy
+
 
 @dataclass
 class Policy:
@@ -67,6 +69,8 @@ class Policy:
     # level 0 none, 1 blacklist, 2 full (blacklists, warnings and inspection findings).
     cross_border: str = "open"
     sharing: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # Internet finance beyond P2P lending (money-market fund, payments, insurance): the product rules'
+    products: ProductPolicy = field(default_factory=ProductPolicy)
     # Per-platform requirements (filled by __post_init__); pilot caps are inf outside a pilot
     disclosure_required: np.ndarray = field(init=False)
     rate_cap: np.ndarray = field(init=False)

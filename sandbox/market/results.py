@@ -16,6 +16,7 @@ import pandas as pd
 
 from sandbox.common.outputs import write_csv, write_json
 from sandbox.market.platforms import CAUSES, CREDIT_CONTAGION, FRAUD, ILLIQUIDITY_RUN, KINDS, STATES
+from sandbox.market.products import product_summary
 
 if TYPE_CHECKING:
     from sandbox.market.model import SandboxModel
@@ -437,4 +438,5 @@ def summarize(
         "resolution": model.config.market.resolution,
         "accounting_max_abs_error": model.recorder.max_error,
         "accounting_max_rel_error": model.recorder.max_rel_error,
+        **product_summary(model, monthly),  # internet finance beyond P2P lending, when the scenario has it
     }

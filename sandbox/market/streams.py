@@ -29,6 +29,7 @@ class Streams:
     campaign: np.random.Generator  # platforms' choices under a deadline, and the checks for illegal operation
     liquidity: np.random.Generator  # intermediaries' liquidity promise at entry, their transfer-market sales
     jurisdictions: np.random.Generator  # homes and residences, entry across jurisdictions, platforms' moves
+    products: np.random.Generator  # households of the products section, payment institutions, insurance sales
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:

@@ -100,6 +100,17 @@ LABELS: dict[str, str] = {
     "fraud_loss_total": "investor loss to fraud (yuan)",
     "recovery_rate": "recovery rate",
     **{f"failures_{c}": f"failures: {c.replace('_', ' ')}" for c in CAUSES},
+    # Products beyond P2P lending (a scenario's products: section)
+    "mmf_assets": "money-market fund assets (yuan)",
+    "mmf_assets_peak": "money-market fund peak assets (yuan)",
+    "mmf_outflow_share": "fund outflow in the month (share of assets)",
+    "mmf_max_monthly_outflow_share": "fund's largest monthly outflow (share of assets)",
+    "mmf_fire_sale_loss": "fund fire-sale losses (yuan)",
+    "client_funds_lost": "payment client funds lost (yuan)",
+    "payment_client_funds": "payment institutions' client funds (yuan)",
+    "payment_central_deposit": "client funds deposited centrally (yuan)",
+    "misselling_harm": "online insurance mis-selling harm (yuan)",
+    "households_harmed": "households harmed by online insurance (persons)",
 }
 #: Metrics that are shares (shown in percent).
 SHARES: frozenset[str] = frozenset(
@@ -114,6 +125,8 @@ SHARES: frozenset[str] = frozenset(
         "borrower_default_rate",
         "overindebted_share",
         "loss_gini",
+        "mmf_outflow_share",
+        "mmf_max_monthly_outflow_share",
     }
 )
 

@@ -46,6 +46,7 @@ from sandbox.reporting.sections import (
     headline_section,
     jurisdictions_section,
     losses_section,
+    products_section,
     report_meta,
     report_title,
     rules_section,
@@ -187,6 +188,7 @@ def build_report(
     failures_section(b, experiment, go_live, plots)
     losses_section(b, experiment, plots)
     jurisdictions_section(b, experiment, plots)
+    products_section(b, experiment, go_live, plots)
     if experiment.kind == "sweep":
         sweep_section(b, experiment, list(outcomes or []), report.notes, plots)
     report.blocks = b.blocks

@@ -602,3 +602,41 @@ __all__ = [
     "series_section",
     "sweep_section",
 ]
+
+
+#: The products' monthly series a report draws, when the run has them: (column, title, what it shows).
+PRODUCT_SERIES = (
+    ("mmf_assets", "Money-market fund assets", "The online money-market fund's assets, in yuan."),
+    (
+        "mmf_outflow_share",
+        "Money-market fund outflow",
+        "Redemptions paid in the month as a share of the fund's assets: a spike is a run. Beyond its "
+        "buffer and maturing paper the fund sells securities at a discount (fire sales).",
+    ),
+    (
+        "client_funds_lost",
+        "Payment client funds lost",
+        "Client money (households' and P2P platforms') lost so far at payment institutions that failed: the "
+        "part not deposited centrally that the institution lost beyond its capital, in yuan.",
+    ),
+    (
+        "misselling_harm",
+        "Online insurance harm",
+        "Harm to households so far from insurance sold online: claims unlicensed sellers did not pay, and "
+        "premiums on products unsuited to the buyer, in yuan.",
+    ),
+)
+
+
+def products_section(b: Builder, experiment: Experiment, go_live: pd.DataFrame, plots: Any) -> None:
+    """The money-market fund, payment institutions and online insurance, for runs with a products: section."""
+    monthly = experiment.monthly
+    series = [s for s in PRODUCT_SERIES if s[0] in monthly.columns]
+    if not series:
+        return
+    b.heading("Money-market fund, payment institutions and online insurance")
+    by = "scenario" if experiment.kind == "compare" else None
+    spread, when = _spread(experiment), _when(go_live)
+    for column, title, caption in series:
+        ax = plots.fan_chart(monthly, column, by=by, go_live=go_live, title=title)
+        b.figure(title, ax, f"{caption} {spread}{when}")

@@ -32,6 +32,12 @@ HEADLINE = (
     "credit_supplied_total",
     "credit_excluded_total",
     "borrower_default_rate",
+    # Products beyond P2P lending: shown when the runs have them (a products: section)
+    "mmf_assets_peak",
+    "mmf_max_monthly_outflow_share",
+    "mmf_fire_sale_loss",
+    "client_funds_lost",
+    "misselling_harm",
 )
 #: Outcomes whose response to a sweep's parameters is drawn by default.
 RESPONSE = ("investor_loss_total", "platform_failures", "contagion_share", "credit_supplied_total")

@@ -10,7 +10,11 @@ Three parts:
   ``ModelController`` creates the model again with the control values on
   *Reset*) and keeps a Mesa ``DataCollector`` for the charts;
 - :func:`DashboardPage`: Mesa's run controls, one labelled input per rule
-  and charts against dates; :func:`Page` is the Solara page, served by ``sandbox dashboard``. It reads the
+  and charts against dates; with a ``jurisdictions:`` section, small multiples
+  by jurisdiction (the report's :func:`~sandbox.reporting.plots.jurisdiction_panels`
+  on the run's ``monthly_by_jurisdiction`` so far); with a ``products:``
+  section, the money-market fund's assets and the client funds lost.
+  :func:`Page` is the Solara page, served by ``sandbox dashboard``. It reads the
   scenario file from ``$SANDBOX_DASHBOARD_SCENARIO`` and the seed from
   ``$SANDBOX_DASHBOARD_SEED``.
 
@@ -42,6 +46,7 @@ from sandbox.common.dates import DatedValues, month_index, value_at
 from sandbox.config.scenario import Scenario, load_scenario, scenario_from_dict
 from sandbox.market.model import SandboxModel
 from sandbox.market.platforms import CAUSES, FRAUD, INTERMEDIARY, KINDS, POOL
+from sandbox.reporting import plots
 
 SCENARIO_ENV = "SANDBOX_DASHBOARD_SCENARIO"
 SEED_ENV = "SANDBOX_DASHBOARD_SEED"
@@ -60,6 +65,18 @@ CAUSE_COLORS = dict(
 )
 SENTIMENT = "sentiment"
 LOSS = "investor loss (million yuan)"
+MMF_ASSETS = "money-market fund assets (billion yuan)"
+CLIENT_FUNDS_LOST = "client funds lost (million yuan)"
+#: The small multiples by jurisdiction: title, columns of ``monthly_by_jurisdiction``, unit, yuan per unit.
+PLACE_CHARTS: tuple[tuple[str, tuple[str, ...], str, float], ...] = (
+    ("Operating platforms and failures by jurisdiction", ("alive_total", "failures_total"), "platforms", 1.0),
+    (
+        "Investor losses by jurisdiction (of residents; on platforms homed there)",
+        ("cumulative_resident_loss", "cumulative_holding_loss"),
+        "million yuan",
+        1e6,
+    ),
+)
 FIGSIZE = (6.4, 3.6)
 PLAY_INTERVAL_MS = 150  # pause between months when playing
 
@@ -207,6 +224,28 @@ REPORTERS = {
 }
 
 
+def _fund_assets(model: SandboxModel) -> float:
+    fund = model.products.fund if model.products is not None else None
+    return fund.assets / 1e9 if fund is not None else 0.0
+
+
+def _client_funds_lost(model: SandboxModel) -> float:
+    products = model.products
+    return (products.lost_households + products.lost_platforms) / 1e6 if products is not None else 0.0
+
+
+def reporters(model: SandboxModel) -> dict[str, Any]:
+    """:data:`REPORTERS`, and with a ``products:`` section the fund's assets and the client funds lost
+    (each only if the section has that product)."""
+    out: dict[str, Any] = dict(REPORTERS)
+    products = model.products
+    if products is not None and products.fund is not None:
+        out[MMF_ASSETS] = _fund_assets
+    if products is not None and products.payments is not None:
+        out[CLIENT_FUNDS_LOST] = _client_funds_lost
+    return out
+
+
 class DashboardModel(SandboxModel):
     """A :class:`SandboxModel` built from the dashboard's controls (keyword arguments only).
 
@@ -244,7 +283,7 @@ class DashboardModel(SandboxModel):
         super().__init__(build_scenario(base, **changed), seed=seed)
         self.controls = {**implied, **changed}
         self.changed = changed
-        self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+        self.datacollector = mesa.DataCollector(model_reporters=reporters(self))
         self.datacollector.collect(self)
 
     def step(self) -> None:
@@ -349,6 +388,39 @@ def SeriesChart(model: DashboardModel, colors: dict[str, str], title: str, ylabe
     solara.FigureMatplotlib(series_figure(model, colors, title, ylabel, top), format="png", bbox_inches="tight")
 
 
+def by_jurisdiction(model: SandboxModel, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The run's ``monthly_by_jurisdiction`` table so far (what the report draws); before the first
+    month, one row per jurisdiction at the start with ``columns`` empty (NaN)."""
+    places = model.jurisdictions
+    assert places is not None, "a scenario without jurisdictions has no table by jurisdiction"
+    if places.rows:
+        return places.tables()["monthly_by_jurisdiction"]
+    return pd.DataFrame({"month": model.config.start, "jurisdiction": places.names} | dict.fromkeys(columns, np.nan))
+
+
+def jurisdiction_figure(model: SandboxModel, title: str, columns: tuple[str, ...], unit: str, scale: float) -> Figure:
+    """Small multiples by jurisdiction (:func:`~sandbox.reporting.plots.jurisdiction_panels`), one
+    panel per jurisdiction on shared scales, over the whole horizon from the start, values over ``scale``."""
+    data = by_jurisdiction(model, columns)
+    data = data.assign(**{c: data[c] / scale for c in columns})
+    fig = plots.jurisdiction_panels(data, list(columns), fig=Figure())
+    dates = month_starts(model)
+    first = fig.axes[0]  # the axes are shared: one setting holds for every panel
+    first.set_xlim(dates[0], dates[-1])
+    highest = float(np.nanmax(data[list(columns)].to_numpy())) if data[list(columns)].notna().any().any() else 0.0
+    first.set_ylim(0.0, max(1.0, 1.1 * highest))
+    fig.suptitle(title, fontsize=10)
+    fig.supylabel(unit, fontsize=9)
+    return fig
+
+
+@solara.component
+def JurisdictionPanels(model: DashboardModel, title: str, columns: tuple[str, ...], unit: str, scale: float):
+    """:func:`jurisdiction_figure`, redrawn at every step."""
+    update_counter.get()
+    solara.FigureMatplotlib(jurisdiction_figure(model, title, columns, unit, scale), format="png", bbox_inches="tight")
+
+
 def _money(x: float) -> str:
     return f"{x / 1e6:,.2f} million yuan"
 
@@ -378,6 +450,7 @@ def Readout(model: DashboardModel):
         f"platforms alive <b>{alive}</b>; failures so far <b>{failed}</b>",
         f"sentiment <b>{model.environment.sentiment:.3f}</b>; "
         f"cumulative investor loss <b>{_money(float(model.investors.lost.sum()))}</b>",
+        *_product_rows(model),
         f"regime of this run: {html.escape(regime)}",
         f"controls changed from the scenario: {html.escape(changed)}",
     ]
@@ -392,6 +465,19 @@ def Readout(model: DashboardModel):
         style={"font-size": "0.9em", "padding": "0.5em"},
         classes=["sandbox-readout"],
     )
+
+
+def _product_rows(model: DashboardModel) -> list[str]:
+    """The readout's lines on the products (none without a ``products:`` section)."""
+    products = model.products
+    if products is None:
+        return []
+    parts = []
+    if products.fund is not None:
+        parts.append(f"money-market fund assets <b>{_fund_assets(model):,.2f} billion yuan</b>")
+    if products.payments is not None:
+        parts.append(f"client funds lost <b>{_money(products.lost_households + products.lost_platforms)}</b>")
+    return ["; ".join(parts)] if parts else []
 
 
 def _off(value: float, fmt: str) -> str:
@@ -448,7 +534,9 @@ def PlatformView(model: DashboardModel):
 @solara.component
 def Charts(model: DashboardModel):
     """The readout and the charts, two to a row on a wide screen (images in this order:
-    platforms, alive by type, failures by cause, sentiment, loss)."""
+    platforms, alive by type, failures by cause, sentiment, loss; then, if the scenario has them,
+    the fund's assets, the client funds lost, and the small multiples by jurisdiction, full width)."""
+    collected = model.datacollector.model_reporters
     with solara.ColumnsResponsive(12, large=6):
         Readout(model)
         PlatformView(model)
@@ -456,6 +544,14 @@ def Charts(model: DashboardModel):
         SeriesChart(model, CAUSE_COLORS, "Failures by cause (cumulative)", "failures")
         SeriesChart(model, {SENTIMENT: "tab:blue"}, "Market sentiment", "sentiment, 0 to 1", top=1.0)
         SeriesChart(model, {LOSS: "tab:red"}, "Cumulative investor loss", "million yuan")
+        if MMF_ASSETS in collected:
+            SeriesChart(model, {MMF_ASSETS: "tab:green"}, "Money-market fund assets", "billion yuan")
+        if CLIENT_FUNDS_LOST in collected:
+            SeriesChart(model, {CLIENT_FUNDS_LOST: "tab:purple"}, "Client funds lost (cumulative)", "million yuan")
+    if model.jurisdictions is not None:
+        with solara.Column(classes=["sandbox-jurisdictions"]):
+            for title, columns, unit, scale in PLACE_CHARTS:
+                JurisdictionPanels(model, title, columns, unit, scale)
 
 
 @solara.component

@@ -24,11 +24,17 @@ from sandbox.cli.dashboard import register
 from sandbox.config.scenario import load_scenario
 from sandbox.dashboard import (
     ALIVE,
+    CLIENT_FUNDS_LOST,
     LOSS,
+    MMF_ASSETS,
+    PLACE_CHARTS,
     SENTIMENT,
+    Charts,
+    Readout,
     build_scenario,
     controls,
     controls_from_scenario,
+    jurisdiction_figure,
     model_class,
     model_params,
     series_figure,
@@ -178,6 +184,99 @@ def test_model_collects_the_charted_series_and_stops_at_the_horizon():
     assert not model.running and model.month == 4
     assert df[list(ALIVE)].iloc[0].sum() == base.market.platforms.initial
     assert df[LOSS].iloc[-1] == pytest.approx(float(model.investors.lost.sum()) / 1e6)
+
+
+# ------------------------------------------------------- components
+PLACES = {
+    "home": {"platforms": 0.5, "investors": 0.4, "borrowers": 0.4},
+    "next": {"platforms": 0.3, "investors": 0.3, "borrowers": 0.3},
+    "far": {"platforms": 0.2, "investors": 0.3, "borrowers": 0.3},
+}
+
+
+def widgets(root):
+    """``root`` and every widget inside it."""
+    yield root
+    for child in getattr(root, "children", None) or []:
+        if not isinstance(child, str):
+            yield from widgets(child)
+
+
+def rendered(component) -> list:
+    """``component`` rendered as widgets, without a browser (as a page would get them): all its widgets."""
+    import solara
+
+    box, _rc = solara.render(component, handle_error=False)
+    return list(widgets(box))
+
+
+def images(found: list) -> list:
+    import ipywidgets
+
+    return [w for w in found if isinstance(w, ipywidgets.Image)]
+
+
+def jurisdiction_sheets(found: list) -> list:
+    return [w for w in found if "sandbox-jurisdictions" in str(getattr(w, "class_", "")).split()]
+
+
+def test_jurisdictions_show_as_small_multiples_one_panel_each_updated_as_the_model_steps():
+    from mesa.visualization.utils import update_counter
+
+    model = model_class(small_market(jurisdictions=PLACES, months=3, market__platforms__initial=30))(seed=1)
+    found = rendered(Charts(model))
+    (sheet,) = jurisdiction_sheets(found)
+    assert len(images(found)) == 5 + len(PLACE_CHARTS)  # the usual charts, then the small multiples
+    panels = images(list(widgets(sheet)))
+    assert len(panels) == len(PLACE_CHARTS)
+    for title, columns, unit, scale in PLACE_CHARTS:  # month 0: one empty panel per jurisdiction
+        fig = jurisdiction_figure(model, title, columns, unit, scale)
+        assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == list(PLACES)
+    before = [bytes(p.value) for p in panels]
+    for _ in range(3):
+        model.step()
+    update_counter.value += 1  # what Mesa's Step button does after stepping
+    assert all(bytes(p.value) != b for p, b in zip(panels, before, strict=True))
+    table = model.jurisdictions.tables()["monthly_by_jurisdiction"]
+    for title, columns, unit, scale in PLACE_CHARTS:  # the report's table, drawn panel by panel
+        fig = jurisdiction_figure(model, title, columns, unit, scale)
+        visible = [ax for ax in fig.axes if ax.get_visible()]
+        assert [ax.get_title() for ax in visible] == list(PLACES)
+        for ax, name in zip(visible, PLACES, strict=True):
+            first = table.loc[table["jurisdiction"] == name, columns[0]].to_numpy() / scale
+            assert len(ax.lines) == len(columns)
+            assert ax.lines[0].get_ydata() == pytest.approx(first)
+
+
+def test_without_jurisdictions_the_page_has_no_panels_by_jurisdiction():
+    model = model_class(small_market(months=3))(seed=1)
+    found = rendered(Charts(model))
+    assert len(images(found)) == 5 and jurisdiction_sheets(found) == []
+    assert model.jurisdictions is None
+
+
+def test_products_add_the_fund_and_client_funds_lost_to_the_charts_and_the_readout():
+    households = {"count": 2000, "wealth_median": 50_000, "active_at_start": 1.0, "deposit_rate": 0.015}
+    payments = {  # the largest institution loses most of what it holds in the second month
+        "institutions": 10,
+        "capital_median": 1.0e5,
+        "capital_sigma": 0.0,
+        "shocks": [{"month": "2016-02", "rank": 0, "loss_share": 0.8}],
+    }
+    products = {"households": households, "fund": {"market_rate": 0.04}, "payments": payments}
+    model = model_class(small_market(products=products, months=3))(seed=1)
+    for _ in range(3):
+        model.step()
+    df = model.datacollector.get_model_vars_dataframe()
+    assert df[MMF_ASSETS].iloc[-1] == pytest.approx(model.products.fund.assets / 1e9)
+    lost = model.products.lost_households + model.products.lost_platforms
+    assert lost > 0 and df[CLIENT_FUNDS_LOST].iloc[-1] == pytest.approx(lost / 1e6)
+    assert len(images(rendered(Charts(model)))) == 7
+    text = " ".join(str(getattr(w, "unsafe_innerHTML", "")) for w in rendered(Readout(model)))
+    assert "money-market fund assets" in text and "client funds lost" in text
+
+    plain = model_class(small_market(months=3))(seed=1)
+    assert {MMF_ASSETS, CLIENT_FUNDS_LOST}.isdisjoint(plain.datacollector.get_model_vars_dataframe().columns)
 
 
 # ------------------------------------------------------------- command

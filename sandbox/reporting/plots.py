@@ -276,10 +276,21 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = WIDE) -> Axes:
 
 
 def _new_figure(
-    rows: int, cols: int, panel: tuple[float, float] = (3.0, 2.3), sharex: Any = False, sharey: Any = False
+    rows: int,
+    cols: int,
+    panel: tuple[float, float] = (3.0, 2.3),
+    sharex: Any = False,
+    sharey: Any = False,
+    fig: Figure | None = None,
 ) -> tuple[Figure, np.ndarray]:
-    """A new pyplot figure of ``rows`` x ``cols`` panels (at most 10 inches wide)."""
-    fig = plt.figure(figsize=(min(panel[0] * cols, 10.0), panel[1] * rows), layout="constrained")
+    """A new pyplot figure of ``rows`` x ``cols`` panels (at most 10 inches wide), or those panels
+    on ``fig`` (a figure outside pyplot, as a web page draws: nothing to close)."""
+    size = (min(panel[0] * cols, 10.0), panel[1] * rows)
+    if fig is None:
+        fig = plt.figure(figsize=size, layout="constrained")
+    else:
+        fig.set_size_inches(size)
+        fig.set_layout_engine("constrained")
     axes = fig.subplots(rows, cols, squeeze=False, sharex=sharex, sharey=sharey)
     return fig, axes
 
@@ -430,12 +441,13 @@ def failures_over_time(
 
 
 @styled
-def jurisdiction_panels(by_jurisdiction: pd.DataFrame, columns: Sequence[str]) -> Figure:
+def jurisdiction_panels(by_jurisdiction: pd.DataFrame, columns: Sequence[str], fig: Figure | None = None) -> Figure:
     """Small multiples: one panel per jurisdiction, each with ``columns`` (failures cumulated).
 
     Args:
         by_jurisdiction: ``monthly_by_jurisdiction.csv`` of a run (``month``, ``jurisdiction``, ...).
         columns: series to draw; ``failures_*`` and ``relocations_*`` are drawn as running totals.
+        fig: an empty figure to draw on (the dashboard's, outside pyplot); ``None``: a new pyplot figure.
 
     Returns:
         The Figure: panels share both axes, so jurisdictions compare at a glance.
@@ -443,7 +455,7 @@ def jurisdiction_panels(by_jurisdiction: pd.DataFrame, columns: Sequence[str]) -
     names = list(pd.unique(by_jurisdiction["jurisdiction"]))
     cols = min(4, max(len(names), 1))
     rows = math.ceil(len(names) / cols)
-    fig, axes = _new_figure(rows, cols, panel=(min(10.0 / cols, 4.0), 2.0), sharex=True, sharey=True)
+    fig, axes = _new_figure(rows, cols, panel=(min(10.0 / cols, 4.0), 2.0), sharex=True, sharey=True, fig=fig)
     for k, ax in enumerate(axes.flat):
         if k >= len(names):
             ax.set_visible(False)

@@ -8,6 +8,9 @@ epsilon that changed by less than 5% between the last two populations.
 
     python benchmarks/calibration.py --resolution 0.002 --particles 300 --populations 10 --workers 2 --json
 
+``--scheduler local`` runs the same on a Dask ``LocalCluster`` of ``--workers`` (time it at
+1 and 2 workers for the scaling).
+
 It writes into a temporary folder (the SQLite history) unless ``--out`` names one;
 the same ``--out`` again resumes.
 """
@@ -44,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resolution", type=float, default=0.002, help="market.resolution (default 0.002)")
     ap.add_argument("--particles", type=int, default=300, help="particles per population (default 300)")
     ap.add_argument("--populations", type=int, default=10, help="populations (default 10)")
-    ap.add_argument("--workers", type=int, default=2, help="local processes (default 2)")
+    ap.add_argument("--workers", type=int, default=2, help="local processes, or Dask workers (default 2)")
+    ap.add_argument("--scheduler", help="'local' (a Dask LocalCluster of --workers) or a Dask scheduler address")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, help="calibration folder (default: a temporary one)")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -67,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         populations=args.populations,
         seed=args.seed,
         workers=args.workers,
+        scheduler=args.scheduler,
         db=out / "calibration.db",
         resolution=args.resolution,
     )
@@ -81,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         "particles": args.particles,
         "populations": len(table),
         "workers": args.workers,
+        "scheduler": args.scheduler,
         "seconds": seconds,
         "model_runs": int(table["samples"].sum()),
         "final_ess": float(last["ess"]),

@@ -290,3 +290,12 @@ def test_holdout_scores_targets_the_fit_never_saw(tmp_path: Path) -> None:
     assert scored["posterior_predictive_runs"] == 6 and len(scored["targets"]) == 2
     # The wealth fitted on the first half predicts the second: the truth's money lies in the band.
     assert all(target["coverage"] > 0 for target in scored["targets"])
+
+
+def test_the_distance_refits_its_scales_for_three_populations_then_keeps_them():
+    """Epsilon must measure the same distance in the last populations, or it cannot show
+    that the posterior is stable (issue 15, item 6): scales are refitted before
+    populations 0-2 only."""
+    observed = pd.DataFrame({"month": ["2015-01", "2015-02"], "series": ["alive_total"] * 2, "value": [1.0, 2.0]})
+    refits = calibration.distance(observed).fit_scale_ixs
+    assert [refits.act(t=t, total_sims=0) for t in range(6)] == [True, True, True, False, False, False]

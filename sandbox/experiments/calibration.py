@@ -284,13 +284,20 @@ def uniform_priors(bounds: Mapping[str, tuple[float, float]]) -> pyabc.Distribut
     return pyabc.Distribution(**{p: pyabc.RV("uniform", low, high - low) for p, (low, high) in bounds.items()})
 
 
+#: Populations before which the distance's scales are refitted; from then on they stay
+#: fixed, so epsilon is comparable between the last populations (the stability test).
+REFIT_POPULATIONS = 3
+
+
 def distance(observed: pd.DataFrame) -> pyabc.AdaptivePNormDistance:
     """pyabc's adaptive Euclidean distance with each series weighted equally.
 
     Each statistic is divided by its spread across the population's simulations (median
-    absolute deviation, refitted every population; Prangle 2017), so counts and yuan are
-    comparable; a series with ``n`` points gets the fixed factor ``1/sqrt(n)``, so each
-    series adds its mean squared scaled residual, whatever its number of months.
+    absolute deviation; Prangle 2017), so counts and yuan are comparable; a series with
+    ``n`` points gets the fixed factor ``1/sqrt(n)``, so each series adds its mean squared
+    scaled residual, whatever its number of months. The scales are refitted before each
+    of the first :data:`REFIT_POPULATIONS` populations, while the posterior moves most,
+    then kept, so later epsilons measure the same distance and can show convergence.
     """
     import pyabc
 
@@ -298,7 +305,8 @@ def distance(observed: pd.DataFrame) -> pyabc.AdaptivePNormDistance:
     weights = {
         target_key(s, m): 1.0 / math.sqrt(counts[s]) for s, m in zip(observed["series"], observed["month"], strict=True)
     }
-    return pyabc.AdaptivePNormDistance(p=2, fixed_weights=weights)
+    refit = set(range(REFIT_POPULATIONS))  # before populations 0, 1 and 2
+    return pyabc.AdaptivePNormDistance(p=2, fixed_weights=weights, fit_scale_ixs=refit)
 
 
 @contextmanager

@@ -243,3 +243,38 @@ def test_two_shocks_in_one_month_fail_both_institutions_and_the_accounts_hold():
     result = run(payment_market(institutions=2, shocks=both))
     assert result.summary["payment_failures"] == 2  # clients of the last to fail stay where nothing is left
     assert result.summary["accounting_max_rel_error"] < 1e-9
+
+
+# ------------------------------------------------- P2P against the fund (item 3)
+def test_p2p_investors_keep_less_in_p2p_when_the_fund_pays_nearly_as_much():
+    """Households weigh P2P's typical yield against the fund's: a fund paying 9% leaves P2P
+    investors a smaller share of their budget than one paying 2%, whose spread is above the
+    reference, same seed; with no response P2P ignores the fund."""
+
+    def p2p_money(market_rate: float, response: float) -> float:
+        people = households(p2p_yield_response=response, p2p_reference_spread=0.04)
+        scenario = small_market(products={"households": people, "fund": {"market_rate": market_rate}})
+        return float(run(scenario, seed=2).monthly["investor_money"].iloc[6:].mean())
+
+    assert p2p_money(0.02, 0.5) == pytest.approx(p2p_money(0.02, 0.0))  # spread above reference: all of it
+    assert p2p_money(0.09, 0.5) < 0.7 * p2p_money(0.09, 0.0)
+    assert p2p_money(0.09, 0.0) == pytest.approx(p2p_money(0.02, 0.0))  # P2P ignores the fund without a response
+
+
+def test_p2p_appetite_is_a_capped_logit_in_the_yield_gap():
+    model = SandboxModel(
+        small_market(
+            products={"households": households(p2p_yield_response=0.3, p2p_reference_spread=0.06), "fund": {}}
+        ),
+        seed=1,
+    )
+    products = model.products
+    assert products is not None
+    book = model.book
+    book.promised_yield[: book.n] = 0.10
+    products.fund_yield = 0.10 - 0.06
+    assert products.p2p_appetite(model) == pytest.approx(1.0)
+    products.fund_yield = 0.10  # no gap: 6 points under the reference
+    assert products.p2p_appetite(model) == pytest.approx(2 / (1 + np.exp(1.8)))
+    products.fund_yield = 0.0  # far above the reference: capped at the whole budget
+    assert products.p2p_appetite(model) == 1.0

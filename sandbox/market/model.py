@@ -423,7 +423,9 @@ class SandboxModel(mesa.Model):
             open_rows=np.flatnonzero(self.accepting()),
             alive=alive,
             flight=flight,
-            confidence=self.environment.confidence_by_row(self.cluster_of(np.arange(n)), size),
+            # Households weigh P2P against an online money-market fund, if the scenario has one.
+            confidence=self.environment.confidence_by_row(self.cluster_of(np.arange(n)), size)
+            * (self.products.p2p_appetite(self) if self.products else 1.0),
             new_money=1.0 - self.environment.funding_cut,
             exposure_cap=pol.exposure_cap,
             exposure_share_cap=pol.exposure_share_cap,

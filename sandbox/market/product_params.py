@@ -49,6 +49,16 @@ class HouseholdParams(Section):
     literacy_sd: float = Field(0.2, ge=0, le=1, description="sd of financial literacy")
     deposit_rate: Rate = Field(0.0035, description="what bank deposits earn, fraction a year (dated)")
     fear_memory: float = Field(0.6, ge=0, le=1, description="share of last month's fear of the fund still felt")
+    p2p_yield_response: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="logit slope of P2P investors' appetite in P2P's yield over the fund's, per percentage point "
+        "(0: P2P investors ignore the fund)",
+    )
+    p2p_reference_spread: float = Field(
+        0.06, ge=-1, le=1, description="P2P's yield over the fund's at which P2P investors keep their whole budget"
+    )
     fear_spillover: float = Field(
         5.0, ge=0, le=1000, description="fear (logit units) per unit share of P2P platforms failing in a month"
     )

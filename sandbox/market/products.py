@@ -83,6 +83,7 @@ class ProductMarket:
             t = month_index(shock.month, start)
             self._fund_shocks[t] = 1 - (1 - self._fund_shocks.get(t, 0.0)) * (1 - shock.loss_share)
         self.fear = 0.0  # households' fear of the fund, logit units
+        self.fund_yield = 0.0  # what the fund paid its holders last month, fraction a year
         self.max_outflow_share = 0.0
         self._p2p_net = EXACT(0)  # P2P investors' receipts less investments so far
         # Cumulative flows into and out of the households' money and the fund (yuan).
@@ -96,6 +97,27 @@ class ProductMarket:
         self._lost_households = EXACT(0)
         self.lost_platforms = 0.0
         self.row_now: dict[str, float] = {}
+
+    def p2p_appetite(self, model: SandboxModel) -> float:
+        """Share of their P2P budget P2P investors keep in P2P, given the fund's yield (0 to 1).
+
+        A household weighs P2P's typical promised yield (over the platforms operating,
+        weighted by their claims, as ``avg_yield``) against what the fund pays: at
+        ``p2p_reference_spread`` or more above it, the whole budget; as the fund catches
+        up, less, by a logit with slope ``p2p_yield_response`` per percentage point
+        (``2 x logistic``, capped at 1). What P2P investors take out reaches the
+        households' deposits (:meth:`_take_p2p_flows`), and the fund from there.
+        """
+        h = self.params.households
+        book = model.book
+        alive = book.alive()
+        if self.fund is None or h.p2p_yield_response == 0 or not alive.any():
+            return 1.0
+        claims = book.claims()[alive]
+        p2p_yield = float(np.average(book.promised_yield[: book.n][alive], weights=claims + 1.0))
+        gap = 100 * (p2p_yield - self.fund_yield - h.p2p_reference_spread)  # percentage points
+        z = min(max(h.p2p_yield_response * gap, -50), 50)  # exp stays finite
+        return min(1.0, 2 / (1 + math.exp(-z)))  # 2 x logistic: 1 at the reference spread
 
     @property
     def rate_premium(self) -> float:
@@ -161,7 +183,8 @@ class ProductMarket:
             + hh.fear_herding * last.outflow_share
             + hh.fear_loss * last.unit_fall
         )
-        spread = market_rate - p.fee - deposit_rate
+        self.fund_yield = market_rate - p.fee
+        spread = self.fund_yield - deposit_rate
         target = p.max_share / (1 + math.exp(-(p.yield_response * (spread - p.yield_threshold) - self.fear)))
         held = fund.holdings()
         desired = np.zeros(self.n)

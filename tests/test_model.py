@@ -284,3 +284,34 @@ def test_each_population_has_its_own_stream():
     np.testing.assert_array_equal(a.investors.literacy, c.investors.literacy)
     # ... and the population that changed is a different sample
     assert b.investors.budget.size == 4500 and c.borrowers.pd.size == 3500
+
+
+def stalling_market(launch_months: float):
+    """Twelve platforms, few investors: most never grow beyond their owners' capital."""
+    return small_market(
+        months=24,
+        market__platforms={"initial": 12, "entry_per_month": 0.5, "capital_median": 2.0e6, "capital_sigma": 0.0},
+        market__investors={"count": 600, "active_at_start": 1.0, "wealth_median": 20000},
+        behaviour__platforms={"launch_months": launch_months, "stall_scale": 1.0},
+    )
+
+
+def test_owners_close_platforms_that_never_take_off_after_their_launch():
+    """WDZJ's closed platforms (停业) are mostly young: with ``launch_months`` an honest
+    platform still losing money after its launch, with investors' money under
+    ``stall_scale`` x its capital, winds down in good order. Paired seeds: the same
+    markets without the rule keep those platforms open."""
+    on_total = off_total = 0
+    for seed in (1, 2, 3):
+        on = sandbox.run(stalling_market(6), seed=seed)
+        off = sandbox.run(stalling_market(0), seed=seed)
+        on_total += int(on.monthly["failures_orderly_exit"].sum())
+        off_total += int(off.monthly["failures_orderly_exit"].sum())
+        closed = on.platforms[on.platforms["failure_cause"] == "orderly_exit"]
+        # Only after the launch months, never a fraud, and only small ones.
+        age = closed["failure_month"].map(lambda m: int(m[:4]) * 12 + int(m[5:7])) - closed["entry_month"].map(
+            lambda m: int(m[:4]) * 12 + int(m[5:7])
+        )
+        assert (age >= 6).all() and (closed["kind"] != "fraud").all()
+        assert (closed["claims_at_failure"] < closed["capital"]).all()
+    assert on_total > off_total + 5

@@ -431,6 +431,18 @@ class PlatformBehaviour(Section):
     unviable_equity: float = Field(
         0.5, ge=0, le=1, description="a loss-making intermediary exits with equity below this share of capital"
     )
+    launch_months: float = Field(
+        0.0,
+        ge=0,
+        le=MAX_MONTHS,
+        description="months owners give a new platform to grow before closing it if it stalls (0: never)",
+    )
+    stall_scale: float = Field(
+        1.0,
+        ge=0,
+        le=1000,
+        description="a platform has stalled while its investors' claims stay below this multiple of its capital",
+    )
     compliance: float = Field(
         0.3, ge=0, le=1, description="monthly probability an honest platform complies with an order or requirement"
     )

@@ -504,7 +504,7 @@ class InvestorPopulation:
             placers.gap,
         )
         promised_yield, open_rows, customer_room = view.promised_yield, view.open_rows, view.customer_room
-        m, C, K, n = inv.size, self.params.candidates, self.K, self.n
+        m, C, n = inv.size, self.params.candidates, self.n
         if m == 0 or open_rows.size == 0:
             return dict(
                 p_investor=np.zeros(0, np.intp),
@@ -525,12 +525,11 @@ class InvestorPopulation:
         table = guide_table(np.where(is_open, view.visibility, 0.0))
         if self.weight > 1:  # each stands for many: spread them over platforms as many would be
             cand = guide_pick(table, stratified(rng, (C, v.size)))
-            return self._spread(view, placers, (seen, top_up, join), cand, v)
+            return self._spread(view, placers, (seen, top_up, join, ra12), cand, v)
         held_score = self._score(rng, seen, top_up, pid, offset, herding, ra12)  # (K, m)
         cand = guide_sample(table, (C, v.size), rng)
         cand_score = self._score(rng, seen, join, cand, offset[v], herding[v], ra12[v])
-        for k in range(K):
-            np.copyto(cand_score, -np.inf, where=cand == pid[k, v])  # top up a holding, never a second slot
+        self._not_held(cand_score, cand, pid[:, v])
         # The best holding, unless a candidate is strictly better: ties keep money where it is.
         slot, best = column_max(held_score)
         pick, best_cand = column_max(cand_score)
@@ -561,7 +560,7 @@ class InvestorPopulation:
         self,
         view: MarketView,
         placers: _Placers,
-        terms: tuple[np.ndarray, np.ndarray, np.ndarray],
+        terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
         cand: np.ndarray,
         v: np.ndarray,
     ) -> dict[str, np.ndarray]:
@@ -569,21 +568,20 @@ class InvestorPopulation:
         each group's new money is split over its holdings and candidates by the share of
         its people for whom each is best (:mod:`sandbox.market.placement`).
 
-        ``terms`` is (seen, top_up, join) as in :meth:`_place`; ``cand`` the candidates of
-        the placers ``v`` that have a free slot.
+        ``terms`` is (seen, top_up, join, ra12) as in :meth:`_place`; ``cand`` the
+        candidates of the placers ``v`` that have a free slot.
         """
-        seen, top_up, join = terms
+        seen, top_up, join, ra12 = terms
         inv, pid, offset, herding = placers.investor, placers.platform, placers.offset, placers.herding
         m, C, n = inv.size, cand.shape[0], self.n
-        ra12 = 12 * self.risk_aversion[inv]
         held, held_sd = self._expected_score(seen, top_up, pid, offset, herding, ra12)
+        cand_v, sd_v = self._expected_score(seen, join, cand, offset[v], herding[v], ra12[v])
+        self._not_held(cand_v, cand, pid[:, v])
         cand_all = np.zeros((C, m), dtype=np.intp)
         cand_all[:, v] = cand
         score = np.full((C, m), -np.inf, dtype=np.float32)
         sd = np.zeros((C, m), dtype=np.float32)
-        score[:, v], sd[:, v] = self._expected_score(seen, join, cand, offset[v], herding[v], ra12[v])
-        for k in range(self.K):
-            np.copyto(score, -np.inf, where=cand_all == pid[k])  # top up a holding, never a second slot
+        score[:, v], sd[:, v] = cand_v, sd_v
         options = GroupOptions(pid, held, held_sd, cand_all, score, sd, pid == EMPTY)
         s = spread(options, self.behaviour.spread_floor)
         who = inv[s.placer]
@@ -597,6 +595,13 @@ class InvestorPopulation:
         return dict(
             p_investor=who, p_holding=s.slot[keep] * n + who, p_platform=s.platform[keep], p_amount=amount[keep]
         )
+
+    @staticmethod
+    def _not_held(score: np.ndarray, cand: np.ndarray, held: np.ndarray) -> None:
+        """Rule out (score ``-inf``, in place) candidates already held: a holding is topped up,
+        never taken into a second slot. ``score`` and ``cand`` are ``(C, m)``, ``held`` ``(K, m)``."""
+        for k in range(held.shape[0]):
+            np.copyto(score, -np.inf, where=cand == held[k])
 
     @staticmethod
     def _expected_score(seen, terms, platform, offset, herding, ra12) -> tuple[np.ndarray, np.ndarray]:

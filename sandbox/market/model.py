@@ -671,16 +671,15 @@ class SandboxModel(mesa.Model):
         defaulted[self._exposure_defaults] = True
         self._exposure_defaults = np.zeros(0, dtype=np.int64)
         tipped |= alive & defaulted & (eq < 0) & ~(fraud | run)
-        floor = self.behaviour.platforms.unviable_equity * book.capital[:n]
-        losing = book.loss_months[:n] >= p.unviable_months
-        unviable = alive & (kind == INTERMEDIARY) & losing & (eq < floor)
-        # Owners close an honest platform that never took off: past its launch, still losing,
-        # its investors' money under stall_scale x its capital (WDZJ's 停业, mostly young).
         b = self.behaviour.platforms
-        launched = b.launch_months > 0
-        age = self.month - book.entry_month[:n]
-        stalled = launched & alive & (kind != FRAUD) & losing & (age >= b.launch_months)
-        unviable |= stalled & (book.claims() < b.stall_scale * book.capital[:n])
+        losing = book.loss_months[:n] >= p.unviable_months
+        unviable = alive & (kind == INTERMEDIARY) & losing & (eq < b.unviable_equity * book.capital[:n])
+        if b.launch_months > 0:
+            # Owners close an honest platform that never took off: past its launch, still losing,
+            # its investors' money under stall_scale x its capital (WDZJ's 停业, mostly young).
+            age = self.month - book.entry_month[:n]
+            stalled = alive & (kind != FRAUD) & losing & (age >= b.launch_months)
+            unviable |= stalled & (book.claims() < b.stall_scale * book.capital[:n])
         self.fail(np.flatnonzero(fraud), FRAUD_CAUSE, orderly=False, absconded=abscond[fraud])
         self.fail(np.flatnonzero(tipped), CREDIT_CONTAGION, orderly=False)
         self.fail(np.flatnonzero(insolvent & ~tipped), INSOLVENCY, orderly=False)

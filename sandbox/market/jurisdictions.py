@@ -44,7 +44,7 @@ from sandbox.market.entry import draw_applicants, screen
 from sandbox.market.platforms import CAUSES, FRAUD, PlatformBook
 from sandbox.market.policy import Policy
 from sandbox.market.regulator import Regulator
-from sandbox.market.relocation import Mover, move_platforms
+from sandbox.market.relocation import FULL, Mover, move_platforms
 
 if TYPE_CHECKING:
     from sandbox.common.dates import DatedValues
@@ -57,8 +57,8 @@ T = TypeVar("T")
 PER_PLATFORM = tuple(f.name for f in fields(Policy) if not f.init)
 #: Cross-border access, in the order of strictness; the index is the code.
 ACCESS = ("open", "licence", "ban")
-#: Sharing levels (:mod:`sandbox.rules.information_sharing`): 1 blacklists travel, 2 all findings.
-BLACKLIST, FULL = 1, 2
+#: Sharing level at which blacklists travel (:mod:`sandbox.rules.information_sharing`; ``FULL``: all findings).
+BLACKLIST = 1
 
 
 def apportion(shares: np.ndarray, total: int) -> np.ndarray:

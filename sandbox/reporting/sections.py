@@ -525,8 +525,8 @@ def jurisdictions_section(b: Builder, experiment: Experiment, plots: Any) -> Non
         plots.jurisdiction_panels(places, ["loan_balance"]),
         "One panel per jurisdiction: loans outstanding on the platforms homed there (yuan).",
     )
-    totals = places.groupby("jurisdiction", sort=False)[["relocations_in", "relocations_out"]].sum()
-    totals["controllers_returned"] = places.groupby("jurisdiction", sort=False)["controllers_returned"].sum()
+    moves = ["relocations_in", "relocations_out", "controllers_returned"]
+    totals = places.groupby("jurisdiction", sort=False)[moves].sum()
     b.table(
         "Moves and returning controllers",
         totals.reset_index(),

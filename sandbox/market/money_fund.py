@@ -114,7 +114,7 @@ class MoneyFund:
         if total <= 0 or before <= 0:
             return np.zeros_like(wanted), 0.0
         # Securities maturing this month pay at par before any is sold (short paper rolls off).
-        maturing = min(self.securities / self.params.maturity_months, max(total - self.liquid, 0.0))
+        maturing = min(self.securities / p.maturity_months, max(total - self.liquid, 0.0))
         self.securities -= maturing
         self.liquid += maturing
         need = max(total - self.liquid, 0.0)
@@ -129,14 +129,15 @@ class MoneyFund:
             self.premium += p.rate_impact * sold / (sold + self.securities)
         paid_share = min(1.0, self.liquid / total)
         paid = wanted * paid_share
-        self.liquid -= float(paid.sum())
+        paid_total = float(paid.sum())
+        self.liquid -= paid_total
         self.held -= paid / value
         self.units = float(self.held.sum())
         self.fire_sale_loss += loss
         reserve = self.lose(loss, reserve_left) if loss > 0 else 0.0
         m = self.month
-        self.redeemed += float(paid.sum())
-        m.redeemed += float(paid.sum())
+        self.redeemed += paid_total
+        m.redeemed += paid_total
         m.fire_sale_loss += loss
         m.outflow_share = m.redeemed / before
         return paid, reserve

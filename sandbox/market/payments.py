@@ -28,8 +28,6 @@ class PaymentMonth:
 
     client_funds: float = 0.0  # yuan held for clients
     central: float = 0.0  # of which deposited centrally
-    lost_households: float = 0.0
-    lost_platforms: float = 0.0
     failures: int = 0
     exits: int = 0  # unlicensed institutions that closed under licensing (clients repaid)
 
@@ -116,7 +114,6 @@ class PaymentInstitutions:
         ratio = np.divide(lost, held, out=np.zeros(k), where=held > 0)  # each client loses this share
         loss_h = balances * ratio[inst_h]
         loss_p = np.where(inst_p >= 0, platform_cash * ratio[np.maximum(inst_p, 0)], 0.0)
-        m.lost_households, m.lost_platforms = float(loss_h.sum()), float(loss_p.sum())
         moved_h = ~self.alive[inst_h]
         if moved_h.any():
             self.of_household[moved_h] = self._place(int(moved_h.sum()), rng)

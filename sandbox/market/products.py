@@ -93,7 +93,6 @@ class ProductMarket:
         self.p2p_in = EXACT(0)
         self.income = EXACT(0)  # money put into P2P beyond the households' deposits (from earnings)
         self.insurance_net = EXACT(0)  # premiums less claims paid
-        self.lost_households = 0.0
         self._lost_households = EXACT(0)
         self.lost_platforms = 0.0
         self.row_now: dict[str, float] = {}
@@ -118,6 +117,11 @@ class ProductMarket:
         gap = 100 * (p2p_yield - self.fund_yield - h.p2p_reference_spread)  # percentage points
         z = min(max(h.p2p_yield_response * gap, -50), 50)  # exp stays finite
         return min(1.0, 2 / (1 + math.exp(-z)))  # 2 x logistic: 1 at the reference spread
+
+    @property
+    def lost_households(self) -> float:
+        """Client funds the households lost at failed payment institutions so far, yuan."""
+        return float(self._lost_households)
 
     @property
     def rate_premium(self) -> float:
@@ -195,8 +199,9 @@ class ProductMarket:
         buy = np.minimum(np.clip(move, 0, None), self.deposits)
         buy = np.minimum(buy, pol.purchase_cap_daily * WORKING_DAYS * self.weight)
         room = size_room(fund.assets, reserve, pol.reserve_multiple)
-        if buy.sum() > room:
-            buy *= room / buy.sum()
+        bought = buy.sum()
+        if bought > room:
+            buy *= room / bought
         sell = np.minimum(np.clip(-move, 0, None), pol.redemption_cap_daily * WORKING_DAYS * self.weight)
         paid, _ = fund.redeem(sell, reserve - fund.reserve_paid)
         self.deposits += paid - buy
@@ -219,12 +224,12 @@ class ProductMarket:
         loss_h, loss_p = pay.step(t, self.balances, cash, view)
         self.balances -= loss_h
         self._lost_households += total(loss_h)
-        self.lost_households = float(self._lost_households)
         # A platform's loss is its equity's, as at a custodian bank's failure (model.fail_custodian).
         book.cash[:n] -= loss_p
         book.equity_flow[:n] -= loss_p
-        model.ledger.bank_losses += float(loss_p.sum())
-        self.lost_platforms += float(loss_p.sum())
+        platforms_lost = float(loss_p.sum())
+        model.ledger.bank_losses += platforms_lost
+        self.lost_platforms += platforms_lost
 
     def _insurance_month(self, model: SandboxModel, adopted: int) -> None:
         ins, p = self.insurance, self.params.insurance

@@ -94,7 +94,7 @@ class PaymentInstitutions:
         k = self.share.size
         inst_h, inst_p = self.of_household, self.of_platform[:n_rows]
         held_h = np.bincount(inst_h, weights=balances, minlength=k)
-        held_p = np.bincount(np.maximum(inst_p, 0), weights=np.where(inst_p >= 0, platform_cash, 0.0), minlength=k)
+        held_p = np.bincount(inst_p, weights=platform_cash, minlength=k)
         held = held_h + held_p
         m.client_funds = float(held.sum())
         m.central = policy.central_share * m.client_funds
@@ -113,11 +113,11 @@ class PaymentInstitutions:
         self.fail_month[failing] = month
         ratio = np.divide(lost, held, out=np.zeros(k), where=held > 0)  # each client loses this share
         loss_h = balances * ratio[inst_h]
-        loss_p = np.where(inst_p >= 0, platform_cash * ratio[np.maximum(inst_p, 0)], 0.0)
+        loss_p = platform_cash * ratio[inst_p]
         moved_h = ~self.alive[inst_h]
         if moved_h.any():
             self.of_household[moved_h] = self._place(int(moved_h.sum()), rng)
-        moved_p = (inst_p >= 0) & ~self.alive[np.maximum(inst_p, 0)]
+        moved_p = ~self.alive[inst_p]
         if moved_p.any():
             self.of_platform[np.flatnonzero(moved_p)] = self._place(int(moved_p.sum()), rng)
         return loss_h, loss_p

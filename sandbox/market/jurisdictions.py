@@ -215,7 +215,8 @@ class Jurisdictions:
         self.local_rules = [s.rules for s in self.specs]
         self.rng = model.streams.jurisdictions
         shares = {k: np.array([getattr(s, k) for s in self.specs]) for k in ("platforms", "investors", "borrowers")}
-        self.platform_shares = shares["platforms"] / shares["platforms"].sum()
+        shares = {k: v / v.sum() for k, v in shares.items()}
+        self.platform_shares = shares["platforms"]
         book = model.book
         size = book.capacity + 1
         self.home = np.zeros(size, dtype=np.int64)
@@ -226,10 +227,9 @@ class Jurisdictions:
         self.home[: book.n] = self.rng.permutation(np.repeat(np.arange(len(self.names)), counts))
         self.known = book.n
         self.pending: np.ndarray | None = None  # homes of the platforms being added
-        inv_shares = shares["investors"] / shares["investors"].sum()
-        self.investor_home = self.rng.choice(len(self.names), size=model.investors.n, p=inv_shares).astype(np.int8)
-        bor_shares = shares["borrowers"] / shares["borrowers"].sum()
-        self.borrower_home = self.rng.choice(len(self.names), size=model.borrowers.n, p=bor_shares).astype(np.int8)
+        k = len(self.names)
+        self.investor_home = self.rng.choice(k, size=model.investors.n, p=shares["investors"]).astype(np.int8)
+        self.borrower_home = self.rng.choice(k, size=model.borrowers.n, p=shares["borrowers"]).astype(np.int8)
         self.controllers = np.zeros((0, 3), dtype=np.int64)  # (controller, home at failure, month of failure)
         self.mover = Mover(size)
         self.relocations: list[tuple[str, int, str, str, str]] = []

@@ -93,6 +93,10 @@ def test_money_is_conserved_across_every_product_every_month():
     assert result.summary["accounting_max_rel_error"] < 1e-9
     model.products.deposits[0] -= 1000.0  # a leak shows up in the money identity
     assert model.products.errors()["products money"] == pytest.approx(1000.0, rel=1e-6)
+    fund = model.products.fund
+    assert fund is not None and model.products.errors()["fund units"] < 1e-6
+    fund.held[0] += 1000.0 / fund.unit_value  # units a household holds that the fund never issued
+    assert model.products.errors()["fund units"] == pytest.approx(1000.0, rel=1e-6)
 
 
 def test_a_fund_pays_from_its_buffer_then_maturing_paper_then_fire_sales_at_a_discount():

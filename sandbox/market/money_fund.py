@@ -131,8 +131,9 @@ class MoneyFund:
         paid = wanted * paid_share
         paid_total = float(paid.sum())
         self.liquid -= paid_total
-        self.held -= paid / value
-        self.units = float(self.held.sum())
+        redeemed = paid / value
+        self.held -= redeemed
+        self.units -= float(redeemed.sum())  # kept on its own: the check compares it with the holdings
         self.fire_sale_loss += loss
         reserve = self.lose(loss, reserve_left) if loss > 0 else 0.0
         m = self.month
@@ -144,8 +145,9 @@ class MoneyFund:
 
     def subscribe(self, amount: np.ndarray) -> None:
         """Households put ``amount`` yuan each into the fund, at today's unit value."""
-        self.held += amount / self.unit_value
-        self.units = float(self.held.sum())
+        bought = amount / self.unit_value
+        self.held += bought
+        self.units += float(bought.sum())  # kept on its own: the check compares it with the holdings
         total = float(amount.sum())
         self.liquid += total
         self.subscribed += total
